@@ -151,6 +151,23 @@ class SpecParserTest {
     }
 
     @Test
+    void parsesFilesAndNamesThemInErrors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path good = java.nio.file.Files.writeString(dir.resolve("config.json"), TestResources.text(RUNC));
+        assertEquals(SpecParser.parse(TestResources.text(RUNC)), SpecParser.parse(good));
+        java.nio.file.Path bad = java.nio.file.Files.writeString(dir.resolve("bad.json"), "{\"ociVersion\": }");
+        SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse(bad));
+        assertTrue(e.getMessage().startsWith(bad + ":1:"), e.getMessage());
+    }
+
+    @Test
+    void nullSeccompValueIsRejected() {
+        assertThrows(SpecParseException.class, () -> SpecParser.parse("""
+                {"ociVersion": "1.2.0", "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+                  {"names": ["x"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": null, "op": "SCMP_CMP_EQ"}]}]}}}
+                """));
+    }
+
+    @Test
     void syntaxErrorIsOneLineWithLineAndColumn() {
         SpecParseException e = assertThrows(SpecParseException.class,
                 () -> SpecParser.parse("{\n  \"ociVersion\": \"1.2.0\",\n  \"hostname\": oops\n}"));
