@@ -1,0 +1,24 @@
+package dev.bulwark.config.model;
+
+import java.util.List;
+import java.util.Map;
+
+/** Cgroup resource limits ({@code linux.resources}). */
+public record LinuxResources(
+        List<LinuxDeviceCgroup> devices,
+        LinuxMemory memory,
+        LinuxCpu cpu,
+        LinuxPids pids,
+        LinuxBlockIO blockIO,
+        List<LinuxHugepageLimit> hugepageLimits,
+        LinuxNetwork network,
+        Map<String, LinuxRdma> rdma,
+        Map<String, String> unified) {
+
+    public LinuxResources {
+        devices = Copies.list(devices);
+        hugepageLimits = Copies.list(hugepageLimits);
+        rdma = Copies.map(rdma);
+        unified = Copies.map(unified);
+    }
+}
