@@ -87,11 +87,9 @@ public final class SeccompCompiler {
                         continue;
                     }
                     known = true;
-                    if (!rule.action().equals(policy.defaultAction())) {
-                        List<SyscallRule> rules = byAbi.get(abi).computeIfAbsent(number.getAsInt(), k -> new ArrayList<>());
-                        if (!rules.contains(rule)) {
-                            rules.add(rule);
-                        }
+                    List<SyscallRule> rules = byAbi.get(abi).computeIfAbsent(number.getAsInt(), k -> new ArrayList<>());
+                    if (!rules.contains(rule)) {
+                        rules.add(rule);
                     }
                 }
                 if (!known) {
@@ -118,7 +116,14 @@ public final class SeccompCompiler {
     }
 
     /** Emits the rule chains, then the search that picks one; expects the syscall number in A. */
-    private Label emitSyscallDispatch(TreeMap<Integer, List<SyscallRule>> rulesByNumber) {
+    private Label emitSyscallDispatch(TreeMap<Integer, List<SyscallRule>> allRules) {
+        TreeMap<Integer, List<SyscallRule>> rulesByNumber = new TreeMap<>();
+        allRules.forEach((number, rules) -> {
+            List<SyscallRule> effective = effectiveRules(rules);
+            if (!effective.isEmpty()) {
+                rulesByNumber.put(number, effective);
+            }
+        });
         int count = rulesByNumber.size();
         int[] numbers = new int[count];
         Label[] chains = new Label[count];
@@ -145,13 +150,29 @@ public final class SeccompCompiler {
         return builder.jump(Bpf.JGE, numbers[middle], upper, lower);
     }
 
-    /** The rules of one syscall, first match wins; nothing after an unconditional rule is reachable. */
-    private Label emitRuleChain(List<SyscallRule> rules) {
-        int end = 0;
-        while (end < rules.size() && !rules.get(end).unconditional()) {
-            end++;
+    /**
+     * The rules that can change the outcome: none after the first unconditional rule is reachable,
+     * and trailing rules with the default action decide nothing.
+     */
+    private List<SyscallRule> effectiveRules(List<SyscallRule> rules) {
+        int end = rules.size();
+        for (int i = 0; i < rules.size(); i++) {
+            if (rules.get(i).unconditional()) {
+                end = i + 1;
+                break;
+            }
         }
-        Label next = end < rules.size() ? builder.ret(rules.get(end).action().returnValue()) : builder.ret(defaultReturn);
+        while (end > 0 && rules.get(end - 1).action().equals(policy.defaultAction())) {
+            end--;
+        }
+        return rules.subList(0, end);
+    }
+
+    /** The rules of one syscall, first match wins; the last may be unconditional. */
+    private Label emitRuleChain(List<SyscallRule> rules) {
+        SyscallRule last = rules.get(rules.size() - 1);
+        int end = last.unconditional() ? rules.size() - 1 : rules.size();
+        Label next = builder.ret(last.unconditional() ? last.action().returnValue() : defaultReturn);
         for (int r = end - 1; r >= 0; r--) {
             SyscallRule rule = rules.get(r);
             Label match = builder.ret(rule.action().returnValue());

@@ -8,9 +8,10 @@ import java.util.List;
  * and the tests check independently:
  * <ol>
  *   <li>a call from an ABI not in {@code abis} gets {@link #BAD_ARCH_ACTION};</li>
- *   <li>otherwise the rules are tried in order; rules whose action equals the default are
- *       dropped first (runc does the same: libseccomp refuses them), and the first rule that
- *       names the syscall and whose comparisons all hold decides;</li>
+ *   <li>otherwise the rules are tried in order and the first rule that names the syscall and
+ *       whose comparisons all hold decides. Unlike runc, which drops rules whose action equals the
+ *       default because libseccomp refuses them, such a rule takes effect when it matches first:
+ *       that is how a profile carves an exception out of a later ALLOW (ioctl TIOCSTI);</li>
  *   <li>no rule matches: {@code defaultAction}.</li>
  * </ol>
  */
