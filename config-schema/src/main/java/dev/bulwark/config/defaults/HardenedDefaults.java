@@ -1,0 +1,108 @@
+package dev.bulwark.config.defaults;
+
+import dev.bulwark.config.model.Linux;
+import dev.bulwark.config.model.LinuxCapabilities;
+import dev.bulwark.config.model.LinuxDeviceCgroup;
+import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.LinuxMemory;
+import dev.bulwark.config.model.LinuxNamespace;
+import dev.bulwark.config.model.LinuxPids;
+import dev.bulwark.config.model.LinuxResources;
+import dev.bulwark.config.model.Mount;
+import dev.bulwark.config.model.PosixRlimit;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Root;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.model.User;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The spec {@code bulwark spec} prints: the shape of {@code runc spec}, locked down.
+ *
+ * <p>Differences from runc's default, each deliberate:
+ * <ul>
+ *   <li>no capabilities at all (runc keeps AUDIT_WRITE, KILL, NET_BIND_SERVICE);</li>
+ *   <li>always a user namespace, so container root is never host root: rootless maps root to the
+ *       caller, root mode to an unprivileged range ({@link DefaultsOptions#DEFAULT_HOST_ID_START});</li>
+ *   <li>every namespace, including cgroup;</li>
+ *   <li>pids and memory limits so a fork bomb or leak stays inside the container;</li>
+ *   <li>/proc mounted nosuid,noexec,nodev; a few more masked paths (/proc/interrupts, powercap);</li>
+ *   <li>terminal off, so the default works non-interactively.</li>
+ * </ul>
+ * There is no {@code linux.seccomp}: the launcher applies its built-in profile when it is absent.
+ * {@code rootfsPropagation} is omitted, as runc does, leaving the choice to the launcher.
+ * In rootless mode the device cgroup rule is left out (an unprivileged user cannot attach the
+ * device filter, and cannot create device nodes in a user namespace anyway).
+ */
+public final class HardenedDefaults {
+    private HardenedDefaults() {}
+
+    public static final String OCI_VERSION = "1.2.0";
+    public static final String HOSTNAME = "bulwark";
+    public static final long PIDS_LIMIT = 1024;
+    public static final long MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
+    public static final long NOFILE_LIMIT = 1024;
+
+    public static final List<String> NAMESPACES = List.of(
+            "user", "pid", "mount", "uts", "ipc", "network", "cgroup");
+
+    public static final List<String> MASKED_PATHS = List.of(
+            "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+            "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap");
+
+    public static final List<String> READONLY_PATHS = List.of(
+            "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger");
+
+    public static Spec spec(DefaultsOptions options) {
+        return new Spec(OCI_VERSION, process(), new Root("rootfs", true), HOSTNAME, null,
+                mounts(options.rootless()), null, null, linux(options));
+    }
+
+    private static Process process() {
+        return new Process(
+                false, null,
+                new User(0, 0, null, null, null),
+                List.of("sh"), null,
+                List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"),
+                "/",
+                LinuxCapabilities.none(),
+                List.of(new PosixRlimit("RLIMIT_NOFILE", NOFILE_LIMIT, NOFILE_LIMIT)),
+                true, null, null, null, null, null);
+    }
+
+    static List<Mount> mounts(boolean rootless) {
+        List<Mount> mounts = new ArrayList<>();
+        mounts.add(new Mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
+        mounts.add(new Mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")));
+        List<String> pts = new ArrayList<>(List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"));
+        if (!rootless) {
+            pts.add("gid=5"); // the tty group; unmapped (and so invalid) in a one-id rootless map
+        }
+        mounts.add(new Mount("/dev/pts", "devpts", "devpts", pts));
+        mounts.add(new Mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")));
+        mounts.add(new Mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")));
+        if (rootless) {
+            // A fresh sysfs needs privilege over the network namespace's owner; bind the host's, read-only.
+            mounts.add(new Mount("/sys", "none", "/sys", List.of("rbind", "nosuid", "noexec", "nodev", "ro")));
+        } else {
+            mounts.add(new Mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro")));
+        }
+        mounts.add(new Mount("/sys/fs/cgroup", "cgroup", "cgroup", List.of("nosuid", "noexec", "nodev", "relatime", "ro")));
+        return List.copyOf(mounts);
+    }
+
+    private static Linux linux(DefaultsOptions options) {
+        List<LinuxIdMapping> uids = List.of(new LinuxIdMapping(0, options.hostUid(), options.idRangeSize()));
+        List<LinuxIdMapping> gids = List.of(new LinuxIdMapping(0, options.hostGid(), options.idRangeSize()));
+        List<LinuxDeviceCgroup> devices = options.rootless()
+                ? List.of()
+                : List.of(new LinuxDeviceCgroup(false, null, null, null, "rwm")); // deny all devices
+        LinuxResources resources = new LinuxResources(devices, LinuxMemory.withLimit(MEMORY_LIMIT_BYTES),
+                null, new LinuxPids(PIDS_LIMIT), null, null, null, null, null);
+        return new Linux(uids, gids, null, resources, null,
+                NAMESPACES.stream().map(LinuxNamespace::new).toList(),
+                null, null, null, MASKED_PATHS, READONLY_PATHS, null, null, null, null);
+    }
+}

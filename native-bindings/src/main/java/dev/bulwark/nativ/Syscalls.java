@@ -1,0 +1,190 @@
+package dev.bulwark.nativ;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Typed wrappers for the syscalls the launcher makes from the JVM itself. Each returns the useful
+ * result or throws {@link SyscallException} naming the call, its arguments and the errno.
+ */
+public final class Syscalls {
+    private static final SyscallNumbers NR = SyscallNumbers.host();
+    private static final int SYS_READ = NR.require("read");
+    private static final int SYS_WRITE = NR.require("write");
+    private static final int SYS_CLOSE = NR.require("close");
+    private static final int SYS_PIPE2 = NR.require("pipe2");
+    private static final int SYS_WAIT4 = NR.require("wait4");
+    private static final int SYS_KILL = NR.require("kill");
+    private static final int SYS_PIDFD_SEND_SIGNAL = NR.require("pidfd_send_signal");
+    private static final int SYS_PRCTL = NR.require("prctl");
+    private static final int SYS_GETUID = NR.require("getuid");
+    private static final int SYS_GETGID = NR.require("getgid");
+    private static final int SYS_GETEUID = NR.require("geteuid");
+    private static final int SYS_GETEGID = NR.require("getegid");
+    private static final int SYS_GETPID = NR.require("getpid");
+    private static final int SYS_STATFS = NR.require("statfs");
+    private static final int SYS_RT_SIGPROCMASK = NR.require("rt_sigprocmask");
+
+    /** struct statfs is 120 bytes on 64-bit Linux; f_flags is its 12th long. */
+    private static final int STATFS_SIZE = 120;
+    private static final int STATFS_F_FLAGS = 88;
+    public static final int SIG_SETMASK = 2;
+    public static final int WNOHANG = 1;
+    public static final int WALL = 0x40000000;
+
+    private Syscalls() {
+    }
+
+    private static long check(long result, String operation, Object... arguments) {
+        if (Kernel.isError(result)) {
+            List<String> shown = Arrays.stream(arguments).map(Syscalls::show).toList();
+            throw new SyscallException(operation, shown, (int) -result);
+        }
+        return result;
+    }
+
+    private static String show(Object argument) {
+        if (argument instanceof String s) {
+            return '"' + s + '"';
+        }
+        if (argument instanceof Long l && Math.abs(l) > 4096) {
+            return "0x" + Long.toHexString(l);
+        }
+        return String.valueOf(argument);
+    }
+
+    /** pipe2(flags): {read end, write end}. */
+    public static int[] pipe2(int flags) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long fds = memory.allocate(8);
+            check(Kernel.raw(SYS_PIPE2, fds, flags, 0, 0, 0), "pipe2", "[fds]", flags);
+            return new int[] {NativeMemory.getInt(fds), NativeMemory.getInt(fds + 4)};
+        }
+    }
+
+    public static void close(int fd) {
+        check(Kernel.raw(SYS_CLOSE, fd, 0, 0, 0, 0), "close", fd);
+    }
+
+    /** Reads up to {@code length} bytes; an empty array means end of file. Retries EINTR. */
+    public static byte[] read(int fd, int length) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long buffer = memory.allocate(length);
+            long count;
+            do {
+                count = Kernel.raw(SYS_READ, fd, buffer, length, 0, 0);
+            } while (count == -Errno.EINTR);
+            check(count, "read", fd, "[buffer]", length);
+            return NativeMemory.getBytes(buffer, (int) count);
+        }
+    }
+
+    /** Writes all of {@code data}, retrying short writes and EINTR. */
+    public static void write(int fd, byte[] data) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long buffer = memory.bytes(data, false);
+            long done = 0;
+            while (done < data.length) {
+                long count = Kernel.raw(SYS_WRITE, fd, buffer + done, data.length - done, 0, 0);
+                if (count == -Errno.EINTR) {
+                    continue;
+                }
+                done += check(count, "write", fd, "[" + data.length + " bytes]", data.length - done);
+            }
+        }
+    }
+
+    /** wait4(pid, options); retries EINTR. With WNOHANG, returns null when the child has not changed state. */
+    public static WaitStatus wait4(int pid, int options) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long status = memory.allocate(8);
+            long result;
+            do {
+                result = Kernel.raw(SYS_WAIT4, pid, status, options, 0, 0);
+            } while (result == -Errno.EINTR);
+            check(result, "wait4", pid, "[status]", options);
+            return result == 0 ? null : new WaitStatus((int) result, NativeMemory.getInt(status));
+        }
+    }
+
+    public static void kill(int pid, int signal) {
+        check(Kernel.raw(SYS_KILL, pid, signal, 0, 0, 0), "kill", pid, signal);
+    }
+
+    /** Signals the process behind {@code pidfd}: immune to pid reuse, unlike kill(2). */
+    public static void pidfdSendSignal(int pidfd, int signal) {
+        check(Kernel.raw(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0, 0), "pidfd_send_signal", pidfd, signal);
+    }
+
+    public static long prctl(int option, long arg2, long arg3, long arg4, long arg5) {
+        return check(Kernel.raw(SYS_PRCTL, option, arg2, arg3, arg4, arg5), "prctl", option, arg2, arg3, arg4, arg5);
+    }
+
+    public static int getuid() {
+        return (int) Kernel.raw(SYS_GETUID, 0, 0, 0, 0, 0);
+    }
+
+    public static int getgid() {
+        return (int) Kernel.raw(SYS_GETGID, 0, 0, 0, 0, 0);
+    }
+
+    public static int geteuid() {
+        return (int) Kernel.raw(SYS_GETEUID, 0, 0, 0, 0, 0);
+    }
+
+    public static int getegid() {
+        return (int) Kernel.raw(SYS_GETEGID, 0, 0, 0, 0, 0);
+    }
+
+    public static int getpid() {
+        return (int) Kernel.raw(SYS_GETPID, 0, 0, 0, 0, 0);
+    }
+
+    /** statfs(path).f_flags: the ST_* flags of the mount holding {@code path}. */
+    public static long statfsFlags(String path) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long buffer = memory.allocate(STATFS_SIZE);
+            check(Kernel.raw(SYS_STATFS, memory.cString(path), buffer, 0, 0, 0), "statfs", path, "[buf]");
+            return NativeMemory.getLong(buffer + STATFS_F_FLAGS);
+        }
+    }
+
+    /** rt_sigprocmask(how, set, old): returns the previous mask of the calling thread. */
+    public static long sigprocmask(int how, long mask) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long set = memory.allocate(8);
+            long old = memory.allocate(8);
+            NativeMemory.putLong(set, mask);
+            check(Kernel.raw(SYS_RT_SIGPROCMASK, how, set, old, 8, 0), "rt_sigprocmask", how, mask, "[old]", 8);
+            return NativeMemory.getLong(old);
+        }
+    }
+
+    /** A wait status as the kernel encodes it. */
+    public record WaitStatus(int pid, int raw) {
+        public boolean exited() {
+            return (raw & 0x7f) == 0;
+        }
+
+        public int exitCode() {
+            return (raw >> 8) & 0xff;
+        }
+
+        public boolean signaled() {
+            return ((raw & 0x7f) + 1) >> 1 > 0 && !exited() && (raw & 0xff) != 0x7f;
+        }
+
+        public int termSignal() {
+            return raw & 0x7f;
+        }
+
+        public boolean coreDumped() {
+            return (raw & 0x80) != 0;
+        }
+
+        /** The shell's convention: the exit code, or 128 + the signal that killed it. */
+        public int shellStatus() {
+            return exited() ? exitCode() : 128 + termSignal();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.bulwark.nativ.machinecode;
+
+/**
+ * Byte layout of the syscall table that {@link X86_64Routines#cloneAndRun} executes in the child.
+ * Shared by the Java writer and the machine code, so it lives in one place.
+ *
+ * <pre>
+ * header (64 bytes)
+ *   +0   clone flags (including the exit signal, SIGCHLD)
+ *   +8   fd the child writes its failure record to (O_CLOEXEC pipe)
+ *   +16  number of entries
+ *   +24  pidfd slot: clone's parent_tid pointer, filled by the kernel when CLONE_PIDFD is set
+ *   +32  failure record: index of the failing entry
+ *   +40  failure record: its result (a negative errno, or the unexpected value)
+ * entries (96 bytes each), from +64
+ *   +0   syscall number
+ *   +8   six arguments
+ *   +56  flags: bit i (0..5) = argument i is the address of a 64-bit value to load at run time;
+ *        bit 8 = the result must equal the expected value (otherwise: must not be -4095..-1)
+ *   +64  expected value (with bit 8)
+ *   +72  tolerated result: counts as success, e.g. -EEXIST for mkdir (Long.MIN_VALUE = none)
+ *   +80  result slot: the kernel's return value, for later entries to load
+ * </pre>
+ */
+public final class TableLayout {
+    public static final int HEADER_SIZE = 64;
+    public static final int CLONE_FLAGS = 0;
+    public static final int FAILURE_FD = 8;
+    public static final int ENTRY_COUNT = 16;
+    public static final int PIDFD_SLOT = 24;
+    public static final int FAILED_INDEX = 32;
+    public static final int FAILED_RESULT = 40;
+    /** Size of the failure record the child writes: index and result, 8 bytes each. */
+    public static final int FAILURE_RECORD_SIZE = 16;
+
+    public static final int ENTRY_SIZE = 96;
+    public static final int ENTRY_NUMBER = 0;
+    public static final int ENTRY_ARGS = 8;
+    public static final int ENTRY_FLAGS = 56;
+    public static final int ENTRY_EXPECTED = 64;
+    public static final int ENTRY_TOLERATED = 72;
+    public static final int ENTRY_RESULT = 80;
+
+    public static final int FLAG_MUST_EQUAL_BIT = 8;
+    public static final long NO_TOLERATED_RESULT = Long.MIN_VALUE;
+
+    private TableLayout() {
+    }
+}

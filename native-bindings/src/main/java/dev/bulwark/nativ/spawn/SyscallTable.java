@@ -1,0 +1,192 @@
+package dev.bulwark.nativ.spawn;
+
+import dev.bulwark.nativ.Arch;
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.machinecode.ExecutableCode;
+import dev.bulwark.nativ.machinecode.X86_64Routines;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.bulwark.nativ.machinecode.TableLayout.*;
+
+/**
+ * A list of syscalls for a cloned child to run, in order, without any Java: the mechanism that
+ * lets the launcher prepare a container in a copy of the JVM. Each entry carries a step name so a
+ * failure reported by the child ({@link ChildFailure}) can be explained.
+ *
+ * <p>The table holds only numbers and pointers into {@link #memory()}, which the caller fills
+ * (strings, structs) and which the child sees as its own copy after clone.
+ */
+public final class SyscallTable implements AutoCloseable {
+    private static final class Holder {
+        static final ExecutableCode CLONE_AND_RUN = load();
+
+        private static ExecutableCode load() {
+            Arch arch = Arch.requireHost();
+            if (arch != Arch.X86_64) {
+                throw new UnsupportedOperationException("the child routine is implemented for x86-64 only; this host is " + arch);
+            }
+            return ExecutableCode.load(X86_64Routines.cloneAndRun(), 1);
+        }
+    }
+
+    private final NativeMemory memory = new NativeMemory();
+    private final List<Entry> entries = new ArrayList<>();
+
+    /** Native memory owned by this table, for the entries' strings and structs. */
+    public NativeMemory memory() {
+        return memory;
+    }
+
+    /** Appends {@code number(args...)}; by default any non-error result counts as success. */
+    public Entry add(String step, int number, long... args) {
+        if (args.length > 6) {
+            throw new IllegalArgumentException("a syscall takes at most 6 arguments: " + step);
+        }
+        Entry entry = new Entry(entries.size(), step, number, java.util.Arrays.copyOf(args, 6));
+        entries.add(entry);
+        return entry;
+    }
+
+    public int size() {
+        return entries.size();
+    }
+
+    public String step(int index) {
+        return index >= 0 && index < entries.size() ? entries.get(index).step : "after the last step";
+    }
+
+    /** Every step name, in order: what the child will do. */
+    public List<String> steps() {
+        return entries.stream().map(e -> e.step).toList();
+    }
+
+    /**
+     * Clones with {@code cloneFlags} (which must include the exit signal) and lets the child run the
+     * table. All signals are blocked across the clone so the child cannot run a JVM signal handler
+     * before the table resets them; the table is expected to unblock them before execve.
+     *
+     * @return the child's pid, and its pidfd when {@code CLONE_PIDFD} was given (else -1)
+     */
+    public Spawned cloneAndRun(long cloneFlags, int failureFd) {
+        long table = memory.allocate(HEADER_SIZE + (long) ENTRY_SIZE * entries.size());
+        NativeMemory.putLong(table + CLONE_FLAGS, cloneFlags);
+        NativeMemory.putLong(table + FAILURE_FD, failureFd);
+        NativeMemory.putLong(table + ENTRY_COUNT, entries.size());
+        NativeMemory.putInt(table + PIDFD_SLOT, -1);
+        for (Entry entry : entries) {
+            entry.write(table);
+        }
+        long previousMask = Syscalls.sigprocmask(Syscalls.SIG_SETMASK, -1L);
+        long result;
+        try {
+            result = Holder.CLONE_AND_RUN.call(table);
+        } finally {
+            Syscalls.sigprocmask(Syscalls.SIG_SETMASK, previousMask);
+        }
+        if (result < 0) {
+            throw new SyscallException("clone", List.of("0x" + Long.toHexString(cloneFlags)), (int) -result);
+        }
+        return new Spawned((int) result, NativeMemory.getInt(table + PIDFD_SLOT));
+    }
+
+    /** Decodes the record a failed child wrote to its failure pipe. */
+    public ChildFailure decodeFailure(byte[] record) {
+        if (record.length != FAILURE_RECORD_SIZE) {
+            throw new IllegalArgumentException("failure record of " + record.length + " bytes");
+        }
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int index = (int) buffer.getLong();
+        long result = buffer.getLong();
+        return new ChildFailure(index, step(index), result);
+    }
+
+    @Override
+    public void close() {
+        memory.close();
+    }
+
+    /** The child as clone returned it. */
+    public record Spawned(int pid, int pidfd) {
+    }
+
+    /** One syscall of the table and how its result is judged. */
+    public final class Entry {
+        private final int index;
+        private final String step;
+        private final int number;
+        private final long[] args;
+        private long flags;
+        private long expected;
+        private long tolerated = NO_TOLERATED_RESULT;
+        private final int[] argumentFromEntry = {-1, -1, -1, -1, -1, -1};
+
+        private Entry(int index, String step, int number, long[] args) {
+            this.index = index;
+            this.step = step;
+            this.number = number;
+            this.args = args;
+        }
+
+        public int index() {
+            return index;
+        }
+
+        /** The result must be exactly {@code value} (e.g. read of one sync byte must return 1). */
+        public Entry mustEqual(long value) {
+            flags |= 1L << FLAG_MUST_EQUAL_BIT;
+            expected = value;
+            return this;
+        }
+
+        /** Failing with {@code errno} counts as success (e.g. EEXIST for mkdir). */
+        public Entry tolerate(int errno) {
+            tolerated = -errno;
+            return this;
+        }
+
+        /** Argument {@code position} is, at run time, the result of the earlier entry {@code source}. */
+        public Entry argumentFrom(int position, Entry source) {
+            if (source.index >= index) {
+                throw new IllegalArgumentException("entry " + index + " can only use results of earlier entries");
+            }
+            argumentFromEntry[position] = source.index;
+            flags |= 1L << position;
+            return this;
+        }
+
+        private void write(long table) {
+            long at = table + HEADER_SIZE + (long) ENTRY_SIZE * index;
+            NativeMemory.putLong(at + ENTRY_NUMBER, number);
+            for (int i = 0; i < 6; i++) {
+                long value = argumentFromEntry[i] >= 0
+                        ? table + HEADER_SIZE + (long) ENTRY_SIZE * argumentFromEntry[i] + ENTRY_RESULT
+                        : args[i];
+                NativeMemory.putLong(at + ENTRY_ARGS + 8L * i, value);
+            }
+            NativeMemory.putLong(at + ENTRY_FLAGS, flags);
+            NativeMemory.putLong(at + ENTRY_EXPECTED, expected);
+            NativeMemory.putLong(at + ENTRY_TOLERATED, tolerated);
+        }
+    }
+
+    /** What the child reported: which step failed and the kernel's result. */
+    public record ChildFailure(int index, String step, long result) {
+        public boolean isErrno() {
+            return result < 0 && result >= -4095;
+        }
+
+        public int errno() {
+            return isErrno() ? (int) -result : 0;
+        }
+
+        /** "mount /proc: EPERM (Operation not permitted)" or "sync with parent: unexpected result 0". */
+        public String message() {
+            return step + ": " + (isErrno() ? Errno.describe(errno()) : "unexpected result " + result);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.bulwark.nativ.spawn;
+
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.constants.Signals;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** Runs real children through the machine-code routine (plain fork semantics: no namespaces). */
+class SyscallTableTest {
+    private static final SyscallNumbers NR = SyscallNumbers.host();
+
+    @Test
+    void childRunsTheTableAndExits() {
+        int[] out = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            long text = table.memory().cString("hi");
+            table.add("say hi", NR.require("write"), out[1], text, 2).mustEqual(2);
+            table.add("exit", NR.require("exit_group"), 7);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD, failure[1]);
+            Syscalls.close(out[1]);
+            Syscalls.close(failure[1]);
+            assertEquals("hi", new String(Syscalls.read(out[0], 16), StandardCharsets.UTF_8));
+            assertEquals(0, Syscalls.read(failure[0], 16).length, "no failure record");
+            Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
+            assertTrue(status.exited());
+            assertEquals(7, status.exitCode());
+        } finally {
+            Syscalls.close(out[0]);
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
+    void failingEntryIsReportedByIndexAndErrno() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("harmless", NR.require("getpid"));
+            table.add("close a bad fd", NR.require("close"), 100_000);
+            table.add("never reached", NR.require("exit_group"), 0);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD, failure[1]);
+            Syscalls.close(failure[1]);
+            SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
+            assertEquals(1, reported.index());
+            assertEquals("close a bad fd: EBADF (Bad file descriptor)", reported.message());
+            assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode());
+        } finally {
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
+    void toleratedErrnoAndResultReferences() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] out = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            NativeMemory memory = table.memory();
+            table.add("close a bad fd, tolerated", NR.require("close"), 100_000).tolerate(9);
+            // dup(out[1]) returns a new fd; the write uses it through a result reference.
+            SyscallTable.Entry dup = table.add("dup", NR.require("dup"), out[1]);
+            table.add("write through the dup", NR.require("write"), 0, memory.cString("ok"), 2)
+                    .argumentFrom(0, dup).mustEqual(2);
+            table.add("execve /bin/true", NR.require("execve"),
+                    memory.cString("/bin/true"), memory.cStringArray(List.of("true")), memory.cStringArray(List.of()));
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD, failure[1]);
+            Syscalls.close(failure[1]);
+            Syscalls.close(out[1]);
+            assertEquals(0, Syscalls.read(failure[0], 16).length, "execve succeeded, so the CLOEXEC pipe just closed");
+            assertEquals("ok", new String(Syscalls.read(out[0], 16), StandardCharsets.UTF_8));
+            assertEquals(0, Syscalls.wait4(child.pid(), 0).exitCode());
+        } finally {
+            Syscalls.close(failure[0]);
+            Syscalls.close(out[0]);
+        }
+    }
+}
