@@ -59,7 +59,12 @@ public final class SyscallNumbers {
     }
 
     private static SyscallNumbers load(Arch arch) {
-        String resource = "syscalls/" + arch.resourceName() + ".txt";
+        return new SyscallNumbers(arch, readTable(arch.resourceName()));
+    }
+
+    /** Reads the table {@code syscalls/<resourceName>.txt}; shared with {@link SyscallAbi}. */
+    static Map<String, Integer> readTable(String resourceName) {
+        String resource = "syscalls/" + resourceName + ".txt";
         Map<String, Integer> byName = new LinkedHashMap<>();
         try (InputStream in = SyscallNumbers.class.getResourceAsStream(resource)) {
             if (in == null) {
@@ -76,6 +81,6 @@ public final class SyscallNumbers {
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + resource, e);
         }
-        return new SyscallNumbers(arch, byName);
+        return Collections.unmodifiableMap(byName);
     }
 }

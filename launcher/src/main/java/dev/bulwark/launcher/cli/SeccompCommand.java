@@ -1,0 +1,140 @@
+package dev.bulwark.launcher.cli;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.bulwark.config.SpecParseException;
+import dev.bulwark.config.SpecParser;
+import dev.bulwark.config.model.LinuxSeccomp;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.SeccompCompiler;
+import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
+import dev.bulwark.launcher.seccomp.SeccompProgram;
+import dev.bulwark.nativ.Arch;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec.Target;
+
+/** {@code bulwark seccomp show|compile}: inspect the seccomp policy a container would get. */
+@Command(name = "seccomp", description = "Show or compile the effective seccomp policy.",
+        mixinStandardHelpOptions = true, subcommands = {SeccompCommand.Show.class, SeccompCommand.Compile.class})
+public final class SeccompCommand {
+
+    /** Where the policy comes from: a config's linux.seccomp, else the built-in default profile. */
+    static final class PolicySource {
+        @Option(names = "--config", paramLabel = "FILE", description = "Use this config.json's linux.seccomp.")
+        Path config;
+
+        @Option(names = "--cap", paramLabel = "CAP_X",
+                description = "Capability granted to the container (repeatable); shapes the default profile.")
+        List<String> capabilities = List.of();
+
+        @Option(names = "--arch", paramLabel = "ARCH", description = "x86_64 or aarch64 (default: this host).")
+        String arch;
+
+        @picocli.CommandLine.Spec(Target.MIXEE)
+        CommandSpec command;
+
+        Arch arch() {
+            if (arch == null) {
+                return Arch.requireHost();
+            }
+            return switch (arch.toLowerCase(Locale.ROOT)) {
+                case "x86_64", "amd64" -> Arch.X86_64;
+                case "aarch64", "arm64" -> Arch.AARCH64;
+                default -> throw new picocli.CommandLine.ParameterException(command.commandLine(),
+                        "--arch: unsupported architecture \"" + arch + "\" (x86_64 and aarch64 are)");
+            };
+        }
+
+        LinuxSeccomp policy() throws IOException, SpecParseException {
+            Set<String> caps = new LinkedHashSet<>();
+            capabilities.forEach(cap -> caps.add(cap.toUpperCase(Locale.ROOT)));
+            if (config == null) {
+                return DefaultSeccompProfile.forContainer(caps, arch());
+            }
+            Spec spec = SpecParser.parse(config);
+            if (spec.linux() != null && spec.linux().seccomp() != null) {
+                return spec.linux().seccomp();
+            }
+            Set<String> granted = new LinkedHashSet<>(caps);
+            if (spec.process() != null && spec.process().capabilities() != null) {
+                granted.addAll(spec.process().capabilities().bounding());
+            }
+            return DefaultSeccompProfile.forContainer(granted, arch());
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Print the effective seccomp policy as runtime-spec JSON.")
+    static final class Show implements Callable<Integer> {
+        @Mixin
+        PolicySource source;
+
+        @picocli.CommandLine.Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = command.commandLine().getOut();
+            out.println(toJson(source.policy()));
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "compile", mixinStandardHelpOptions = true,
+            description = "Compile the effective policy to BPF: a listing, or raw sock_filter bytes with --output.")
+    static final class Compile implements Callable<Integer> {
+        @Mixin
+        PolicySource source;
+
+        @Option(names = "--output", paramLabel = "FILE", description = "Write the raw struct sock_filter array here.")
+        Path output;
+
+        @picocli.CommandLine.Spec
+        CommandSpec command;
+
+        @Override
+        public Integer call() throws Exception {
+            SeccompProgram program = SeccompCompiler.compile(SeccompPolicyReader.read(source.policy(), source.arch()));
+            PrintWriter err = command.commandLine().getErr();
+            program.warnings().forEach(warning -> err.println("warning: " + warning));
+            err.flush();
+            if (output != null) {
+                Files.write(output, program.toBytes());
+                return 0;
+            }
+            PrintWriter out = command.commandLine().getOut();
+            out.print(program.disassemble());
+            out.flush();
+            return 0;
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The policy as runtime-spec JSON, without null fields. */
+    public static String toJson(LinuxSeccomp policy) {
+        try {
+            return JSON.writeValueAsString(policy);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize seccomp policy", e);
+        }
+    }
+}
