@@ -70,6 +70,9 @@ public final class ContainerRun {
         long started = System.nanoTime();
         try (StateDirectory state = StateDirectory.claim(request.stateRoot(), request.id())) {
             Path rootfs = bundleRootfs != null ? bundleRootfs : rootfsMountPoint(state);
+            if (bundleRootfs == null && !rootless) {
+                requireReachable(rootfs, idMaps.uid().get(0).hostId(), "--root (state directory)");
+            }
             ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
                     request.hostUsrRoot(), rootless, euid, egid);
             return launch(context, idMaps, state, started);
