@@ -125,7 +125,7 @@ public final class ContainerRun {
             }
             Syscalls.write(syncWrite, new byte[] {SYNC_BYTE});
             closeNow(fds, syncWrite);
-            tell("released the child: it now runs its " + table.size() + " prepared syscalls");
+            tell("released the child: it now runs its prepared syscalls, no Java involved");
             byte[] record = readFailureRecord(failureRead);
             if (record.length > 0) {
                 SyscallTable.ChildFailure failure = table.decodeFailure(record);
@@ -178,17 +178,41 @@ public final class ContainerRun {
         return all;
     }
 
-    /** Prints each step as the child reaches it (it reports the index of the step it is about to run). */
+    /**
+     * Prints each step as the child reaches it (it reports the index of the step it is about to run).
+     * Runs of steps with the same explanation (41 bounding-set drops, 62 signal resets) share one line.
+     */
     private Thread narrate(int progressRead, int pid, SyscallTable table, ChildSteps steps) {
         Thread thread = new Thread(() -> {
+            String pendingWhy = null;
+            String firstStep = null;
+            String lastStep = null;
+            int run = 0;
             while (true) {
                 byte[] index = Syscalls.read(progressRead, 4);
-                if (index.length < 4) {
+                String step = null;
+                String why = null;
+                if (index.length == 4) {
+                    int entry = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+                    step = table.step(entry);
+                    why = java.util.Objects.requireNonNullElse(steps.explanation(entry), "");
+                    if (why.equals(pendingWhy) && run > 0) {
+                        lastStep = step;
+                        run++;
+                        continue;
+                    }
+                }
+                if (run > 0) {
+                    String line = run == 1 ? firstStep : firstStep + " ... " + lastStep + " (" + run + " steps)";
+                    explain.println("[child " + pid + "] " + line + (pendingWhy.isEmpty() ? "" : "  -- " + pendingWhy));
+                }
+                if (step == null) {
                     return; // execve closed the pipe, or the child died
                 }
-                int step = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-                String why = steps.explanation(step);
-                explain.println("[child " + pid + "] " + table.step(step) + (why == null ? "" : "  -- " + why));
+                pendingWhy = why;
+                firstStep = step;
+                lastStep = step;
+                run = 1;
             }
         }, "bulwark-narrator");
         thread.setDaemon(true);
