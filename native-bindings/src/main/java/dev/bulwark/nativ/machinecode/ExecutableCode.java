@@ -39,6 +39,11 @@ public final class ExecutableCode {
         return new ExecutableCode(address, context);
     }
 
+    /** Address of the first instruction, e.g. for a signal handler. */
+    public long address() {
+        return address;
+    }
+
     public long call(long a0) {
         return INVOKER.invokeN1(context, address, a0);
     }

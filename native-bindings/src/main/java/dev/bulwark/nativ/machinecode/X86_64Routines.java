@@ -30,6 +30,7 @@ public final class X86_64Routines {
     private static final int SYS_WRITE = 1;
     private static final int SYS_CLONE = 56;
     private static final int SYS_EXIT_GROUP = 231;
+    private static final int SYS_RT_SIGRETURN = 15;
     private static final int CHILD_EXIT_STATUS = 127;
 
     private X86_64Routines() {
@@ -135,6 +136,33 @@ public final class X86_64Routines {
         c.syscall();
         c.a().ud2();                                            // unreachable: exit_group does not return
         return c.bytes();
+    }
+
+    /**
+     * An async-signal-safe handler that writes the signal number as one byte to {@code pipeFd}, at
+     * offset 0, followed by the rt_sigreturn restorer the kernel's x86-64 rt_sigaction requires, at
+     * {@link SignalHandlerCode#restorerOffset()}. The JVM reserves some signals (SIGQUIT) for itself;
+     * a native handler plus a Java thread reading the pipe forwards all of them the same way.
+     */
+    public static SignalHandlerCode signalToPipeHandler(int pipeFd) {
+        Code c = new Code();
+        c.a().push(rdi);                    // signo (1st argument) onto the stack: its low byte is the byte to send
+        c.a().mov(rax, imm(SYS_WRITE));
+        c.a().mov(rdi, imm(pipeFd));        // the relay pipe's write end (O_NONBLOCK: a full pipe drops, never blocks)
+        c.a().mov(rsi, rsp);                // buf = &signo
+        c.a().mov(rdx, imm(1));
+        c.syscall();                        // the interrupted code's registers come back from the signal frame
+        c.a().pop(rdi);
+        c.a().ret();
+        c.bind("restorer");
+        c.a().mov(rax, imm(SYS_RT_SIGRETURN)); // return from the handler through the kernel's signal frame
+        c.syscall();
+        byte[] code = c.bytes();
+        return new SignalHandlerCode(code, c.labels.get("restorer"));
+    }
+
+    /** Handler code and where its restorer starts. */
+    public record SignalHandlerCode(byte[] code, int restorerOffset) {
     }
 
     private static Mem field(Register base, int offset) {

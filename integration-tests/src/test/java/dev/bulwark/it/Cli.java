@@ -1,0 +1,146 @@
+package dev.bulwark.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs the real {@code bulwark} CLI in a new JVM, as root or as the rootless test user. The launcher
+ * jar and its libraries are copied to a world-readable directory so the unprivileged user can load them.
+ */
+public final class Cli {
+    private static final Path CLASSPATH_DIR = copyClasspath();
+    public static final Path STATE_ROOT_BASE = Path.of("/tmp/bulwark-it-state");
+
+    private Cli() {
+    }
+
+    /** What a CLI run printed and how it ended. */
+    public record Result(int exitCode, String stdout, String stderr) {
+        public String describe() {
+            return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+        }
+    }
+
+    public static Result run(Mode mode, List<String> args) {
+        return start(mode, args).await(60);
+    }
+
+    public static Running start(Mode mode, List<String> args) {
+        List<String> command = new ArrayList<>();
+        if (mode == Mode.ROOTLESS) {
+            command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
+                    "--clear-groups", "--reset-env", "--"));
+        }
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "-Djava.io.tmpdir=/tmp", "-cp", CLASSPATH_DIR + "/*", "dev.bulwark.launcher.cli.BulwarkCli"));
+        command.addAll(args);
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.directory(new java.io.File("/tmp"));
+            builder.environment().put("HOME", "/tmp");
+            Path out = Files.createTempFile("bulwark-it-out", ".txt");
+            Path err = Files.createTempFile("bulwark-it-err", ".txt");
+            builder.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            return new Running(builder.start(), out, err);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The state root tests use, per mode, so that it is readable for the mode's user. */
+    public static Path stateRoot(Mode mode) {
+        return STATE_ROOT_BASE.resolve(mode.name().toLowerCase());
+    }
+
+    /** A CLI process that is still running. */
+    public record Running(Process process, Path out, Path err) {
+        public Result await(int seconds) {
+            try {
+                if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor();
+                    throw new AssertionError("bulwark did not finish within " + seconds + " s: " + read(err));
+                }
+                return new Result(process.exitValue(), read(out), read(err));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            } finally {
+                try {
+                    Files.deleteIfExists(out);
+                    Files.deleteIfExists(err);
+                } catch (IOException ignored) {
+                    // temp files
+                }
+            }
+        }
+
+        public String stdoutSoFar() {
+            return read(out);
+        }
+
+        public String stderrSoFar() {
+            return read(err);
+        }
+
+        private static String read(Path file) {
+            try {
+                return Files.readString(file, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }
+    }
+
+    private static Path copyClasspath() {
+        Path launcherTarget = locateLauncherTarget();
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "bulwark-it-cp",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            List<Path> jars = new ArrayList<>();
+            try (Stream<Path> top = Files.list(launcherTarget); Stream<Path> libs = Files.list(launcherTarget.resolve("lib"))) {
+                top.filter(p -> p.getFileName().toString().matches("launcher-.*\\.jar")).forEach(jars::add);
+                libs.forEach(jars::add);
+            }
+            for (Path jar : jars) {
+                Path copy = dir.resolve(jar.getFileName());
+                Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("copying the launcher's class path", e);
+        }
+    }
+
+    private static Path locateLauncherTarget() {
+        for (Path candidate : List.of(Path.of("../launcher/target"), Path.of("launcher/target"))) {
+            if (Files.isDirectory(candidate.resolve("lib"))) {
+                return candidate.toAbsolutePath().normalize();
+            }
+        }
+        throw new IllegalStateException("launcher/target/lib not found: build with mvn verify from the repository root");
+    }
+
+    static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}

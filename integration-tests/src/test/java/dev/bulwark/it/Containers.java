@@ -1,0 +1,114 @@
+package dev.bulwark.it;
+
+import dev.bulwark.config.model.Linux;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Spec edits and leftover checks shared by the container tests. */
+public final class Containers {
+    private Containers() {
+    }
+
+    public static Spec withArgs(Spec spec, String... args) {
+        Process p = spec.process();
+        return withProcess(spec, new Process(p.terminal(), p.consoleSize(), p.user(), List.of(args), null, p.env(), p.cwd(),
+                p.capabilities(), p.rlimits(), p.noNewPrivileges(), p.apparmorProfile(), p.oomScoreAdj(), p.scheduler(),
+                p.selinuxLabel(), p.ioPriority()));
+    }
+
+    public static Spec withCwd(Spec spec, String cwd) {
+        Process p = spec.process();
+        return withProcess(spec, new Process(p.terminal(), p.consoleSize(), p.user(), p.args(), null, p.env(), cwd,
+                p.capabilities(), p.rlimits(), p.noNewPrivileges(), p.apparmorProfile(), p.oomScoreAdj(), p.scheduler(),
+                p.selinuxLabel(), p.ioPriority()));
+    }
+
+    public static Spec withProcess(Spec spec, Process process) {
+        return new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
+                spec.hooks(), spec.annotations(), spec.linux());
+    }
+
+    public static Spec withMounts(Spec spec, List<dev.bulwark.config.model.Mount> mounts) {
+        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), mounts,
+                spec.hooks(), spec.annotations(), spec.linux());
+    }
+
+    public static Spec withLinux(Spec spec, Linux linux) {
+        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
+                spec.hooks(), spec.annotations(), linux);
+    }
+
+    /** CLI arguments for a bundle run with the mode's state root. */
+    public static List<String> runBundle(Mode mode, Path bundle, String id) {
+        return new ArrayList<>(List.of("run", "--bundle", bundle.toString(), "--id", id, "--root", stateRoot(mode).toString()));
+    }
+
+    /** CLI arguments for a built-in default run of {@code command}. */
+    public static List<String> runDefault(Mode mode, String id, String... command) {
+        List<String> args = new ArrayList<>(List.of("run", "--id", id, "--root", stateRoot(mode).toString(), "--"));
+        args.addAll(List.of(command));
+        return args;
+    }
+
+    /** The per-mode state root, created so the mode's user can write it. */
+    public static Path stateRoot(Mode mode) {
+        Path root = Cli.stateRoot(mode);
+        try {
+            Files.createDirectories(root.getParent());
+            if (!Files.exists(root)) {
+                Files.createDirectories(root);
+                if (mode == Mode.ROOTLESS) {
+                    new ProcessBuilder("chown", Mode.rootlessUid() + ":" + Mode.rootlessGid(), root.toString())
+                            .inheritIO().start().waitFor();
+                }
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return root;
+    }
+
+    /** Nothing left behind: no state directory, no process, no mount mentioning the container id. */
+    public static void assertNothingLeft(Mode mode, String id, int hostMountsBefore) {
+        assertEquals(false, Files.exists(stateRoot(mode).resolve(id)), "state directory of " + id + " removed");
+        assertEquals(List.of(), processesMentioning(id), "no process of " + id + " left");
+        assertEquals(hostMountsBefore, hostMountCount(), "host mount table unchanged");
+    }
+
+    public static int hostMountCount() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
+            return (int) lines.count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Pids whose command line contains {@code text} (other than this JVM). */
+    public static List<Long> processesMentioning(String text) {
+        List<Long> found = new ArrayList<>();
+        ProcessHandle.allProcesses().forEach(p -> {
+            if (p.pid() != ProcessHandle.current().pid()) {
+                try {
+                    byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(p.pid()), "cmdline"));
+                    if (new String(cmdline).contains(text)) {
+                        found.add(p.pid());
+                    }
+                } catch (IOException ignored) {
+                    // exited meanwhile
+                }
+            }
+        });
+        return found;
+    }
+}

@@ -1,0 +1,214 @@
+package dev.bulwark.launcher.child;
+
+import dev.bulwark.config.model.Linux;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.constants.CloneFlags;
+import dev.bulwark.nativ.constants.Prctl;
+import dev.bulwark.nativ.constants.Signals;
+import dev.bulwark.nativ.spawn.SyscallTable;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.bulwark.nativ.constants.MountFlags.*;
+
+/**
+ * Compiles a container's launch plan into the syscall table its child runs between clone and
+ * execve. This class fixes the order; the steps themselves live in {@link RootfsSteps},
+ * {@link ProcessSteps}, {@link SysctlSteps}, {@link MaskSteps}, {@link LsmSteps}, {@link LandlockSteps},
+ * {@link CapabilitySteps} and {@link SeccompSteps}. The order matters:
+ * wait for the uid/gid maps, become root of the new user namespace, build and enter the root
+ * (cloning the host's /dev/null for masks before pivot_root), make / read-only, write sysctls, mask
+ * and make paths read-only, label the exec for the LSM, build the Landlock ruleset (paths are opened
+ * as the container sees them), set limits, drop the bounding set, set no_new_privs, enforce Landlock,
+ * switch to the workload's identity and capabilities, close fds, reset signals, install seccomp last
+ * (first, before the uid change, when noNewPrivileges is false), and execve.
+ */
+public final class ChildProgram {
+    private static final int SIOCSIFFLAGS = 0x8914;
+    private static final int AF_INET = 2;
+    private static final int SOCK_DGRAM = 2;
+    private static final int SOCK_CLOEXEC = 02000000;
+    private static final int IFF_UP = 1;
+
+    /** The pipes the child uses: its ends, and the parent's ends it must close. */
+    public record Pipes(int syncRead, int syncWrite, int failureRead, int failureWrite, int progressRead, int progressWrite) {
+    }
+
+    private ChildProgram() {
+    }
+
+    /** The clone flags: one new namespace per entry of linux.namespaces (the cgroup one comes later). */
+    public static long cloneFlags(Spec spec) {
+        long flags = Signals.SIGCHLD | CloneFlags.CLONE_PIDFD;
+        for (var namespace : spec.linux().namespaces()) {
+            flags |= switch (namespace.type()) {
+                case "user" -> CloneFlags.CLONE_NEWUSER;
+                case "pid" -> CloneFlags.CLONE_NEWPID;
+                case "mount" -> CloneFlags.CLONE_NEWNS;
+                case "uts" -> CloneFlags.CLONE_NEWUTS;
+                case "ipc" -> CloneFlags.CLONE_NEWIPC;
+                case "network" -> CloneFlags.CLONE_NEWNET;
+                case "cgroup" -> 0L; // unshared by the child once the parent has put it in its cgroup
+                case "time" -> CloneFlags.CLONE_NEWTIME;
+                default -> throw new IllegalArgumentException("namespace " + namespace.type());
+            };
+        }
+        return flags;
+    }
+
+    /**
+     * @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping)
+     * @param rootLockedFlags  flags the final read-only remount of / must keep
+     */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
+                                     long rootLockedFlags) {
+        Spec spec = context.spec();
+        Linux linux = spec.linux();
+        Process process = spec.process();
+        ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
+        try {
+            synchronizeWithParent(steps, pipes);
+            becomeNamespaceRoot(steps, setgroupsAllowed);
+            if (linux.hasNamespace("cgroup")) {
+                steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
+                        "unshare", CloneFlags.CLONE_NEWCGROUP);
+            }
+            if (linux.hasNamespace("network")) {
+                bringUpLoopback(steps);
+            }
+            if (spec.hostname() != null) {
+                steps.step("set hostname " + spec.hostname(), "the uts namespace has its own hostname",
+                        "sethostname", steps.string(spec.hostname()), spec.hostname().length());
+            }
+            if (spec.domainname() != null) {
+                steps.step("set domainname " + spec.domainname(), "the uts namespace has its own domain name",
+                        "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
+            }
+            LsmSteps.requireAvailable(spec);
+            MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
+            new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
+
+            ProcessSteps processSteps = new ProcessSteps(steps, spec);
+            if (spec.root() == null || spec.root().readonly() == null || spec.root().readonly()) {
+                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : rootLockedFlags);
+            }
+            if (linux.rootfsPropagation() != null) {
+                steps.changeMount("set propagation of / to " + linux.rootfsPropagation(), "as linux.rootfsPropagation asks",
+                        "/", propagationFlags(linux.rootfsPropagation()));
+            }
+            SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
+            masks.apply();
+            LsmSteps.labelExec(steps, spec);
+            LandlockSteps landlock = LandlockSteps.forSpec(steps, context, System.err);
+            SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
+            processSteps.workingDirectoryAndLimits();
+
+            CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
+            SeccompSteps seccomp = new SeccompSteps(steps, spec, System.err);
+            capabilities.dropBoundingSet();
+            boolean noNewPrivileges = !Boolean.FALSE.equals(process.noNewPrivileges());
+            if (noNewPrivileges) {
+                steps.step("set no_new_privs", "execve can never grant privileges again (setuid bits and file capabilities are ignored)",
+                        "prctl", Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            }
+            if (landlock != null) {
+                landlock.restrict(ruleset); // needs no_new_privs, or CAP_SYS_ADMIN which the child still holds
+            }
+            if (!noNewPrivileges) {
+                // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
+                // before capset drops that; the profile must then allow the remaining steps (the default does).
+                seccomp.install();
+            }
+            long uid = process.user() == null ? 0 : process.user().uid();
+            if (uid != 0 && capabilities.keepsAny()) {
+                capabilities.keepCapsAcrossUidChange();
+            }
+            processSteps.identity(setgroupsAllowed);
+            capabilities.setSets();
+            dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
+
+            List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
+            if (pipes.progressWrite() >= 0) {
+                keep.add(pipes.progressWrite());
+            }
+            processSteps.closeInheritedFds(keep);
+            processSteps.resetSignals();
+            if (noNewPrivileges) {
+                seccomp.install(); // last: only the execve chain below runs under the filter
+            }
+            processSteps.exec();
+            return steps;
+        } catch (RuntimeException e) {
+            steps.table().close();
+            throw e;
+        }
+    }
+
+    /** An fd number for Landlock's rule structs: high enough to be free of the child's own opens, not a pipe. */
+    private static int scratchFd(Pipes pipes) {
+        int fd = 1000;
+        while (fd == pipes.failureWrite() || fd == pipes.progressWrite() || fd == pipes.syncRead()) {
+            fd--;
+        }
+        return fd;
+    }
+
+    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes) {
+        steps.step("close the parent's end of the sync pipe", "so the read below sees end-of-file if the launcher dies",
+                "close", pipes.syncWrite());
+        steps.step("close the parent's end of the failure pipe", "only the parent reads it", "close", pipes.failureRead());
+        if (pipes.progressRead() >= 0) {
+            steps.step("close the parent's end of the progress pipe", "only the parent reads it", "close", pipes.progressRead());
+        }
+        dieWithParent(steps, "the container must not outlive the launcher");
+        long buffer = steps.memory().allocate(8);
+        steps.step("wait for the launcher", "the launcher writes the uid/gid maps and sets up the cgroup, then releases the child",
+                "read", pipes.syncRead(), buffer, 1).mustEqual(1);
+        steps.step("close the sync pipe", "no longer needed", "close", pipes.syncRead());
+    }
+
+    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed) {
+        steps.step("become gid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
+                "setresgid", 0, 0, 0);
+        steps.step("become uid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
+                "setresuid", 0, 0, 0);
+        if (setgroupsAllowed) {
+            steps.step("drop the host's supplementary groups", "they must not follow the process into the container",
+                    "setgroups", 0, 0);
+        }
+        dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
+    }
+
+    private static void dieWithParent(ChildSteps steps, String why) {
+        steps.step("die with the launcher", why, "prctl", Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
+    }
+
+    private static void bringUpLoopback(ChildSteps steps) {
+        var socket = steps.step("open a socket to configure lo", "the new network namespace has only a loopback device, down",
+                "socket", AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        long request = steps.memory().allocate(40); // struct ifreq: name[16], then ifr_flags
+        NativeMemory.putBytes(request, "lo".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        NativeMemory.putInt(request + 16, IFF_UP);
+        steps.step("bring up lo", "loopback works; nothing else is reachable", "ioctl", 0, SIOCSIFFLAGS, request)
+                .argumentFrom(0, socket);
+        steps.step("close the configuration socket", "done with it", "close", 0).argumentFrom(0, socket);
+    }
+
+    private static long propagationFlags(String propagation) {
+        return switch (propagation) {
+            case "private" -> MS_PRIVATE;
+            case "rprivate" -> MS_PRIVATE | MS_REC;
+            case "shared" -> MS_SHARED;
+            case "rshared" -> MS_SHARED | MS_REC;
+            case "slave" -> MS_SLAVE;
+            case "rslave" -> MS_SLAVE | MS_REC;
+            case "unbindable" -> MS_UNBINDABLE;
+            case "runbindable" -> MS_UNBINDABLE | MS_REC;
+            default -> throw new dev.bulwark.launcher.LaunchException("linux.rootfsPropagation: unknown value \"" + propagation + "\"");
+        };
+    }
+}

@@ -1,0 +1,131 @@
+package dev.bulwark.launcher.child;
+
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.spawn.SyscallTable;
+import dev.bulwark.nativ.spawn.SyscallTable.Entry;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Typed helpers that append syscalls to the child's {@link SyscallTable}, each with a short step
+ * name (used in error messages: "mount proc on /proc: EPERM (...)") and a plain-words explanation
+ * (shown by {@code bulwark run --explain}). Nothing here runs anything: it only writes the table.
+ */
+public final class ChildSteps {
+    private static final SyscallNumbers NR = SyscallNumbers.host();
+
+    private final SyscallTable table;
+    private final NativeMemory memory;
+    private final List<String> explanations = new ArrayList<>();
+    private final int progressFd;
+
+    /** @param progressFd when >= 0, the child reports each step's index there before running it */
+    public ChildSteps(SyscallTable table, int progressFd) {
+        this.table = table;
+        this.memory = table.memory();
+        this.progressFd = progressFd;
+    }
+
+    public SyscallTable table() {
+        return table;
+    }
+
+    public NativeMemory memory() {
+        return memory;
+    }
+
+    /** The explanation of table entry {@code index} (null for bookkeeping entries). */
+    public String explanation(int index) {
+        return index >= 0 && index < explanations.size() ? explanations.get(index) : null;
+    }
+
+    /** Appends one step: a raw syscall with its name and explanation. */
+    public Entry step(String name, String why, String syscall, long... args) {
+        if (progressFd >= 0) {
+            long index = memory.allocate(4);
+            NativeMemory.putInt(index, table.size() + 1); // the entry after this report
+            table.add("report progress", NR.require("write"), progressFd, index, 4).mustEqual(4);
+            explanations.add(null);
+        }
+        explanations.add(why);
+        return table.add(name, NR.require(syscall), args);
+    }
+
+    public long string(String value) {
+        return memory.cString(value);
+    }
+
+    // --- files and mounts ---
+
+    public Entry mount(String name, String why, String source, String target, String type, long flags, String data) {
+        return step(name, why, "mount", pointer(source), string(target), pointer(type), flags, pointer(data));
+    }
+
+    /** mount(NULL, target, NULL, flags, NULL): remounts and propagation changes. */
+    public Entry changeMount(String name, String why, String target, long flags) {
+        return step(name, why, "mount", 0, string(target), 0, flags, 0);
+    }
+
+    public Entry mkdir(String path, int mode) {
+        return step("create directory " + path, "make a mount point", "mkdirat",
+                OpenFlags.AT_FDCWD, string(path), mode).tolerate(Errno.EEXIST);
+    }
+
+    /** Creates every missing directory of {@code path} from {@code base} down (base must exist). */
+    public void mkdirs(String base, String path) {
+        String relative = path.substring(base.length());
+        StringBuilder current = new StringBuilder(base);
+        for (String part : relative.split("/")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            current.append('/').append(part);
+            mkdir(current.toString(), 0755);
+        }
+    }
+
+    /** Creates an empty file (a mount point for a file bind mount) if none exists. */
+    public void touch(String path) {
+        Entry open = step("create file " + path, "make a mount point for a file", "openat", OpenFlags.AT_FDCWD,
+                string(path), OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0644);
+        step("close " + path, "done with the file", "close", 0).argumentFrom(0, open);
+    }
+
+    /** Writes {@code content} to a new file (used to build /etc in the default root). */
+    public void writeFile(String path, String content, int mode) {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        Entry open = step("create file " + path, "write a file the container needs", "openat", OpenFlags.AT_FDCWD,
+                string(path), OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC
+                        | OpenFlags.O_NOFOLLOW, mode);
+        step("write " + path, "fill in its content", "write", 0, memory.bytes(bytes, false), bytes.length)
+                .argumentFrom(0, open).mustEqual(bytes.length);
+        step("close " + path, "done with the file", "close", 0).argumentFrom(0, open);
+    }
+
+    /** Writes {@code content} to an existing file such as /proc/sys/... or /proc/self/... . */
+    public void writeExisting(String name, String why, String path, String content) {
+        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+        Entry open = step(name, why, "openat", OpenFlags.AT_FDCWD, string(path),
+                OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0);
+        step(name, why, "write", 0, memory.bytes(bytes, false), bytes.length).argumentFrom(0, open).mustEqual(bytes.length);
+        step(name, why, "close", 0).argumentFrom(0, open);
+    }
+
+    public Entry symlink(String target, String linkPath) {
+        return step("create symlink " + linkPath + " -> " + target, "a standard link the container expects",
+                "symlinkat", string(target), OpenFlags.AT_FDCWD, string(linkPath));
+    }
+
+    public Entry chdir(String path, String why) {
+        return step("change directory to " + path, why, "chdir", string(path));
+    }
+
+    private long pointer(String value) {
+        return value == null ? 0 : string(value);
+    }
+}

@@ -1,0 +1,153 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.config.SpecParseException;
+import dev.bulwark.config.SpecParser;
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.model.User;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.BuiltInDefault;
+import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.RunRequest;
+import dev.bulwark.launcher.runtime.RunResult;
+import dev.bulwark.launcher.runtime.SignalForwarding;
+import dev.bulwark.launcher.runtime.StateDirectory;
+import dev.bulwark.nativ.Syscalls;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** {@code bulwark run}: runs a bundle's config.json, or a command in the built-in hardened container. */
+@Command(name = "run", description = {
+        "Run a container and wait for it; exits with its status (128+N when killed by signal N).",
+        "With a command after -- and no --bundle: the built-in hardened default, whose read-only root is the host's /usr.",
+        "Exit status 125: launcher error; 126: the command cannot be executed; 127: not found."})
+final class RunCommand implements Callable<Integer> {
+    @Option(names = {"-b", "--bundle"}, description = "bundle directory holding config.json (default: the current directory when it has one)")
+    Path bundle;
+
+    @Option(names = "--id", description = "container id (default: bulwark-<random>)")
+    String id;
+
+    @Option(names = "--root", description = "state directory root (default: /run/bulwark as root, $XDG_RUNTIME_DIR/bulwark rootless)")
+    Path stateRoot;
+
+    @Option(names = "--explain", description = "narrate every step as it happens, in plain words, on stderr")
+    boolean explain;
+
+    @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root")
+    boolean allowHostRoot;
+
+    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]",
+            description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
+    String hostIdRange;
+
+    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "built-in default only: add an environment variable")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--cwd", description = "built-in default only: working directory (default /)")
+    String cwd;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "built-in default only: run as this container user")
+    String user;
+
+    @Parameters(paramLabel = "COMMAND", description = "command and arguments (after --)")
+    List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        int euid = Syscalls.geteuid();
+        boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
+        Spec spec = builtIn ? builtInSpec(euid) : bundleSpec();
+        String containerId = id != null ? id : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(euid);
+        SignalForwarding.enable();
+        RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
+                root, allowHostRoot, hostIdRange(), explain ? System.err : null));
+        return result.exitStatus();
+    }
+
+    private Path bundleDirectory() {
+        return bundle != null ? bundle.toAbsolutePath() : Path.of("").toAbsolutePath();
+    }
+
+    private Spec bundleSpec() {
+        if (!env.isEmpty() || cwd != null || user != null) {
+            throw new LaunchException("--env, --cwd and --user apply to the built-in default; edit config.json instead");
+        }
+        Path config = bundleDirectory().resolve("config.json");
+        if (!Files.exists(config)) {
+            throw new LaunchException("no config.json in " + bundleDirectory()
+                    + "; pass --bundle DIR, or a command after -- for the built-in default");
+        }
+        try {
+            Spec spec = SpecParser.parse(config);
+            if (!command.isEmpty()) {
+                spec = withProcess(spec, new Process(spec.process().terminal(), spec.process().consoleSize(),
+                        spec.process().user(), command, null, spec.process().env(), spec.process().cwd(),
+                        spec.process().capabilities(), spec.process().rlimits(), spec.process().noNewPrivileges(),
+                        spec.process().apparmorProfile(), spec.process().oomScoreAdj(), spec.process().scheduler(),
+                        spec.process().selinuxLabel(), spec.process().ioPriority()));
+            }
+            return spec;
+        } catch (SpecParseException e) {
+            throw new LaunchException(e.getMessage());
+        } catch (IOException e) {
+            throw new LaunchException("reading " + config + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The built-in default with this command's --env, --cwd and --user applied. */
+    private Spec builtInSpec(int euid) {
+        Spec spec = BuiltInDefault.spec(euid, Syscalls.getegid(), command);
+        Process p = spec.process();
+        List<String> environment = new ArrayList<>(p.env());
+        environment.addAll(env);
+        User u = p.user();
+        if (user != null) {
+            String[] parts = user.split(":");
+            try {
+                long uid = Long.parseLong(parts[0]);
+                long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
+                u = new User(uid, gid, u.umask(), List.of(), null);
+            } catch (NumberFormatException e) {
+                throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
+            }
+        }
+        return withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
+                p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null));
+    }
+
+    private static Spec withProcess(Spec spec, Process process) {
+        return new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
+                spec.hooks(), spec.annotations(), spec.linux());
+    }
+
+    private LinuxIdMapping hostIdRange() {
+        if (hostIdRange == null) {
+            return new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE);
+        }
+        try {
+            String[] parts = hostIdRange.split(":");
+            long start = Long.parseLong(parts[0]);
+            long size = parts.length > 1 ? Long.parseLong(parts[1]) : DefaultsOptions.DEFAULT_ID_RANGE_SIZE;
+            if (start <= 0 || size <= 0) {
+                throw new LaunchException("--host-id-range: START and SIZE must be positive (host root is never a default)");
+            }
+            return new LinuxIdMapping(0, start, size);
+        } catch (NumberFormatException e) {
+            throw new LaunchException("--host-id-range: expected START[:SIZE], got \"" + hostIdRange + "\"");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.config.SpecWriter;
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.nativ.Syscalls;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code bulwark spec}: writes a hardened default config.json, like {@code runc spec} but locked down. */
+@Command(name = "spec", description = "Write a hardened default config.json (no capabilities, no_new_privs, read-only root, user namespace).")
+final class SpecCommand implements Callable<Integer> {
+    @Option(names = "--rootless", description = "map container root to your own uid/gid (size 1)")
+    boolean rootless;
+
+    @Option(names = {"-b", "--bundle"}, description = "directory to write config.json into (default: current directory)")
+    Path bundle = Path.of(".");
+
+    @Option(names = "--stdout", description = "print to standard output instead of writing config.json")
+    boolean stdout;
+
+    @Option(names = {"-f", "--force"}, description = "overwrite an existing config.json")
+    boolean force;
+
+    @Override
+    public Integer call() throws IOException {
+        DefaultsOptions options = rootless ? DefaultsOptions.rootless(Syscalls.geteuid(), Syscalls.getegid()) : DefaultsOptions.root();
+        String json = SpecWriter.toJson(HardenedDefaults.spec(options)) + "\n";
+        if (stdout) {
+            System.out.print(json);
+            return 0;
+        }
+        Path config = bundle.resolve("config.json");
+        if (Files.exists(config) && !force) {
+            throw new LaunchException(config + ": already exists (use --force to overwrite)");
+        }
+        Files.writeString(config, json, StandardCharsets.UTF_8);
+        return 0;
+    }
+}

@@ -1,0 +1,22 @@
+package dev.bulwark.launcher.plan;
+
+import dev.bulwark.config.model.Spec;
+
+import java.nio.file.Path;
+
+/**
+ * Everything the launch plan is compiled from: the validated config plus the facts of this launch.
+ *
+ * @param id          container id (names the state directory and the cgroup)
+ * @param spec        the validated OCI config
+ * @param bundle      the bundle directory, or null for the built-in default
+ * @param rootfs      host path of the container's root: the bundle's rootfs (canonical), or the
+ *                    empty mount point in the state directory where the host-/usr root is assembled
+ * @param hostUsrRoot whether the root is assembled from the host's /usr on a fresh tmpfs
+ * @param rootless    whether the launcher runs without host root
+ * @param hostUid     the launcher's uid on the host
+ * @param hostGid     the launcher's gid on the host
+ */
+public record ContainerContext(String id, Spec spec, Path bundle, Path rootfs, boolean hostUsrRoot,
+                               boolean rootless, int hostUid, int hostGid) {
+}

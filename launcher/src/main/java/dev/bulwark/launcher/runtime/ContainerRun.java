@@ -1,0 +1,361 @@
+package dev.bulwark.launcher.runtime;
+
+import dev.bulwark.config.model.Linux;
+import dev.bulwark.config.model.LinuxNamespace;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.validation.SpecValidator;
+import dev.bulwark.config.validation.ValidationException;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.child.ChildProgram;
+import dev.bulwark.launcher.child.ChildSteps;
+import dev.bulwark.launcher.child.LockedMountFlags;
+import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.constants.Signals;
+import dev.bulwark.nativ.spawn.SyscallTable;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs one container from the launcher's side: validate, claim the id, compile the child's syscall
+ * table, clone, write the id maps, release the child, learn whether execve happened, wait, and clean
+ * up. Every failure leaves nothing behind: the child is killed and reaped, the state directory removed.
+ */
+public final class ContainerRun {
+    private static final int SYNC_BYTE = 1;
+
+    private final RunRequest request;
+    private final PrintStream explain;
+
+    private ContainerRun(RunRequest request) {
+        this.request = request;
+        this.explain = request.explain();
+    }
+
+    public static RunResult run(RunRequest request) {
+        return new ContainerRun(request).run();
+    }
+
+    private RunResult run() {
+        Spec spec = withUserNamespace(validated(request.spec()));
+        int euid = Syscalls.geteuid();
+        int egid = Syscalls.getegid();
+        boolean rootless = euid != 0;
+        IdMaps idMaps = IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
+                request.hostIdRange(), request.allowHostRoot());
+        long workloadUid = spec.process().user() == null ? 0 : spec.process().user().uid();
+        long workloadGid = spec.process().user() == null ? 0 : spec.process().user().gid();
+        if (!idMaps.mapsUid(workloadUid)) {
+            throw new LaunchException("process.user.uid: " + workloadUid + " is not mapped by the user namespace");
+        }
+        if (!idMaps.mapsGid(workloadGid)) {
+            throw new LaunchException("process.user.gid: " + workloadGid + " is not mapped by the user namespace");
+        }
+        Path bundleRootfs = request.hostUsrRoot() ? null : bundleRootfs(spec);
+        if (bundleRootfs != null && !rootless) {
+            requireReachable(bundleRootfs, idMaps.uid().get(0).hostId(), "root.path");
+        }
+        long started = System.nanoTime();
+        try (StateDirectory state = StateDirectory.claim(request.stateRoot(), request.id())) {
+            Path rootfs = bundleRootfs != null ? bundleRootfs : rootfsMountPoint(state);
+            if (bundleRootfs == null && !rootless) {
+                requireReachable(rootfs, idMaps.uid().get(0).hostId(), "--root (state directory)");
+            }
+            ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
+                    request.hostUsrRoot(), rootless, euid, egid);
+            return launch(context, idMaps, state, started);
+        }
+    }
+
+    private RunResult launch(ContainerContext context, IdMaps idMaps, StateDirectory state, long started) {
+        List<Integer> fds = new ArrayList<>();
+        try {
+            int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
+            int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
+            int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
+            ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1]);
+            long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
+            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked);
+            try (SyscallTable table = steps.table()) {
+                ContainerState creating = initialState(context, idMaps);
+                state.write(creating);
+                long cloneFlags = ChildProgram.cloneFlags(context.spec());
+                SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1]);
+                fds.add(child.pidfd());
+                tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + child.pid());
+                closeNow(fds, sync[0]);
+                closeNow(fds, failure[1]);
+                if (progress[1] >= 0) {
+                    closeNow(fds, progress[1]);
+                }
+                return supervise(context, idMaps, state, creating, table, steps, child, sync[1], failure[0], progress[0], fds, started);
+            }
+        } finally {
+            for (int fd : fds) {
+                closeQuietly(fd);
+            }
+        }
+    }
+
+    private RunResult supervise(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerState creating,
+                                SyscallTable table, ChildSteps steps, SyscallTable.Spawned child, int syncWrite,
+                                int failureRead, int progressRead, List<Integer> fds, long started) {
+        boolean reaped = false;
+        Thread narrator = null;
+        try {
+            idMaps.writeTo(child.pid());
+            tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                    + " (container id, host id, count): container root is an unprivileged host user");
+            tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+                    + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+            if (progressRead >= 0) {
+                narrator = narrate(progressRead, child.pid(), table, steps);
+            }
+            Syscalls.write(syncWrite, new byte[] {SYNC_BYTE});
+            closeNow(fds, syncWrite);
+            tell("released the child: it now runs its prepared syscalls, no Java involved");
+            byte[] record = readFailureRecord(failureRead);
+            if (record.length > 0) {
+                SyscallTable.ChildFailure failure = table.decodeFailure(record);
+                Syscalls.wait4(child.pid(), 0);
+                reaped = true;
+                joinQuietly(narrator);
+                throw childFailed(context.spec(), failure);
+            }
+            state.write(creating.withStatus("running", child.pid(), namespacesOf(child.pid())));
+            SignalForwarding.register(child.pidfd());
+            try {
+                Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
+                reaped = true;
+                joinQuietly(narrator);
+                long millis = (System.nanoTime() - started) / 1_000_000;
+                tell("container exited: " + (status.exited() ? "status " + status.exitCode() : "killed by signal " + status.termSignal()));
+                return new RunResult(context.id(), status.shellStatus(), status.exited() ? 0 : status.termSignal(),
+                        child.pid(), millis);
+            } finally {
+                SignalForwarding.unregister(child.pidfd());
+            }
+        } finally {
+            if (!reaped) {
+                killAndReap(child);
+            }
+        }
+    }
+
+    private static LaunchException childFailed(Spec spec, SyscallTable.ChildFailure failure) {
+        if (failure.step().startsWith("execute ")) {
+            int errno = failure.errno();
+            int status = errno == Errno.ENOENT || errno == Errno.ENOTDIR ? LaunchException.NOT_FOUND : LaunchException.CANNOT_EXECUTE;
+            String what = status == LaunchException.NOT_FOUND ? "not found in the container" : "cannot be executed";
+            return new LaunchException("process.args[0]: " + spec.process().args().get(0) + " " + what + " ("
+                    + failure.message() + ")", status, null);
+        }
+        return new LaunchException(failure.message());
+    }
+
+    /** Reads the child's failure record: 16 bytes on failure, end-of-file once execve closed the pipe. */
+    private static byte[] readFailureRecord(int fd) {
+        byte[] first = Syscalls.read(fd, 16);
+        if (first.length == 0 || first.length == 16) {
+            return first;
+        }
+        byte[] rest = Syscalls.read(fd, 16 - first.length);
+        byte[] all = new byte[first.length + rest.length];
+        System.arraycopy(first, 0, all, 0, first.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
+    }
+
+    /**
+     * Prints each step as the child reaches it (it reports the index of the step it is about to run).
+     * Runs of steps with the same explanation (41 bounding-set drops, 62 signal resets) share one line.
+     */
+    private Thread narrate(int progressRead, int pid, SyscallTable table, ChildSteps steps) {
+        Thread thread = new Thread(() -> {
+            String pendingWhy = null;
+            String firstStep = null;
+            String lastStep = null;
+            int run = 0;
+            while (true) {
+                byte[] index = Syscalls.read(progressRead, 4);
+                String step = null;
+                String why = null;
+                if (index.length == 4) {
+                    int entry = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+                    step = table.step(entry);
+                    why = java.util.Objects.requireNonNullElse(steps.explanation(entry), "");
+                    if (why.equals(pendingWhy) && run > 0) {
+                        lastStep = step;
+                        run++;
+                        continue;
+                    }
+                }
+                if (run > 0) {
+                    String line = run == 1 ? firstStep : firstStep + " ... " + lastStep + " (" + run + " steps)";
+                    explain.println("[child " + pid + "] " + line + (pendingWhy.isEmpty() ? "" : "  -- " + pendingWhy));
+                }
+                if (step == null) {
+                    return; // execve closed the pipe, or the child died
+                }
+                pendingWhy = why;
+                firstStep = step;
+                lastStep = step;
+                run = 1;
+            }
+        }, "bulwark-narrator");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static void joinQuietly(Thread thread) {
+        if (thread != null) {
+            try {
+                thread.join(2_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void tell(String message) {
+        if (explain != null) {
+            explain.println("[bulwark] " + message);
+        }
+    }
+
+    private static void killAndReap(SyscallTable.Spawned child) {
+        try {
+            Syscalls.pidfdSendSignal(child.pidfd(), Signals.SIGKILL);
+        } catch (SyscallException e) {
+            // already gone
+        }
+        try {
+            Syscalls.wait4(child.pid(), 0);
+        } catch (SyscallException e) {
+            // ECHILD: already reaped
+        }
+    }
+
+    private static Spec validated(Spec spec) {
+        try {
+            SpecValidator.requireValid(spec);
+            return spec;
+        } catch (ValidationException e) {
+            throw new LaunchException(e.getMessage());
+        }
+    }
+
+    /** Bulwark always creates a user namespace: a config without one gets it (with the default mapping). */
+    static Spec withUserNamespace(Spec spec) {
+        Linux linux = spec.linux();
+        if (linux.hasNamespace("user")) {
+            return spec;
+        }
+        List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());
+        namespaces.add(0, new LinuxNamespace("user"));
+        Linux withUser = new Linux(linux.uidMappings(), linux.gidMappings(), linux.sysctl(), linux.resources(),
+                linux.cgroupsPath(), namespaces, linux.devices(), linux.seccomp(), linux.rootfsPropagation(),
+                linux.maskedPaths(), linux.readonlyPaths(), linux.mountLabel(), linux.intelRdt(), linux.personality(),
+                linux.timeOffsets());
+        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(),
+                spec.mounts(), spec.hooks(), spec.annotations(), withUser);
+    }
+
+    private Path bundleRootfs(Spec spec) {
+        Path bundle = request.bundle() == null ? Path.of(".") : request.bundle();
+        Path root = bundle.resolve(spec.root().path());
+        try {
+            Path real = root.toRealPath();
+            if (!Files.isDirectory(real)) {
+                throw new LaunchException("root.path: " + root + " is not a directory");
+            }
+            return real;
+        } catch (IOException e) {
+            throw new LaunchException("root.path: " + root + " does not exist");
+        }
+    }
+
+    /** As root the container's root user is an unprivileged host id: every directory above the rootfs must let it through. */
+    private static void requireReachable(Path path, long hostUid, String field) {
+        for (Path p = path; p != null; p = p.getParent()) {
+            try {
+                int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                int owner = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                if (owner != hostUid && (mode & 0001) == 0) {
+                    throw new LaunchException(field + ": " + path + " is not reachable by the container's root (host uid "
+                            + hostUid + "): " + p + " has mode " + Integer.toOctalString(mode & 07777)
+                            + "; move the bundle or allow others to search " + p);
+                }
+            } catch (IOException e) {
+                throw new LaunchException(field + ": cannot inspect " + p + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static Path rootfsMountPoint(StateDirectory state) {
+        try {
+            return state.rootfsMountPoint();
+        } catch (IOException e) {
+            throw new LaunchException("state directory " + state.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private ContainerState initialState(ContainerContext context, IdMaps idMaps) {
+        return new ContainerState(context.spec().ociVersion(), context.id(), "creating", 0, Syscalls.getpid(),
+                request.bundle() == null ? null : request.bundle().toAbsolutePath().toString(),
+                context.rootfs().toString(), context.rootless(), Instant.now().toString(),
+                IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(), null, null,
+                context.spec().annotations());
+    }
+
+    private static Map<String, String> namespacesOf(int pid) {
+        Map<String, String> namespaces = new LinkedHashMap<>();
+        for (String type : List.of("user", "pid", "mnt", "uts", "ipc", "net", "cgroup")) {
+            try {
+                namespaces.put(type, Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "ns", type)).toString());
+            } catch (IOException e) {
+                // the container may already be gone; state is best effort
+            }
+        }
+        return namespaces;
+    }
+
+    private static String namespaceList(Spec spec) {
+        return String.join(", ", spec.linux().namespaces().stream().map(LinuxNamespace::type).toList());
+    }
+
+    private static int[] open(List<Integer> fds, int[] pair) {
+        fds.add(pair[0]);
+        fds.add(pair[1]);
+        return pair;
+    }
+
+    private static void closeNow(List<Integer> fds, int fd) {
+        fds.remove(Integer.valueOf(fd));
+        Syscalls.close(fd);
+    }
+
+    private static void closeQuietly(int fd) {
+        if (fd < 0) {
+            return;
+        }
+        try {
+            Syscalls.close(fd);
+        } catch (SyscallException e) {
+            // already closed on an error path
+        }
+    }
+}

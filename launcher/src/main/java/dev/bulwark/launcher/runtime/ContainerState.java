@@ -1,0 +1,24 @@
+package dev.bulwark.launcher.runtime;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.Map;
+
+/**
+ * What {@code state.json} records, shaped like the OCI runtime state (ociVersion, id, status, pid,
+ * bundle, annotations) plus what inspecting a Bulwark container from outside needs.
+ *
+ * @param status       "creating", "running" or "stopped" (OCI's state names)
+ * @param pid          the container's init process on the host (0 before it exists)
+ * @param launcherPid  the bulwark process holding the container
+ * @param namespaces   namespace type to the inode link of /proc/PID/ns/TYPE, e.g. "pid:[4026532290]"
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ContainerState(String ociVersion, String id, String status, int pid, int launcherPid, String bundle,
+                             String rootfs, boolean rootless, String created, String uidMap, String gidMap,
+                             String cgroup, Map<String, String> namespaces, Map<String, String> annotations) {
+    public ContainerState withStatus(String newStatus, int newPid, Map<String, String> newNamespaces) {
+        return new ContainerState(ociVersion, id, newStatus, newPid, launcherPid, bundle, rootfs, rootless, created,
+                uidMap, gidMap, cgroup, newNamespaces, annotations);
+    }
+}

@@ -1,0 +1,23 @@
+package dev.bulwark.launcher.runtime;
+
+import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.Spec;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+
+/**
+ * One container to run.
+ *
+ * @param spec          the OCI config (validated by the run)
+ * @param bundle        the bundle directory (root.path is relative to it), or null for the built-in root
+ * @param id            the container id
+ * @param hostUsrRoot   assemble the root from the host's /usr instead of root.path
+ * @param stateRoot     where state directories live
+ * @param allowHostRoot confirm a config that maps container ids onto host root
+ * @param hostIdRange   the host id range container ids map onto when running as root without mappings
+ * @param explain       where to narrate each step as it happens, or null for silence
+ */
+public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
+                         boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain) {
+}

@@ -1,0 +1,86 @@
+package dev.bulwark.nativ.signal;
+
+import dev.bulwark.nativ.Arch;
+import dev.bulwark.nativ.Kernel;
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.machinecode.ExecutableCode;
+import dev.bulwark.nativ.machinecode.X86_64Routines;
+
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * Delivers chosen signals to a Java callback on a dedicated thread: a native handler writes each
+ * signal's number to a pipe (the self-pipe trick) and the thread reads it. Unlike sun.misc.Signal
+ * this also works for SIGQUIT, which the JVM keeps for thread dumps. Process-wide: install once.
+ */
+public final class SignalRelay {
+    private static final int SYS_RT_SIGACTION = SyscallNumbers.host().require("rt_sigaction");
+    private static final long SA_RESTORER = 0x04000000L;
+    private static final long SA_RESTART = 0x10000000L;
+    private static final int KERNEL_SIGACTION_SIZE = 32;
+
+    private SignalRelay() {
+    }
+
+    /** Routes {@code signals} to {@code onSignal}, called on a daemon thread named "bulwark-signals". */
+    public static void install(List<Integer> signals, IntConsumer onSignal) {
+        if (Arch.requireHost() != Arch.X86_64) {
+            throw new UnsupportedOperationException("signal relay is implemented for x86-64 only");
+        }
+        int[] pipe = Syscalls.pipe2(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK);
+        X86_64Routines.SignalHandlerCode code = X86_64Routines.signalToPipeHandler(pipe[1]);
+        ExecutableCode handler = ExecutableCode.load(code.code(), 1);
+        Thread reader = new Thread(() -> readLoop(pipe[0], onSignal), "bulwark-signals");
+        reader.setDaemon(true);
+        reader.start();
+        try (NativeMemory memory = new NativeMemory()) {
+            long action = memory.allocate(KERNEL_SIGACTION_SIZE); // {handler, flags, restorer, mask}
+            NativeMemory.putLong(action, handler.address());
+            NativeMemory.putLong(action + 8, SA_RESTORER | SA_RESTART);
+            NativeMemory.putLong(action + 16, handler.address() + code.restorerOffset());
+            NativeMemory.putLong(action + 24, 0);
+            for (int signal : signals) {
+                long result = Kernel.raw(SYS_RT_SIGACTION, signal, action, 0, 8, 0);
+                if (Kernel.isError(result)) {
+                    throw new SyscallException("rt_sigaction", List.of(String.valueOf(signal), "[handler]", "NULL", "8"),
+                            (int) -result);
+                }
+            }
+        }
+    }
+
+    private static void readLoop(int fd, IntConsumer onSignal) {
+        // The read end is non-blocking too (pipe2 sets both ends); poll it gently instead of spinning.
+        while (true) {
+            byte[] received;
+            try {
+                received = Syscalls.read(fd, 64);
+            } catch (SyscallException e) {
+                if (e.errno() == dev.bulwark.nativ.Errno.EAGAIN) {
+                    waitReadable(fd);
+                    continue;
+                }
+                throw e;
+            }
+            for (byte signal : received) {
+                onSignal.accept(signal & 0xff);
+            }
+        }
+    }
+
+    private static final int SYS_PPOLL = SyscallNumbers.host().require("ppoll");
+
+    private static void waitReadable(int fd) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long pollfd = memory.allocate(8); // struct pollfd {int fd; short events; short revents}
+            NativeMemory.putInt(pollfd, fd);
+            NativeMemory.putInt(pollfd + 4, 1); // POLLIN
+            Kernel.raw(SYS_PPOLL, pollfd, 1, 0, 0, 8); // blocks until readable; EINTR just loops
+        }
+    }
+}
