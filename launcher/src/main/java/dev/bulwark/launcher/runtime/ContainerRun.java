@@ -91,16 +91,30 @@ public final class ContainerRun {
             try (SyscallTable table = steps.table()) {
                 ContainerState creating = initialState(context, idMaps);
                 state.write(creating);
-                long cloneFlags = ChildProgram.cloneFlags(context.spec());
-                SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1]);
+                long cloneFlags = ChildProgram.cloneFlags(context.spec()) | SpawnMode.current().cloneFlags();
+                Thread[] narrator = new Thread[1];
+                SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
+                    // Between clone and release: the child waits on the sync pipe while we set it up.
+                    tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
+                    idMaps.writeTo(pid);
+                    tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                            + " (container id, host id, count): container root is an unprivileged host user");
+                    tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+                            + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    if (progress[0] >= 0) {
+                        narrator[0] = narrate(progress[0], pid, table, steps);
+                    }
+                    Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
+                    tell("released the child: it now runs its prepared syscalls, no Java involved");
+                });
                 fds.add(child.pidfd());
-                tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + child.pid());
                 closeNow(fds, sync[0]);
+                closeNow(fds, sync[1]);
                 closeNow(fds, failure[1]);
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
                 }
-                return supervise(context, idMaps, state, creating, table, steps, child, sync[1], failure[0], progress[0], fds, started);
+                return supervise(context, state, creating, table, child, failure[0], narrator[0], started);
             }
         } finally {
             for (int fd : fds) {
@@ -109,23 +123,14 @@ public final class ContainerRun {
         }
     }
 
-    private RunResult supervise(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerState creating,
-                                SyscallTable table, ChildSteps steps, SyscallTable.Spawned child, int syncWrite,
-                                int failureRead, int progressRead, List<Integer> fds, long started) {
+    private RunResult supervise(ContainerContext context, StateDirectory state, ContainerState creating,
+                                SyscallTable table, SyscallTable.Spawned child, int failureRead, Thread narrator,
+                                long started) {
         boolean reaped = false;
-        Thread narrator = null;
         try {
-            idMaps.writeTo(child.pid());
-            tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
-                    + " (container id, host id, count): container root is an unprivileged host user");
-            tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
-                    + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
-            if (progressRead >= 0) {
-                narrator = narrate(progressRead, child.pid(), table, steps);
+            if (child.parentWorkFailure() != null) {
+                throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
             }
-            Syscalls.write(syncWrite, new byte[] {SYNC_BYTE});
-            closeNow(fds, syncWrite);
-            tell("released the child: it now runs its prepared syscalls, no Java involved");
             byte[] record = readFailureRecord(failureRead);
             if (record.length > 0) {
                 SyscallTable.ChildFailure failure = table.decodeFailure(record);
