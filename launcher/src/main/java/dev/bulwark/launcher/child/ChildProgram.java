@@ -18,9 +18,14 @@ import static dev.bulwark.nativ.constants.MountFlags.*;
 /**
  * Compiles a container's launch plan into the syscall table its child runs between clone and
  * execve. This class fixes the order; the steps themselves live in {@link RootfsSteps},
- * {@link ProcessSteps} and {@link CapabilitySteps}. The order matters:
- * wait for the uid/gid maps, become root of the new user namespace, build and enter the root,
- * harden mounts, set limits, drop capabilities, switch to the workload's identity, and execve.
+ * {@link ProcessSteps}, {@link SysctlSteps}, {@link MaskSteps}, {@link LsmSteps}, {@link LandlockSteps},
+ * {@link CapabilitySteps} and {@link SeccompSteps}. The order matters:
+ * wait for the uid/gid maps, become root of the new user namespace, build and enter the root
+ * (cloning the host's /dev/null for masks before pivot_root), make / read-only, write sysctls, mask
+ * and make paths read-only, label the exec for the LSM, build the Landlock ruleset (paths are opened
+ * as the container sees them), set limits, drop the bounding set, set no_new_privs, enforce Landlock,
+ * switch to the workload's identity and capabilities, close fds, reset signals, install seccomp last
+ * (first, before the uid change, when noNewPrivileges is false), and execve.
  */
 public final class ChildProgram {
     private static final int SIOCSIFFLAGS = 0x8914;
@@ -83,7 +88,9 @@ public final class ChildProgram {
                 steps.step("set domainname " + spec.domainname(), "the uts namespace has its own domain name",
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
-            new RootfsSteps(steps, context).compile();
+            LsmSteps.requireAvailable(spec);
+            MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
+            new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec);
             if (spec.root() == null || spec.root().readonly() == null || spec.root().readonly()) {
@@ -93,15 +100,28 @@ public final class ChildProgram {
                 steps.changeMount("set propagation of / to " + linux.rootfsPropagation(), "as linux.rootfsPropagation asks",
                         "/", propagationFlags(linux.rootfsPropagation()));
             }
-            processSteps.maskPaths(linux.maskedPaths());
-            processSteps.readOnlyPaths(linux.readonlyPaths());
+            SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
+            masks.apply();
+            LsmSteps.labelExec(steps, spec);
+            LandlockSteps landlock = LandlockSteps.forSpec(steps, context, System.err);
+            SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits();
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
+            SeccompSteps seccomp = new SeccompSteps(steps, spec, System.err);
             capabilities.dropBoundingSet();
-            if (!Boolean.FALSE.equals(process.noNewPrivileges())) {
+            boolean noNewPrivileges = !Boolean.FALSE.equals(process.noNewPrivileges());
+            if (noNewPrivileges) {
                 steps.step("set no_new_privs", "execve can never grant privileges again (setuid bits and file capabilities are ignored)",
                         "prctl", Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            }
+            if (landlock != null) {
+                landlock.restrict(ruleset); // needs no_new_privs, or CAP_SYS_ADMIN which the child still holds
+            }
+            if (!noNewPrivileges) {
+                // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
+                // before capset drops that; the profile must then allow the remaining steps (the default does).
+                seccomp.install();
             }
             long uid = process.user() == null ? 0 : process.user().uid();
             if (uid != 0 && capabilities.keepsAny()) {
@@ -117,12 +137,24 @@ public final class ChildProgram {
             }
             processSteps.closeInheritedFds(keep);
             processSteps.resetSignals();
+            if (noNewPrivileges) {
+                seccomp.install(); // last: only the execve chain below runs under the filter
+            }
             processSteps.exec();
             return steps;
         } catch (RuntimeException e) {
             steps.table().close();
             throw e;
         }
+    }
+
+    /** An fd number for Landlock's rule structs: high enough to be free of the child's own opens, not a pipe. */
+    private static int scratchFd(Pipes pipes) {
+        int fd = 1000;
+        while (fd == pipes.failureWrite() || fd == pipes.progressWrite() || fd == pipes.syncRead()) {
+            fd--;
+        }
+        return fd;
     }
 
     private static void synchronizeWithParent(ChildSteps steps, Pipes pipes) {

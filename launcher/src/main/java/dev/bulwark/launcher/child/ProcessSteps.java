@@ -10,8 +10,6 @@ import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.Rlimits;
 import dev.bulwark.nativ.constants.Signals;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -36,30 +34,6 @@ final class ProcessSteps {
     void readOnlyRoot(long lockedFlags) {
         steps.changeMount("remount / read-only", "the container cannot modify its root filesystem",
                 "/", MS_BIND | MS_REMOUNT | MS_RDONLY | lockedFlags);
-    }
-
-    /** Hides host information in /proc and /sys: files under /dev/null, directories under an empty read-only tmpfs. */
-    void maskPaths(List<String> paths) {
-        for (String path : paths) {
-            if (Files.isDirectory(Path.of(path))) {
-                steps.mount("mask " + path, "hide kernel information the container has no business reading",
-                        "tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555")
-                        .tolerate(Errno.ENOENT);
-            } else {
-                steps.mount("mask " + path, "hide kernel information the container has no business reading",
-                        "/dev/null", path, null, MS_BIND, null).tolerate(Errno.ENOENT);
-            }
-        }
-    }
-
-    /** Makes kernel tunables read-only: bind each onto itself, then remount read-only. */
-    void readOnlyPaths(List<String> paths) {
-        for (String path : paths) {
-            steps.mount("bind " + path + " onto itself", "a path must be its own mount to be made read-only",
-                    path, path, null, MS_BIND | MS_REC, null).tolerate(Errno.ENOENT);
-            steps.changeMount("make " + path + " read-only", "the container may read these kernel settings, never change them",
-                    path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC).tolerate(Errno.ENOENT);
-        }
     }
 
     void workingDirectoryAndLimits() {

@@ -39,7 +39,8 @@ final class RootfsSteps {
         this.rootText = root.toString();
     }
 
-    void compile() {
+    /** @param beforePivot steps that need the host's tree, run after the mounts are private and before pivot_root */
+    void compile(Runnable beforePivot) {
         steps.changeMount("make every mount private", "nothing mounted from here on propagates back to the host",
                 "/", MS_REC | MS_PRIVATE);
         if (context.hostUsrRoot()) {
@@ -53,6 +54,7 @@ final class RootfsSteps {
             mount(mounts.get(i), "mounts[" + i + "]");
         }
         devices();
+        beforePivot.run();
         pivot();
     }
 

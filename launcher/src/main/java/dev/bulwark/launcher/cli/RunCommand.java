@@ -3,13 +3,12 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.defaults.DefaultsOptions;
-import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.LinuxIdMapping;
-import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.runtime.ContainerRun;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
@@ -109,10 +108,9 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** The hardened default with the command, plus a small writable /tmp. */
+    /** The built-in default with this command's --env, --cwd and --user applied. */
     private Spec builtInSpec(int euid) {
-        DefaultsOptions options = euid == 0 ? DefaultsOptions.root() : DefaultsOptions.rootless(euid, Syscalls.getegid());
-        Spec spec = HardenedDefaults.spec(options);
+        Spec spec = BuiltInDefault.spec(euid, Syscalls.getegid(), command);
         Process p = spec.process();
         List<String> environment = new ArrayList<>(p.env());
         environment.addAll(env);
@@ -127,13 +125,8 @@ final class RunCommand implements Callable<Integer> {
                 throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
             }
         }
-        Process process = new Process(false, null, u, command, null, environment, cwd != null ? cwd : p.cwd(),
-                p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null);
-        List<Mount> mounts = new ArrayList<>(spec.mounts());
-        mounts.add(new Mount("/tmp", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=1777", "size=65536k")));
-        Spec withMounts = new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), mounts,
-                spec.hooks(), spec.annotations(), spec.linux());
-        return withMounts;
+        return withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
+                p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null));
     }
 
     private static Spec withProcess(Spec spec, Process process) {

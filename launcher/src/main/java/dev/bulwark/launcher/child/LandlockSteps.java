@@ -1,0 +1,220 @@
+package dev.bulwark.launcher.child;
+
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.nativ.Kernel;
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.spawn.SyscallTable.Entry;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where Landlock restricts the container's filesystem access: a Bulwark extension no peer runtime has.
+ *
+ * <p>Configured by the annotation {@value #ANNOTATION}: {@code "off"} (an explicit loosening), or
+ * rules {@code PATH=RIGHTS;PATH=RIGHTS...} where RIGHTS are letters: {@code r} read files and list
+ * directories, {@code x} execute, {@code w} write, create, remove, rename and truncate, {@code d} ioctl
+ * on device files. Paths are container paths; a rule covers everything beneath its path. Every
+ * filesystem right the kernel's ABI knows is handled, so what no rule grants is denied (EACCES).
+ * Without the annotation the {@link #defaultRules default rule set} applies.
+ *
+ * <p>In the child: landlock_create_ruleset, open each path O_PATH (after pivot_root, so container
+ * paths), landlock_add_rule, then landlock_restrict_self after no_new_privs (the kernel requires
+ * no_new_privs or CAP_SYS_ADMIN) and while the child is still root, before the uid change.
+ * On ABI 6 and later the domain is also scoped: no signals to processes outside it, no connecting
+ * to abstract unix sockets outside it.
+ */
+final class LandlockSteps {
+    static final String ANNOTATION = "dev.bulwark.landlock";
+
+    static final long EXECUTE = 1, WRITE_FILE = 2, READ_FILE = 4, READ_DIR = 8, REMOVE_DIR = 16, REMOVE_FILE = 32,
+            MAKE_CHAR = 64, MAKE_DIR = 128, MAKE_REG = 256, MAKE_SOCK = 512, MAKE_FIFO = 1024, MAKE_BLOCK = 2048,
+            MAKE_SYM = 4096, REFER = 8192, TRUNCATE = 16384, IOCTL_DEV = 32768;
+    private static final long SCOPE_ABSTRACT_UNIX_SOCKET = 1, SCOPE_SIGNAL = 2;
+    private static final int LANDLOCK_RULE_PATH_BENEATH = 1;
+    private static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
+    private static final long O_PATH = 010000000;
+
+    private final ChildSteps steps;
+    private final Map<String, Long> rules;
+    private final boolean defaults;
+    private final int abi;
+
+    private LandlockSteps(ChildSteps steps, Map<String, Long> rules, boolean defaults, int abi) {
+        this.steps = steps;
+        this.rules = rules;
+        this.defaults = defaults;
+        this.abi = abi;
+    }
+
+    /** The Landlock steps for {@code spec}, or null when the annotation turns Landlock off (or the kernel lacks it for the defaults). */
+    static LandlockSteps forSpec(ChildSteps steps, ContainerContext context, PrintStream warnings) {
+        Spec spec = context.spec();
+        String value = spec.annotations().get(ANNOTATION);
+        if (value != null && value.strip().equals("off")) {
+            return null;
+        }
+        int abi = hostAbi();
+        if (abi < 1) {
+            if (value != null) {
+                throw new LaunchException("annotations[\"" + ANNOTATION + "\"]: this kernel has no Landlock; set it to \"off\" to run without");
+            }
+            warnings.println("bulwark: warning: this kernel has no Landlock; the default filesystem rules are not applied");
+            return null;
+        }
+        if (value == null) {
+            Map<String, Long> rules = defaultRules(spec);
+            rules.keySet().removeIf(path -> !willExist(context, path));
+            return new LandlockSteps(steps, rules, true, abi);
+        }
+        return new LandlockSteps(steps, parse(value), false, abi);
+    }
+
+    /** Whether a default rule's path is there after pivot_root: a mount, a default device, or in the bundle's rootfs. */
+    private static boolean willExist(ContainerContext context, String path) {
+        if (path.equals("/") || path.equals("/tmp") && context.hostUsrRoot() || RootfsSteps.DEFAULT_DEVICES.contains(path)
+                || context.spec().mounts().stream().anyMatch(m -> path.equals(m.destination()))) {
+            return true;
+        }
+        return !context.hostUsrRoot() && Files.exists(context.rootfs().resolve(path.substring(1)));
+    }
+
+    /** The kernel's Landlock ABI version, or 0 without Landlock. */
+    static int hostAbi() {
+        long result = Kernel.raw(SyscallNumbers.host().require("landlock_create_ruleset"), 0, 0,
+                LANDLOCK_CREATE_RULESET_VERSION, 0, 0);
+        return result < 0 ? 0 : (int) result;
+    }
+
+    /**
+     * The zero-config rules: read and execute everywhere, write only where a container is expected to
+     * write (its tmpfs mounts and /proc/self), device ioctls only on terminals. A writable root
+     * (root.readonly false) gets write rights on / too; creating device nodes is never allowed.
+     */
+    static Map<String, Long> defaultRules(Spec spec) {
+        Map<String, Long> rules = new LinkedHashMap<>();
+        long read = READ_FILE | READ_DIR | EXECUTE;
+        boolean writableRoot = spec.root() != null && Boolean.FALSE.equals(spec.root().readonly());
+        rules.put("/", writableRoot ? read | write() : read);
+        rules.put("/tmp", read | write());
+        rules.put("/dev/shm", read | write());
+        rules.put("/dev/mqueue", read | write());
+        rules.put("/dev/pts", read | WRITE_FILE | IOCTL_DEV);
+        for (String device : RootfsSteps.DEFAULT_DEVICES) {
+            rules.put(device, READ_FILE | WRITE_FILE | (device.equals("/dev/tty") ? IOCTL_DEV : 0));
+        }
+        rules.put("/proc", read | WRITE_FILE); // /proc/self/* (oom_score_adj, comm); /proc/sys stays a read-only mount
+        return rules;
+    }
+
+    private static long write() {
+        return WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG | MAKE_SOCK | MAKE_FIFO | MAKE_SYM | REFER
+                | TRUNCATE;
+    }
+
+    static Map<String, Long> parse(String value) {
+        String field = "annotations[\"" + ANNOTATION + "\"]";
+        Map<String, Long> rules = new LinkedHashMap<>();
+        for (String rule : value.split(";")) {
+            if (rule.isBlank()) {
+                continue;
+            }
+            int eq = rule.lastIndexOf('=');
+            String path = eq < 0 ? "" : rule.substring(0, eq).strip();
+            if (eq < 0 || !path.startsWith("/")) {
+                throw new LaunchException(field + ": rule \"" + rule.strip() + "\" is not ABSOLUTE_PATH=RIGHTS");
+            }
+            long rights = 0;
+            for (char c : rule.substring(eq + 1).strip().toCharArray()) {
+                rights |= switch (c) {
+                    case 'r' -> READ_FILE | READ_DIR;
+                    case 'x' -> EXECUTE;
+                    case 'w' -> write();
+                    case 'd' -> IOCTL_DEV;
+                    default -> throw new LaunchException(field + ": rule \"" + rule.strip() + "\": unknown right '" + c
+                            + "' (r read, w write, x execute, d device ioctl)");
+                };
+            }
+            rules.merge(path, rights, (a, b) -> a | b);
+        }
+        if (rules.isEmpty()) {
+            throw new LaunchException(field + ": no rules; use \"off\" to disable Landlock");
+        }
+        return rules;
+    }
+
+    private long handledFs() {
+        long all = (MAKE_SYM << 1) - 1; // ABI 1
+        if (abi >= 2) {
+            all |= REFER;
+        }
+        if (abi >= 3) {
+            all |= TRUNCATE;
+        }
+        if (abi >= 5) {
+            all |= IOCTL_DEV;
+        }
+        return all;
+    }
+
+    /**
+     * Creates the ruleset and adds one rule per path; run after pivot_root, so paths are the
+     * container's. The rule struct must hold the path's fd, which is only known at run time, so each
+     * opened fd is moved with dup3 to {@code scratchFd}, a number fixed now and written into the struct.
+     *
+     * @param scratchFd an fd number no step still needs (an inherited launcher fd there is simply closed)
+     * @return the ruleset's entry, for {@link #restrict}
+     */
+    Entry buildRuleset(int scratchFd) {
+        NativeMemory memory = steps.memory();
+        long attrSize = abi >= 6 ? 24 : 16;
+        long attr = memory.allocate(24); // handled_access_fs, handled_access_net, scoped
+        NativeMemory.putLong(attr, handledFs());
+        NativeMemory.putLong(attr + 8, 0);
+        NativeMemory.putLong(attr + 16, abi >= 6 ? SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL : 0);
+        Entry ruleset = steps.step("create a Landlock ruleset (ABI " + abi + (defaults ? ", default rules" : "") + ")",
+                "filesystem access will be limited to the listed paths and rights", "landlock_create_ruleset",
+                attr, attrSize, 0);
+        for (Map.Entry<String, Long> rule : rules.entrySet()) {
+            String path = rule.getKey();
+            long rights = rule.getValue() & handledFs();
+            Entry open = steps.step("Landlock: open " + path, "a rule names its file by an open descriptor",
+                    "openat", OpenFlags.AT_FDCWD, steps.string(path), O_PATH | OpenFlags.O_CLOEXEC, 0);
+            steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
+                    "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, open);
+            steps.step("Landlock: close the first fd of " + path, "done with it", "close", 0).argumentFrom(0, open);
+            long beneath = memory.allocate(16); // packed struct landlock_path_beneath_attr {u64 allowed_access; s32 parent_fd}
+            NativeMemory.putLong(beneath, rights);
+            NativeMemory.putInt(beneath + 8, scratchFd);
+            steps.step("Landlock: allow " + describe(rights) + " beneath " + path, "what the container may do there",
+                    "landlock_add_rule", 0, LANDLOCK_RULE_PATH_BENEATH, beneath, 0).argumentFrom(0, ruleset);
+            steps.step("Landlock: close " + path, "done with it", "close", scratchFd);
+        }
+        return ruleset;
+    }
+
+    /** landlock_restrict_self: from here on this process and the workload are confined. Needs no_new_privs or CAP_SYS_ADMIN. */
+    void restrict(Entry ruleset) {
+        steps.step("enforce the Landlock ruleset", "the workload can reach only the listed paths with the listed rights",
+                "landlock_restrict_self", 0, 0).argumentFrom(0, ruleset);
+        steps.step("close the Landlock ruleset", "enforced; the fd is no longer needed", "close", 0).argumentFrom(0, ruleset);
+    }
+
+    static String describe(long rights) {
+        List<String> parts = new ArrayList<>();
+        if ((rights & READ_FILE) != 0) parts.add("read");
+        if ((rights & EXECUTE) != 0) parts.add("execute");
+        if ((rights & WRITE_FILE) != 0) parts.add("write");
+        if ((rights & MAKE_REG) != 0) parts.add("create");
+        if ((rights & IOCTL_DEV) != 0) parts.add("ioctl");
+        return String.join("+", parts);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.bulwark.launcher.child;
+
+import dev.bulwark.config.model.LinuxCapabilities;
+import dev.bulwark.config.model.LinuxSeccomp;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
+import dev.bulwark.launcher.seccomp.SeccompCompiler;
+import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
+import dev.bulwark.launcher.seccomp.SeccompProgram;
+import dev.bulwark.nativ.Arch;
+import dev.bulwark.nativ.NativeMemory;
+
+import java.io.PrintStream;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Where the seccomp filter is installed. The filter comes from {@code linux.seccomp}, or, when the
+ * config has none, from {@link DefaultSeccompProfile} shaped by every capability the config grants
+ * in any set (the same rule as {@code bulwark seccomp show --config}).
+ *
+ * <p>Order: with no_new_privs (the default) the filter is the last step before the execve chain, so
+ * that nothing the launcher itself still does has to be allowed by it; only execve must be. With
+ * {@code noNewPrivileges: false} the kernel accepts a filter only from a task holding CAP_SYS_ADMIN
+ * in its user namespace, so {@link ChildProgram} loads it before the uid change and capset, and the
+ * profile must then also allow setgroups, setresuid/gid, capset, prctl, close_range and the signal
+ * calls (the default profile does), as runc does.
+ */
+final class SeccompSteps {
+    private static final int SECCOMP_SET_MODE_FILTER = 1;
+
+    private final ChildSteps steps;
+    private final SeccompProgram program;
+    private final String origin;
+
+    SeccompSteps(ChildSteps steps, Spec spec, PrintStream warnings) {
+        this.steps = steps;
+        LinuxSeccomp configured = spec.linux().seccomp();
+        Arch arch = Arch.requireHost();
+        LinuxSeccomp policy = configured != null ? configured : DefaultSeccompProfile.forContainer(granted(spec), arch);
+        this.origin = configured != null ? "linux.seccomp" : "the default profile";
+        try {
+            this.program = SeccompCompiler.compile(SeccompPolicyReader.read(policy, arch));
+        } catch (InvalidSeccompConfigException e) {
+            throw new LaunchException(e.getMessage());
+        }
+        for (String warning : program.warnings()) {
+            warnings.println("bulwark: warning: seccomp: " + warning);
+        }
+    }
+
+    /** Every capability named in any set: the profile allows the syscalls only those make useful. */
+    static Set<String> granted(Spec spec) {
+        LinuxCapabilities caps = spec.process().capabilities();
+        Set<String> granted = new TreeSet<>();
+        if (caps != null) {
+            granted.addAll(caps.bounding());
+            granted.addAll(caps.effective());
+            granted.addAll(caps.permitted());
+            granted.addAll(caps.inheritable());
+            granted.addAll(caps.ambient());
+        }
+        return granted;
+    }
+
+    /** seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, filter}) on this thread; the workload inherits it. */
+    void install() {
+        NativeMemory memory = steps.memory();
+        long filter = memory.bytes(program.toBytes(), false);
+        long prog = memory.allocate(16); // struct sock_fprog: u16 len, 6 bytes padding, u64 filter pointer
+        NativeMemory.putLong(prog, program.length() & 0xffffL);
+        NativeMemory.putLong(prog + 8, filter);
+        steps.step("install the seccomp filter (" + origin + ", " + program.length() + " instructions)",
+                "every syscall the workload makes is checked against the allow-list; the rest fail with EPERM",
+                "seccomp", SECCOMP_SET_MODE_FILTER, program.flags(), prog);
+    }
+}
