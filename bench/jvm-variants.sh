@@ -20,5 +20,8 @@ if [ -x "$j25" ]; then
         -n "jdk25 tuned + AOT cache"           "env BULWARK_JAVA=$j25 $b run -- /bin/true"
     )
 fi
-echo "# bench/jvm-variants.sh: hyperfine --warmup 3 --runs $runs, built-in default, /bin/true, as $(id -un)"
-hyperfine -N --warmup 3 --runs "$runs" --style basic --export-markdown /dev/stdout "${cmds[@]}" 2>&1 | grep -v '^$'
+echo "# bench/jvm-variants.sh: $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg); hyperfine -N --warmup 3 --runs $runs; built-in default, /bin/true, as $(id -un)"
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+hyperfine -N --warmup 3 --runs "$runs" --style basic --export-markdown "$out" "${cmds[@]}" 2>&1 | grep -E '^Benchmark|Time \(mean|Range'
+cat "$out"

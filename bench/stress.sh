@@ -44,7 +44,12 @@ echo "# bench/stress.sh: $n launches of: timeout -k 5 20 ${cmd[*]}  (I = 1..$n)"
 mounts_before="$(wc -l < /proc/self/mountinfo)"
 hangs=0; fails=0; ok=0; declare -A codes=()
 start=$(date +%s.%N)
+stop=0
+trap 'stop=1' INT TERM   # Ctrl-C / kill: stop after the current launch and print the totals so far
+done_n=0
 for ((i = 1; i <= n; i++)); do
+    [ "$stop" -eq 0 ] || break
+    done_n=$i
     set +e
     timeout -k 5 20 "${as[@]}" "$here/bin/bulwark" run --root "$state" --id "$tag-$i" -- /bin/true </dev/null >/dev/null 2>"$w/err"
     rc=$?
@@ -65,7 +70,7 @@ leaked_procs="$(pgrep -af -- "$state|$tag-" | grep -v -e pgrep -e 'bench/stress.
 mounts_after="$(wc -l < /proc/self/mountinfo)"
 leftover="$(find "$state" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
 
-echo "launches:            $n  (${elapsed%.*} s, $(awk -v e="$elapsed" -v n="$n" 'BEGIN { printf "%.1f", e * 1000 / n }') ms per launch)"
+echo "launches:            $done_n of $n$([ "$done_n" -eq "$n" ] || echo ' (interrupted)')  (${elapsed%.*} s, $(awk -v e="$elapsed" -v n="$done_n" 'BEGIN { printf "%.1f", e * 1000 / (n > 0 ? n : 1) }') ms per launch)"
 echo "exit 0:              $ok"
 echo "non-zero exits:      $fails $(for c in "${!codes[@]}"; do printf '[exit %s: %s] ' "$c" "${codes[$c]}"; done)"
 echo "hangs (>20 s):       $hangs"
