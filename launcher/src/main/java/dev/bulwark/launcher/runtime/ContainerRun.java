@@ -50,6 +50,10 @@ public final class ContainerRun {
 
     private RunResult run() {
         Spec spec = withUserNamespace(validated(request.spec()));
+        if (Boolean.TRUE.equals(spec.process().terminal())) {
+            System.err.println("bulwark: warning: process.terminal: no pseudo-terminal is allocated; "
+                    + "the container shares the launcher's standard streams");
+        }
         int euid = Syscalls.geteuid();
         int egid = Syscalls.getegid();
         boolean rootless = euid != 0;
