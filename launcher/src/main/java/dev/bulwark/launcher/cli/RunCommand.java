@@ -62,6 +62,16 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "built-in default only: run as this container user")
     String user;
 
+    @Option(names = "--memory", paramLabel = "SIZE", description = "built-in default only: memory limit, e.g. 64m or 1g (no swap); "
+            + "an explicit limit: the run fails if the host cannot apply it")
+    String memory;
+
+    @Option(names = "--pids", paramLabel = "N", description = "built-in default only: limit on processes and threads (explicit)")
+    Long pids;
+
+    @Option(names = "--cpus", paramLabel = "CPUS", description = "built-in default only: CPU bandwidth, e.g. 0.5 (explicit)")
+    Double cpus;
+
     @Parameters(paramLabel = "COMMAND", description = "command and arguments (after --)")
     List<String> command = new ArrayList<>();
 
@@ -83,8 +93,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Spec bundleSpec() {
-        if (!env.isEmpty() || cwd != null || user != null) {
-            throw new LaunchException("--env, --cwd and --user apply to the built-in default; edit config.json instead");
+        if (!env.isEmpty() || cwd != null || user != null || memory != null || pids != null || cpus != null) {
+            throw new LaunchException("--env, --cwd, --user, --memory, --pids and --cpus apply to the built-in default; "
+                    + "edit config.json instead");
         }
         Path config = bundleDirectory().resolve("config.json");
         if (!Files.exists(config)) {
@@ -125,8 +136,9 @@ final class RunCommand implements Callable<Integer> {
                 throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
             }
         }
-        return withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
+        Spec withUser = withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
                 p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null));
+        return ResourceFlags.apply(withUser, memory, pids, cpus);
     }
 
     private static Spec withProcess(Spec spec, Process process) {
