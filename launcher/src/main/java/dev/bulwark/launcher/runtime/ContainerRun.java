@@ -116,6 +116,7 @@ public final class ContainerRun {
         Thread narrator = null;
         try {
             idMaps.writeTo(child.pid());
+            ParentHardening.afterIdMaps(context.spec(), child.pid()); // oomScoreAdj; launcher non-dumpable from here
             tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
                     + " (container id, host id, count): container root is an unprivileged host user");
             tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
