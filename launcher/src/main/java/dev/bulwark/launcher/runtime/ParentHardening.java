@@ -33,12 +33,13 @@ public final class ParentHardening {
             Path file = Path.of("/proc", Integer.toString(childPid), "oom_score_adj");
             try {
                 Files.writeString(file, adj.toString());
-            } catch (AccessDeniedException e) {
+            } catch (IOException e) {
+                if (!(e instanceof AccessDeniedException) && !String.valueOf(e.getMessage()).contains("Permission denied")) {
+                    throw new LaunchException("process.oomScoreAdj: writing " + file + ": " + e.getMessage(), e);
+                }
                 throw new LaunchException("process.oomScoreAdj: " + adj + " is below the launcher's own value ("
                         + current() + "); lowering it needs CAP_SYS_RESOURCE, which this launcher does not hold"
                         + " (this host withholds it even from root); use a value >= " + current());
-            } catch (IOException e) {
-                throw new LaunchException("process.oomScoreAdj: writing " + file + ": " + e.getMessage(), e);
             }
         }
         Syscalls.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
