@@ -333,7 +333,7 @@ class HardeningTest {
         assertEquals(0, result.exitCode(), result.describe());
         assertEquals("read=ok\nwrite=1\ndevnull=ok\n", result.stdout(), result.describe());
         Cli.Result off = bundle(mode, spec -> annotate(spec, "dev.bulwark.landlock", "off"),
-                "echo x > /tmp/allowed && echo write=ok");
+                "echo x > /dev/shm/allowed && echo write=ok");
         assertEquals("write=ok\n", off.stdout(), off.describe());
         Cli.Result bad = bundle(mode, spec -> annotate(spec, "dev.bulwark.landlock", "/tmp=rq"), "true");
         assertEquals(125, bad.exitCode(), bad.describe());

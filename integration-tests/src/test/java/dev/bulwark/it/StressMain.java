@@ -108,10 +108,18 @@ public final class StressMain {
         try (Stream<Path> dirs = Files.list(stateRoot)) {
             leftover = (int) dirs.count();
         }
-        Cli.deleteTree(stateRoot);
+        deleteTree(stateRoot);
         int completed = Math.max(1, count - hangs - failures);
         return new Report(count, hangs, failures, leakedProcesses, leakedMounts, leftover, garbage.allocatedMegabytes(),
                 totalNanos / 1e6 / completed, problems);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     private static void note(List<String> problems, String problem) {

@@ -4,7 +4,6 @@ import dev.bulwark.launcher.LaunchException;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -93,10 +92,5 @@ public final class RootPath {
         } catch (IOException e) {
             throw new LaunchException(field + ": cannot read symlink " + link + ": " + e.getMessage(), e);
         }
-    }
-
-    /** Whether {@code path} exists without following a final symlink. */
-    public static boolean exists(Path path) {
-        return Files.exists(path, LinkOption.NOFOLLOW_LINKS);
     }
 }

@@ -50,6 +50,10 @@ public final class ContainerRun {
 
     private RunResult run() {
         Spec spec = withUserNamespace(validated(request.spec()));
+        if (Boolean.TRUE.equals(spec.process().terminal())) {
+            System.err.println("bulwark: warning: process.terminal: no pseudo-terminal is allocated; "
+                    + "the container shares the launcher's standard streams");
+        }
         int euid = Syscalls.geteuid();
         int egid = Syscalls.getegid();
         boolean rootless = euid != 0;
@@ -91,16 +95,31 @@ public final class ContainerRun {
             try (SyscallTable table = steps.table()) {
                 ContainerState creating = initialState(context, idMaps);
                 state.write(creating);
-                long cloneFlags = ChildProgram.cloneFlags(context.spec());
-                SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1]);
+                long cloneFlags = ChildProgram.cloneFlags(context.spec()) | SpawnMode.current().cloneFlags();
+                Thread[] narrator = new Thread[1];
+                SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
+                    // Between clone and release: the child waits on the sync pipe while we set it up.
+                    tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
+                    idMaps.writeTo(pid);
+                    ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
+                    tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                            + " (container id, host id, count): container root is an unprivileged host user");
+                    tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+                            + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    if (progress[0] >= 0) {
+                        narrator[0] = narrate(progress[0], pid, table, steps);
+                    }
+                    Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
+                    tell("released the child: it now runs its prepared syscalls, no Java involved");
+                });
                 fds.add(child.pidfd());
-                tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + child.pid());
                 closeNow(fds, sync[0]);
+                closeNow(fds, sync[1]);
                 closeNow(fds, failure[1]);
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
                 }
-                return supervise(context, idMaps, state, creating, table, steps, child, sync[1], failure[0], progress[0], fds, started);
+                return supervise(context, state, creating, table, child, failure[0], narrator[0], started);
             }
         } finally {
             for (int fd : fds) {
@@ -109,24 +128,14 @@ public final class ContainerRun {
         }
     }
 
-    private RunResult supervise(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerState creating,
-                                SyscallTable table, ChildSteps steps, SyscallTable.Spawned child, int syncWrite,
-                                int failureRead, int progressRead, List<Integer> fds, long started) {
+    private RunResult supervise(ContainerContext context, StateDirectory state, ContainerState creating,
+                                SyscallTable table, SyscallTable.Spawned child, int failureRead, Thread narrator,
+                                long started) {
         boolean reaped = false;
-        Thread narrator = null;
         try {
-            idMaps.writeTo(child.pid());
-            ParentHardening.afterIdMaps(context.spec(), child.pid()); // oomScoreAdj; launcher non-dumpable from here
-            tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
-                    + " (container id, host id, count): container root is an unprivileged host user");
-            tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
-                    + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
-            if (progressRead >= 0) {
-                narrator = narrate(progressRead, child.pid(), table, steps);
+            if (child.parentWorkFailure() != null) {
+                throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
             }
-            Syscalls.write(syncWrite, new byte[] {SYNC_BYTE});
-            closeNow(fds, syncWrite);
-            tell("released the child: it now runs its " + table.size() + " prepared syscalls");
             byte[] record = readFailureRecord(failureRead);
             if (record.length > 0) {
                 SyscallTable.ChildFailure failure = table.decodeFailure(record);
@@ -179,17 +188,41 @@ public final class ContainerRun {
         return all;
     }
 
-    /** Prints each step as the child reaches it (it reports the index of the step it is about to run). */
+    /**
+     * Prints each step as the child reaches it (it reports the index of the step it is about to run).
+     * Runs of steps with the same explanation (41 bounding-set drops, 62 signal resets) share one line.
+     */
     private Thread narrate(int progressRead, int pid, SyscallTable table, ChildSteps steps) {
         Thread thread = new Thread(() -> {
+            String pendingWhy = null;
+            String firstStep = null;
+            String lastStep = null;
+            int run = 0;
             while (true) {
                 byte[] index = Syscalls.read(progressRead, 4);
-                if (index.length < 4) {
+                String step = null;
+                String why = null;
+                if (index.length == 4) {
+                    int entry = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
+                    step = table.step(entry);
+                    why = java.util.Objects.requireNonNullElse(steps.explanation(entry), "");
+                    if (why.equals(pendingWhy) && run > 0) {
+                        lastStep = step;
+                        run++;
+                        continue;
+                    }
+                }
+                if (run > 0) {
+                    String line = run == 1 ? firstStep : firstStep + " ... " + lastStep + " (" + run + " steps)";
+                    explain.println("[child " + pid + "] " + line + (pendingWhy.isEmpty() ? "" : "  -- " + pendingWhy));
+                }
+                if (step == null) {
                     return; // execve closed the pipe, or the child died
                 }
-                int step = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-                String why = steps.explanation(step);
-                explain.println("[child " + pid + "] " + table.step(step) + (why == null ? "" : "  -- " + why));
+                pendingWhy = why;
+                firstStep = step;
+                lastStep = step;
+                run = 1;
             }
         }, "bulwark-narrator");
         thread.setDaemon(true);

@@ -58,11 +58,9 @@ public record IdMaps(List<LinuxIdMapping> uid, List<LinuxIdMapping> gid, boolean
     }
 
     private static void requireContainerRoot(List<LinuxIdMapping> mappings, String field) {
-        boolean mapsZero = mappings.stream().anyMatch(m -> m.containerId() == 0 && m.size() > 0);
-        if (!mappings.isEmpty() && !mappingsCover(mappings, 0)) {
+        if (!mappingsCover(mappings, 0)) {
             throw new LaunchException(field + ": must map container id 0 (Bulwark prepares the container as its root)");
         }
-        assert mapsZero || mappings.isEmpty();
     }
 
     private static boolean mappingsCover(List<LinuxIdMapping> mappings, long id) {

@@ -7,6 +7,7 @@ import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.machinecode.ExecutableCode;
 import dev.bulwark.nativ.machinecode.X86_64Routines;
+import dev.bulwark.nativ.constants.CloneFlags;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -66,13 +67,33 @@ public final class SyscallTable implements AutoCloseable {
     }
 
     /**
-     * Clones with {@code cloneFlags} (which must include the exit signal) and lets the child run the
-     * table. All signals are blocked across the clone so the child cannot run a JVM signal handler
-     * before the table resets them; the table is expected to unblock them before execve.
-     *
-     * @return the child's pid, and its pidfd when {@code CLONE_PIDFD} was given (else -1)
+     * The launcher's work between clone and the child's release (write the id maps, join the cgroup,
+     * then let the child go). It must release or kill the child: with {@code CLONE_VFORK} the calling
+     * thread is suspended until the child execs or exits.
      */
-    public Spawned cloneAndRun(long cloneFlags, int failureFd) {
+    @FunctionalInterface
+    public interface ParentWork {
+        void run(int pid, int pidfd);
+    }
+
+    /**
+     * Clones with {@code cloneFlags} (which must include the exit signal and CLONE_PIDFD) and lets the
+     * child run the table, while {@code work} runs in the parent. All signals are blocked across the
+     * clone so the child cannot run a JVM signal handler before the table resets them; the table is
+     * expected to unblock them before execve.
+     *
+     * <p>Without CLONE_VM the child gets a copy of the JVM's memory (cost grows with the heap's page
+     * tables) and {@code work} runs on this thread after clone returns. With CLONE_VM|CLONE_VFORK the
+     * child borrows the JVM's memory (it writes only the table's result slots and never touches the
+     * stack) and this thread sleeps until execve, so {@code work} runs on a helper thread that learns
+     * the child from the pidfd the kernel stores before the child starts.
+     *
+     * @return the child, and what {@code work} threw (the child has then been killed)
+     */
+    public Spawned cloneAndRun(long cloneFlags, int failureFd, ParentWork work) {
+        if ((cloneFlags & CloneFlags.CLONE_PIDFD) == 0) {
+            throw new IllegalArgumentException("cloneAndRun needs CLONE_PIDFD");
+        }
         long table = memory.allocate(HEADER_SIZE + (long) ENTRY_SIZE * entries.size());
         NativeMemory.putLong(table + CLONE_FLAGS, cloneFlags);
         NativeMemory.putLong(table + FAILURE_FD, failureFd);
@@ -81,6 +102,8 @@ public final class SyscallTable implements AutoCloseable {
         for (Entry entry : entries) {
             entry.write(table);
         }
+        boolean vfork = (cloneFlags & CloneFlags.CLONE_VFORK) != 0;
+        WorkRunner runner = vfork ? WorkRunner.startWatching(table + PIDFD_SLOT, work) : null;
         long previousMask = Syscalls.sigprocmask(Syscalls.SIG_SETMASK, -1L);
         long result;
         try {
@@ -89,9 +112,15 @@ public final class SyscallTable implements AutoCloseable {
             Syscalls.sigprocmask(Syscalls.SIG_SETMASK, previousMask);
         }
         if (result < 0) {
+            if (runner != null) {
+                runner.cancel();
+            }
             throw new SyscallException("clone", List.of("0x" + Long.toHexString(cloneFlags)), (int) -result);
         }
-        return new Spawned((int) result, NativeMemory.getInt(table + PIDFD_SLOT));
+        int pid = (int) result;
+        int pidfd = NativeMemory.getInt(table + PIDFD_SLOT);
+        RuntimeException failure = runner != null ? runner.await() : WorkRunner.runNow(work, pid, pidfd);
+        return new Spawned(pid, pidfd, failure);
     }
 
     /** Decodes the record a failed child wrote to its failure pipe. */
@@ -110,8 +139,8 @@ public final class SyscallTable implements AutoCloseable {
         memory.close();
     }
 
-    /** The child as clone returned it. */
-    public record Spawned(int pid, int pidfd) {
+    /** The child as clone returned it, and what the parent's work threw (null when it succeeded). */
+    public record Spawned(int pid, int pidfd, RuntimeException parentWorkFailure) {
     }
 
     /** One syscall of the table and how its result is judged. */

@@ -3,6 +3,7 @@ package dev.bulwark.nativ.spawn;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.SyscallNumbers;
 import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.CloneFlags;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.constants.Signals;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class SyscallTableTest {
             long text = table.memory().cString("hi");
             table.add("say hi", NR.require("write"), out[1], text, 2).mustEqual(2);
             table.add("exit", NR.require("exit_group"), 7);
-            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD, failure[1]);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
             Syscalls.close(out[1]);
             Syscalls.close(failure[1]);
             assertEquals("hi", new String(Syscalls.read(out[0], 16), StandardCharsets.UTF_8));
@@ -45,7 +46,7 @@ class SyscallTableTest {
             table.add("harmless", NR.require("getpid"));
             table.add("close a bad fd", NR.require("close"), 100_000);
             table.add("never reached", NR.require("exit_group"), 0);
-            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD, failure[1]);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
             Syscalls.close(failure[1]);
             SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
             assertEquals(1, reported.index());
@@ -69,7 +70,7 @@ class SyscallTableTest {
                     .argumentFrom(0, dup).mustEqual(2);
             table.add("execve /bin/true", NR.require("execve"),
                     memory.cString("/bin/true"), memory.cStringArray(List.of("true")), memory.cStringArray(List.of()));
-            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD, failure[1]);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
             Syscalls.close(failure[1]);
             Syscalls.close(out[1]);
             assertEquals(0, Syscalls.read(failure[0], 16).length, "execve succeeded, so the CLOEXEC pipe just closed");
@@ -78,6 +79,63 @@ class SyscallTableTest {
         } finally {
             Syscalls.close(failure[0]);
             Syscalls.close(out[0]);
+        }
+    }
+
+    @Test
+    void vforkChildWaitsForParentWorkOnAnotherThread() {
+        int[] sync = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            long buffer = table.memory().allocate(8);
+            table.add("wait for the parent's byte", NR.require("read"), sync[0], buffer, 1).mustEqual(1);
+            table.add("execve /bin/true", NR.require("execve"), table.memory().cString("/bin/true"),
+                    table.memory().cStringArray(List.of("true")), table.memory().cStringArray(List.of()));
+            long caller = Thread.currentThread().getId();
+            long[] workThread = new long[1];
+            int[] workPid = new int[1];
+            SyscallTable.Spawned child = table.cloneAndRun(
+                    Signals.SIGCHLD | CloneFlags.CLONE_PIDFD | CloneFlags.CLONE_VM | CloneFlags.CLONE_VFORK, failure[1],
+                    (pid, pidfd) -> {
+                        workThread[0] = Thread.currentThread().getId();
+                        workPid[0] = pid;
+                        Syscalls.write(sync[1], new byte[] {1}); // the suspended caller wakes once the child execs
+                    });
+            assertNull(child.parentWorkFailure());
+            assertNotEquals(caller, workThread[0], "with CLONE_VFORK the work runs on another thread");
+            assertEquals(child.pid(), workPid[0], "the work learned the pid from the pidfd");
+            Syscalls.close(failure[1]);
+            assertEquals(0, Syscalls.read(failure[0], 16).length);
+            assertEquals(0, Syscalls.wait4(child.pid(), 0).exitCode());
+            Syscalls.close(child.pidfd());
+        } finally {
+            Syscalls.close(sync[0]);
+            Syscalls.close(sync[1]);
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
+    void failingParentWorkKillsTheChild() {
+        int[] sync = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            long buffer = table.memory().allocate(8);
+            table.add("wait forever for the parent", NR.require("read"), sync[0], buffer, 1).mustEqual(1);
+            SyscallTable.Spawned child = table.cloneAndRun(
+                    Signals.SIGCHLD | CloneFlags.CLONE_PIDFD | CloneFlags.CLONE_VM | CloneFlags.CLONE_VFORK, failure[1],
+                    (pid, pidfd) -> {
+                        throw new IllegalStateException("cannot write the maps");
+                    });
+            assertEquals("cannot write the maps", child.parentWorkFailure().getMessage());
+            Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
+            assertEquals(Signals.SIGKILL, status.termSignal());
+            Syscalls.close(child.pidfd());
+        } finally {
+            Syscalls.close(sync[0]);
+            Syscalls.close(sync[1]);
+            Syscalls.close(failure[0]);
+            Syscalls.close(failure[1]);
         }
     }
 }

@@ -1,0 +1,92 @@
+package dev.bulwark.it;
+
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.User;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The workload's identity, umask and environment, and the narrated (--explain) launch. */
+class ProcessSetupTest {
+    private static int counter;
+
+    private static String newId(Mode mode) {
+        return "proc-" + mode.name().toLowerCase() + "-" + ProcessHandle.current().pid() + "-" + (++counter);
+    }
+
+    @Test
+    void userGroupsUmaskAndEnvironmentAreTheConfigured() {
+        Mode mode = Mode.ROOT; // supplementary groups need setgroups, which rootless user namespaces deny
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> {
+            Process p = spec.process();
+            Process process = new Process(p.terminal(), p.consoleSize(), new User(1000, 1001, 027L, List.of(2000L, 2001L), null),
+                    List.of("/bin/sh", "-c", "id -u; id -g; id -G; umask; echo $GREETING; touch /tmp/f; stat -c %a /tmp/f"),
+                    null, List.of("PATH=/bin", "GREETING=hello"), "/", p.capabilities(), p.rlimits(), p.noNewPrivileges(),
+                    null, null, null, null, null);
+            var withTmp = new java.util.ArrayList<>(spec.mounts());
+            withTmp.add(new dev.bulwark.config.model.Mount("/tmp", "tmpfs", "tmpfs", List.of("mode=1777")));
+            return Containers.withMounts(Containers.withProcess(spec, process), withTmp);
+        });
+        try {
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
+            assertEquals(0, result.exitCode(), result.describe());
+            assertEquals(List.of("1000", "1001", "1001 2000 2001", "0027", "hello", "640"), result.stdout().lines().toList());
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void unmappedUserIsRejectedByName(Mode mode) {
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> {
+            Process p = spec.process();
+            return Containers.withProcess(spec, new Process(p.terminal(), p.consoleSize(), new User(70000, 0, null, List.of(), null),
+                    List.of("/bin/true"), null, p.env(), p.cwd(), p.capabilities(), p.rlimits(), p.noNewPrivileges(),
+                    null, null, null, null, null));
+        });
+        try {
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
+            assertEquals(125, result.exitCode(), result.describe());
+            assertEquals("bulwark: process.user.uid: 70000 is not mapped by the user namespace", result.stderr().trim());
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void explainNarratesEveryStageAsItHappens(Mode mode) {
+        mode.assumeAvailable();
+        List<String> args = Containers.runDefault(mode, newId(mode), "/bin/true");
+        args.add(1, "--explain");
+        Cli.Result result = Cli.run(mode, args);
+        assertEquals(0, result.exitCode(), result.describe());
+        List<String> lines = result.stderr().lines().toList();
+        List<String> expectedInOrder = List.of("[bulwark] clone: new user, pid, mount", "[bulwark] uid_map 0 ",
+                "] wait for the launcher", "become uid 0 of the user namespace", "] mount proc on /proc",
+                "] pivot_root into ", "] remount / read-only", "] drop CAP_CHOWN from the bounding set",
+                "] set no_new_privs", "] execute /bin/true", "[bulwark] container exited: status 0");
+        int at = 0;
+        for (String expected : expectedInOrder) {
+            int found = -1;
+            for (int i = at; i < lines.size(); i++) {
+                if (lines.get(i).contains(expected)) {
+                    found = i;
+                    break;
+                }
+            }
+            assertTrue(found >= 0, "\"" + expected + "\" after line " + at + " in:\n" + result.stderr());
+            at = found + 1;
+        }
+        assertTrue(lines.stream().filter(l -> l.startsWith("[child ")).allMatch(l -> l.contains("  -- ") || l.contains("execute")),
+                "every child step is explained: " + result.stderr());
+    }
+}

@@ -1,0 +1,126 @@
+package dev.bulwark.launcher.cgroup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+
+/** A container's cgroup, created by {@link CgroupPlan#create()} or found again by its path. */
+public final class ContainerCgroup {
+    private static final int REMOVE_ATTEMPTS = 50;
+    private static final long REMOVE_RETRY_MILLIS = 20;
+
+    private final Path dir;
+
+    ContainerCgroup(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The cgroup of a container, by the directory the launcher recorded in its state; empty if it is gone. */
+    public static Optional<ContainerCgroup> find(Path cgroupDir) {
+        return Files.isRegularFile(cgroupDir.resolve("cgroup.procs"))
+                ? Optional.of(new ContainerCgroup(cgroupDir)) : Optional.empty();
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    /** Moves a process (all its threads) into the cgroup; the parent calls this before releasing the child. */
+    public void addProcess(long pid) throws CgroupException {
+        Path procs = dir.resolve("cgroup.procs");
+        try {
+            CgroupFiles.write(procs, Long.toString(pid));
+        } catch (IOException e) {
+            throw new CgroupException("cannot move process " + pid + " into " + dir + ": writing " + procs + ": "
+                    + CgroupFiles.reason(e), e);
+        }
+    }
+
+    /** The PIDs now in the cgroup (not its descendants). */
+    public Set<Long> pids() throws CgroupException {
+        try {
+            return CgroupFiles.readPids(dir.resolve("cgroup.procs"));
+        } catch (IOException e) {
+            throw new CgroupException("cannot list the processes of " + dir + ": " + CgroupFiles.reason(e), e);
+        }
+    }
+
+    /** Counters of memory.events and pids.events: OOM kills, limit hits. */
+    public CgroupEvents events() throws CgroupException {
+        return CgroupEvents.read(dir);
+    }
+
+    /** Usage counters for {@code bulwark stats}. */
+    public CgroupStats stats() throws CgroupException {
+        return CgroupStats.read(dir);
+    }
+
+    /**
+     * SIGKILLs every process in the cgroup and its descendants: one write to cgroup.kill (Linux
+     * 5.14+), which also catches processes forked meanwhile; on older kernels, a kill of each PID
+     * listed in cgroup.procs, repeated until the list stays empty.
+     */
+    public void kill() throws CgroupException {
+        Path killFile = dir.resolve("cgroup.kill");
+        if (Files.exists(killFile)) {
+            try {
+                CgroupFiles.write(killFile, "1");
+                return;
+            } catch (IOException e) {
+                throw new CgroupException("cannot kill the processes of " + dir + ": writing " + killFile + ": "
+                        + CgroupFiles.reason(e), e);
+            }
+        }
+        for (int round = 0; round < REMOVE_ATTEMPTS; round++) {
+            Set<Long> pids = pids();
+            if (pids.isEmpty()) {
+                return;
+            }
+            pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            sleep();
+        }
+        throw new CgroupException("processes of " + dir + " survive SIGKILL: " + pids());
+    }
+
+    /**
+     * Removes the cgroup once its processes have been reaped. The kernel answers EBUSY while
+     * exiting tasks are still being torn down, so this retries for about a second.
+     */
+    public void remove() throws CgroupException {
+        IOException last = null;
+        for (int attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+            try {
+                Files.deleteIfExists(dir);
+                return;
+            } catch (IOException e) {
+                last = e;
+                sleep();
+            }
+        }
+        throw new CgroupException("cannot remove the cgroup " + dir + ": " + CgroupFiles.reason(last)
+                + " (processes left: " + describePids() + ")", last);
+    }
+
+    private String describePids() {
+        try {
+            return pids().toString();
+        } catch (CgroupException e) {
+            return "unknown";
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(REMOVE_RETRY_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return dir.toString();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.bulwark.nativ.spawn;
+
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.Signals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Runs the launcher's {@link SyscallTable.ParentWork} for a spawned child; if it fails, kills the
+ * child so a vfork-suspended caller wakes up. For CLONE_VFORK it runs on its own thread, which
+ * waits for the kernel to store the child's pidfd.
+ */
+final class WorkRunner {
+    private final Thread thread;
+    private volatile boolean cancelled;
+    private volatile RuntimeException failure;
+
+    private WorkRunner(long pidfdSlot, SyscallTable.ParentWork work) {
+        this.thread = new Thread(() -> {
+            int pidfd;
+            while ((pidfd = NativeMemory.getInt(pidfdSlot)) < 0) {
+                if (cancelled) {
+                    return;
+                }
+                Thread.onSpinWait(); // the kernel stores it before the child can run: microseconds
+            }
+            failure = runNow(work, pidOf(pidfd), pidfd);
+        }, "bulwark-parent-work");
+        thread.setDaemon(true);
+    }
+
+    static WorkRunner startWatching(long pidfdSlot, SyscallTable.ParentWork work) {
+        WorkRunner runner = new WorkRunner(pidfdSlot, work);
+        runner.thread.start();
+        return runner;
+    }
+
+    void cancel() {
+        cancelled = true;
+    }
+
+    RuntimeException await() {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new IllegalStateException("interrupted while the parent work ran", e);
+        }
+        return failure;
+    }
+
+    static RuntimeException runNow(SyscallTable.ParentWork work, int pid, int pidfd) {
+        try {
+            work.run(pid, pidfd);
+            return null;
+        } catch (RuntimeException e) {
+            try {
+                Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL);
+            } catch (SyscallException gone) {
+                // already dead
+            }
+            return e;
+        }
+    }
+
+    /** The pid behind a pidfd, from /proc/self/fdinfo ("Pid:" line). */
+    private static int pidOf(int pidfd) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + pidfd))) {
+                if (line.startsWith("Pid:")) {
+                    return Integer.parseInt(line.substring(4).trim());
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("reading /proc/self/fdinfo/" + pidfd + ": " + e.getMessage(), e);
+        }
+        throw new IllegalStateException("no Pid: line in /proc/self/fdinfo/" + pidfd);
+    }
+}
