@@ -104,6 +104,7 @@ public final class ContainerRun {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
                     idMaps.writeTo(pid);
+                    ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
                     tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
                             + " (container id, host id, count): container root is an unprivileged host user");
                     tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
