@@ -43,6 +43,17 @@ final class CgroupFiles {
         return names;
     }
 
+    /** The PIDs listed in a cgroup.procs file, one per line. */
+    static Set<Long> readPids(Path cgroupProcs) throws IOException {
+        Set<Long> pids = new java.util.HashSet<>();
+        for (String line : read(cgroupProcs).split("\n")) {
+            if (!line.isBlank()) {
+                pids.add(Long.parseLong(line.strip()));
+            }
+        }
+        return pids;
+    }
+
     /** The kernel's reason for a failed access ("Device or resource busy"), else the exception text. */
     static String reason(IOException e) {
         if (e instanceof FileSystemException fse && fse.getReason() != null) {

@@ -51,6 +51,11 @@ public final class CgroupPlan {
         return dir;
     }
 
+    /** The controllers switched on, as "CGROUP-DIR=[controller, ...]" in the order they are written. */
+    public List<String> enables() {
+        return enable.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
+    }
+
     /** The interface-file writes, in order. */
     public List<CgroupWrite> writes() {
         return writes;

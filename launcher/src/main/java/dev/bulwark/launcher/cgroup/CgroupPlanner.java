@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 
@@ -151,47 +152,80 @@ public final class CgroupPlanner {
             w.controller().ifPresent(c -> firstField.putIfAbsent(c, w.field()));
         }
         Set<Controller> needed = firstField.isEmpty() ? EnumSet.noneOf(Controller.class) : EnumSet.copyOf(firstField.keySet());
-        Set<String> available = readList(existing.resolve("cgroup.controllers"));
+        // Where each needed controller must be switched on in cgroup.subtree_control, top-down.
+        Map<Path, Set<Controller>> enableAbove = new TreeMap<>();
+        // Rootless stays within what was delegated to it; root may configure up to the v2 root.
+        Path base = host.dirOf(delegationBase(host.ownCgroup()));
+        Path ceiling = !rootless ? host.v2Root() : existing.startsWith(base) ? base : existing;
         for (Controller c : needed) {
-            if (!available.contains(c.kernelName())) {
-                throw new Unavailable(notAvailable(host, firstField.get(c), c, existing));
-            }
-        }
-        Set<String> enabled = readList(existing.resolve("cgroup.subtree_control"));
-        Set<Controller> toEnableAtExisting = EnumSet.noneOf(Controller.class);
-        for (Controller c : needed) {
-            if (!enabled.contains(c.kernelName())) {
-                toEnableAtExisting.add(c);
+            for (Path p : enablePath(host, existing, ceiling, c, firstField.get(c))) {
+                enableAbove.computeIfAbsent(p, k -> EnumSet.noneOf(Controller.class)).add(c);
             }
         }
         requireWritable(existing, rootless, "");
-        if (!toEnableAtExisting.isEmpty()) {
-            requireWritable(existing.resolve("cgroup.subtree_control"), rootless, "");
-        }
-
         Optional<Path> launcherLeaf = Optional.empty();
-        if (!toEnableAtExisting.isEmpty() && !existing.equals(host.v2Root())) {
-            Set<Long> pids = readPids(existing.resolve("cgroup.procs"));
-            if (pids.equals(Set.of(host.selfPid()))) {
-                requireWritable(existing.resolve("cgroup.procs"), rootless, " (to move the launcher to a leaf)");
-                launcherLeaf = Optional.of(existing.resolve(LAUNCHER_LEAF));
-            } else if (!pids.isEmpty()) {
-                pids.remove(host.selfPid());
-                throw new Unavailable(existing + " holds other processes (PIDs " + new TreeSet<>(pids) + "), and"
-                        + " cgroup v2 cannot enable controllers below a cgroup with processes; start bulwark in a"
-                        + " cgroup of its own, e.g. systemd-run --user --scope -p Delegate=yes bulwark ...");
+        for (Path p : enableAbove.keySet()) {
+            requireWritable(p.resolve("cgroup.subtree_control"), rootless, "");
+            if (!p.equals(host.v2Root())) {
+                Optional<Path> leaf = leafIfAlone(host, p, rootless);
+                if (leaf.isPresent()) {
+                    launcherLeaf = leaf;
+                }
             }
         }
 
         // Enable only what the limits need: at the existing ancestor, then at each created level but the leaf.
-        Map<Path, Set<Controller>> enable = new LinkedHashMap<>();
-        if (!toEnableAtExisting.isEmpty()) {
-            enable.put(existing, toEnableAtExisting);
-        }
+        Map<Path, Set<Controller>> enable = new LinkedHashMap<>(enableAbove);
         for (Path created : toCreate.subList(0, toCreate.size() - 1)) {
             enable.put(created, needed);
         }
         return CgroupPlan.of(dir, toCreate, enable, launcherLeaf, host.selfPid(), translation);
+    }
+
+    /**
+     * The existing cgroups, from the top, whose cgroup.subtree_control must get {@code c} for it to
+     * reach children of {@code existing}: climbs from {@code existing} to the nearest cgroup that
+     * has {@code c} in cgroup.controllers, but never past {@code ceiling} (the delegation boundary
+     * for rootless, the v2 root for root) nor a cgroup whose subtree_control it may not write.
+     */
+    private static List<Path> enablePath(CgroupHost host, Path existing, Path ceiling, Controller c, String field)
+            throws Unavailable {
+        List<Path> path = new ArrayList<>();
+        Path at = existing;
+        while (true) {
+            if (!readList(at.resolve("cgroup.subtree_control")).contains(c.kernelName())) {
+                path.add(0, at);
+            }
+            if (readList(at.resolve("cgroup.controllers")).contains(c.kernelName())) {
+                return path;
+            }
+            Path parent = at.getParent();
+            if (at.equals(ceiling) || at.equals(host.v2Root()) || parent == null
+                    || !Files.isWritable(parent.resolve("cgroup.subtree_control"))) {
+                throw new Unavailable(notAvailable(host, field, c, existing));
+            }
+            at = parent;
+        }
+    }
+
+    /**
+     * The "no internal processes" rule for a non-root cgroup that must enable controllers: empty
+     * if it has no processes, the launcher's leaf if the launcher is its only process, otherwise
+     * a failure that says what to do.
+     */
+    private static Optional<Path> leafIfAlone(CgroupHost host, Path cgroup, boolean rootless) throws Unavailable {
+        Set<Long> pids = readPids(cgroup.resolve("cgroup.procs"));
+        if (pids.isEmpty()) {
+            return Optional.empty();
+        }
+        if (pids.equals(Set.of(host.selfPid())) && cgroup.equals(host.dirOf(host.ownCgroup()))) {
+            requireWritable(cgroup.resolve("cgroup.procs"), rootless, " (to move the launcher to a leaf)");
+            return Optional.of(cgroup.resolve(LAUNCHER_LEAF));
+        }
+        pids.remove(host.selfPid());
+        throw new Unavailable(cgroup + " holds other processes (PIDs " + new TreeSet<>(pids) + "), and"
+                + " cgroup v2 cannot enable controllers below a cgroup with processes; start bulwark in a"
+                + " cgroup of its own, e.g. systemd-run --user --scope -p Delegate=yes bulwark ...");
     }
 
     private static String notAvailable(CgroupHost host, String field, Controller c, Path where) {
@@ -229,15 +263,9 @@ public final class CgroupPlanner {
         }
     }
 
-    static Set<Long> readPids(Path cgroupProcs) throws Unavailable {
+    private static Set<Long> readPids(Path cgroupProcs) throws Unavailable {
         try {
-            Set<Long> pids = new java.util.HashSet<>();
-            for (String line : CgroupFiles.read(cgroupProcs).split("\n")) {
-                if (!line.isBlank()) {
-                    pids.add(Long.parseLong(line.strip()));
-                }
-            }
-            return pids;
+            return CgroupFiles.readPids(cgroupProcs);
         } catch (IOException e) {
             throw new Unavailable("cannot read " + cgroupProcs + ": " + CgroupFiles.reason(e));
         }

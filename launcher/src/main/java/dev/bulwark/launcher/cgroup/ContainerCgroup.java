@@ -41,9 +41,9 @@ public final class ContainerCgroup {
     /** The PIDs now in the cgroup (not its descendants). */
     public Set<Long> pids() throws CgroupException {
         try {
-            return CgroupPlanner.readPids(dir.resolve("cgroup.procs"));
-        } catch (Exception e) {
-            throw new CgroupException("cannot list the processes of " + dir + ": " + e.getMessage(), e);
+            return CgroupFiles.readPids(dir.resolve("cgroup.procs"));
+        } catch (IOException e) {
+            throw new CgroupException("cannot list the processes of " + dir + ": " + CgroupFiles.reason(e), e);
         }
     }
 

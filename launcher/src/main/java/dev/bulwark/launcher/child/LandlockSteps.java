@@ -44,12 +44,14 @@ final class LandlockSteps {
     private static final long O_PATH = 010000000;
 
     private final ChildSteps steps;
+    private final ContainerContext context;
     private final Map<String, Long> rules;
     private final boolean defaults;
     private final int abi;
 
-    private LandlockSteps(ChildSteps steps, Map<String, Long> rules, boolean defaults, int abi) {
+    private LandlockSteps(ChildSteps steps, ContainerContext context, Map<String, Long> rules, boolean defaults, int abi) {
         this.steps = steps;
+        this.context = context;
         this.rules = rules;
         this.defaults = defaults;
         this.abi = abi;
@@ -73,12 +75,24 @@ final class LandlockSteps {
         if (value == null) {
             Map<String, Long> rules = defaultRules(spec);
             rules.keySet().removeIf(path -> !willExist(context, path));
-            return new LandlockSteps(steps, rules, true, abi);
+            return new LandlockSteps(steps, context, rules, true, abi);
         }
-        return new LandlockSteps(steps, parse(value), false, abi);
+        return new LandlockSteps(steps, context, parse(value), false, abi);
     }
 
     /** Whether a default rule's path is there after pivot_root: a mount, a default device, or in the bundle's rootfs. */
+    /** Rights that apply to a file (the kernel refuses directory rights on a non-directory with EINVAL). */
+    static final long FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
+
+    /** Whether a rule's path is a file rather than a directory, as far as can be known before the child runs. */
+    private boolean isFile(String path) {
+        if (RootfsSteps.DEFAULT_DEVICES.contains(path)) {
+            return true;
+        }
+        java.nio.file.Path where = context.hostUsrRoot() ? java.nio.file.Path.of(path) : context.rootfs().resolve(path.substring(1));
+        return Files.exists(where) && !Files.isDirectory(where);
+    }
+
     private static boolean willExist(ContainerContext context, String path) {
         if (path.equals("/") || path.equals("/tmp") && context.hostUsrRoot() || RootfsSteps.DEFAULT_DEVICES.contains(path)
                 || context.spec().mounts().stream().anyMatch(m -> path.equals(m.destination()))) {
@@ -185,7 +199,7 @@ final class LandlockSteps {
                 attr, attrSize, 0);
         for (Map.Entry<String, Long> rule : rules.entrySet()) {
             String path = rule.getKey();
-            long rights = rule.getValue() & handledFs();
+            long rights = rule.getValue() & handledFs() & (isFile(path) ? FILE_RIGHTS : -1L);
             Entry open = steps.step("Landlock: open " + path, "a rule names its file by an open descriptor",
                     "openat", OpenFlags.AT_FDCWD, steps.string(path), O_PATH | OpenFlags.O_CLOEXEC, 0);
             steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",

@@ -4,6 +4,7 @@ import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
@@ -62,6 +63,23 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "built-in default only: run as this container user")
     String user;
 
+    @Option(names = "--memory", paramLabel = "SIZE", description = "built-in default only: memory limit, e.g. 64m or 1g (no swap); "
+            + "an explicit limit: the run fails if the host cannot apply it")
+    String memory;
+
+    @Option(names = "--pids", paramLabel = "N", description = "built-in default only: limit on processes and threads (explicit)")
+    Long pids;
+
+    @Option(names = "--cpus", paramLabel = "CPUS", description = "built-in default only: CPU bandwidth, e.g. 0.5 (explicit)")
+    Double cpus;
+    @Option(names = "--mount", paramLabel = "SRC:DST[:rw]",
+            description = "built-in default only: bind the host path SRC at DST, read-only unless :rw (an explicit loosening)")
+    List<String> binds = new ArrayList<>();
+
+    @Option(names = "--allow-missing-lsm",
+            description = "run without an AppArmor profile or SELinux label the config asks for when this host lacks that LSM (warns)")
+    boolean allowMissingLsm;
+
     @Parameters(paramLabel = "COMMAND", description = "command and arguments (after --)")
     List<String> command = new ArrayList<>();
 
@@ -70,6 +88,9 @@ final class RunCommand implements Callable<Integer> {
         int euid = Syscalls.geteuid();
         boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         Spec spec = builtIn ? builtInSpec(euid) : bundleSpec();
+        if (allowMissingLsm) {
+            spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, System.err);
+        }
         String containerId = id != null ? id : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(euid);
         SignalForwarding.enable();
@@ -83,8 +104,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Spec bundleSpec() {
-        if (!env.isEmpty() || cwd != null || user != null) {
-            throw new LaunchException("--env, --cwd and --user apply to the built-in default; edit config.json instead");
+        if (!env.isEmpty() || cwd != null || user != null || !binds.isEmpty() || memory != null || pids != null
+                || cpus != null) {
+            throw new LaunchException("--env, --cwd, --user, --mount, --memory, --pids and --cpus apply to the built-in default; "
+                    + "edit config.json instead");
         }
         Path config = bundleDirectory().resolve("config.json");
         if (!Files.exists(config)) {
@@ -125,8 +148,28 @@ final class RunCommand implements Callable<Integer> {
                 throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
             }
         }
-        return withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
+        Spec edited = withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
                 p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null));
+        return ResourceFlags.apply(withBinds(edited), memory, pids, cpus);
+    }
+
+    /** --mount SRC:DST[:ro|rw]: host paths bound into the built-in default, read-only unless :rw. */
+    private Spec withBinds(Spec spec) {
+        if (binds.isEmpty()) {
+            return spec;
+        }
+        List<Mount> mounts = new ArrayList<>(spec.mounts());
+        for (String bind : binds) {
+            String[] parts = bind.split(":");
+            boolean writable = parts.length == 3 && parts[2].equals("rw");
+            if (parts.length < 2 || parts.length > 3 || parts.length == 3 && !writable && !parts[2].equals("ro")
+                    || !parts[0].startsWith("/") || !parts[1].startsWith("/")) {
+                throw new LaunchException("--mount: expected SRC:DST[:ro|rw] with absolute paths, got \"" + bind + "\"");
+            }
+            mounts.add(new Mount(parts[1], "bind", parts[0], List.of("rbind", "nosuid", "nodev", writable ? "rw" : "ro")));
+        }
+        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), mounts,
+                spec.hooks(), spec.annotations(), spec.linux());
     }
 
     private static Spec withProcess(Spec spec, Process process) {

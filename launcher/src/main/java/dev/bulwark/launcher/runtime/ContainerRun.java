@@ -50,6 +50,10 @@ public final class ContainerRun {
 
     private RunResult run() {
         Spec spec = withUserNamespace(validated(request.spec()));
+        if (Boolean.TRUE.equals(spec.process().terminal())) {
+            System.err.println("bulwark: warning: process.terminal: no pseudo-terminal is allocated; "
+                    + "the container shares the launcher's standard streams");
+        }
         int euid = Syscalls.geteuid();
         int egid = Syscalls.getegid();
         boolean rootless = euid != 0;
@@ -75,11 +79,14 @@ public final class ContainerRun {
             }
             ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
                     request.hostUsrRoot(), rootless, euid, egid);
-            return launch(context, idMaps, state, started);
+            try (ContainerLimits limits = ContainerLimits.create(request.id(), spec, rootless, System.err)) {
+                return launch(context, idMaps, state, limits, started);
+            }
         }
     }
 
-    private RunResult launch(ContainerContext context, IdMaps idMaps, StateDirectory state, long started) {
+    private RunResult launch(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerLimits limits,
+                             long started) {
         List<Integer> fds = new ArrayList<>();
         try {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
@@ -89,7 +96,7 @@ public final class ContainerRun {
             long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked);
             try (SyscallTable table = steps.table()) {
-                ContainerState creating = initialState(context, idMaps);
+                ContainerState creating = initialState(context, idMaps, limits);
                 state.write(creating);
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | SpawnMode.current().cloneFlags();
                 Thread[] narrator = new Thread[1];
@@ -97,10 +104,13 @@ public final class ContainerRun {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
                     idMaps.writeTo(pid);
+                    ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
                     tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
                             + " (container id, host id, count): container root is an unprivileged host user");
                     tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
                             + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    limits.join(pid);
+                    limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
                     if (progress[0] >= 0) {
                         narrator[0] = narrate(progress[0], pid, table, steps);
                     }
@@ -114,7 +124,7 @@ public final class ContainerRun {
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
                 }
-                return supervise(context, state, creating, table, child, failure[0], narrator[0], started);
+                return supervise(context, state, limits, creating, table, child, failure[0], narrator[0], started);
             }
         } finally {
             for (int fd : fds) {
@@ -123,7 +133,7 @@ public final class ContainerRun {
         }
     }
 
-    private RunResult supervise(ContainerContext context, StateDirectory state, ContainerState creating,
+    private RunResult supervise(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
                                 SyscallTable table, SyscallTable.Spawned child, int failureRead, Thread narrator,
                                 long started) {
         boolean reaped = false;
@@ -147,8 +157,12 @@ public final class ContainerRun {
                 joinQuietly(narrator);
                 long millis = (System.nanoTime() - started) / 1_000_000;
                 tell("container exited: " + (status.exited() ? "status " + status.exitCode() : "killed by signal " + status.termSignal()));
+                boolean oomKilled = limits.oomKills() > 0;
+                if (oomKilled) {
+                    System.err.println("bulwark: " + limits.oomMessage());
+                }
                 return new RunResult(context.id(), status.shellStatus(), status.exited() ? 0 : status.termSignal(),
-                        child.pid(), millis);
+                        child.pid(), millis, oomKilled);
             } finally {
                 SignalForwarding.unregister(child.pidfd());
             }
@@ -318,11 +332,12 @@ public final class ContainerRun {
         }
     }
 
-    private ContainerState initialState(ContainerContext context, IdMaps idMaps) {
+    private ContainerState initialState(ContainerContext context, IdMaps idMaps, ContainerLimits limits) {
         return new ContainerState(context.spec().ociVersion(), context.id(), "creating", 0, Syscalls.getpid(),
                 request.bundle() == null ? null : request.bundle().toAbsolutePath().toString(),
                 context.rootfs().toString(), context.rootless(), Instant.now().toString(),
-                IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(), null, null,
+                IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(),
+                limits.path().map(Path::toString).orElse(null), null,
                 context.spec().annotations());
     }
 

@@ -7,6 +7,7 @@ package dev.bulwark.launcher.runtime;
  * @param signal     the terminating signal, or 0 when it exited
  * @param pid        the container's init process as the host saw it
  * @param durationMillis from clone to reaping
+ * @param oomKilled  whether the container's cgroup recorded an OOM kill
  */
-public record RunResult(String id, int exitStatus, int signal, int pid, long durationMillis) {
+public record RunResult(String id, int exitStatus, int signal, int pid, long durationMillis, boolean oomKilled) {
 }

@@ -83,6 +83,31 @@ class CgroupPlannerTest {
     }
 
     @Test
+    void rootEnablesANewControllerAllTheWayDownToAnExistingBulwarkCgroup() throws Exception {
+        cgroup("/", "cpu io memory pids", "memory pids", "1\n");
+        cgroup("/bulwark", "memory pids", "memory pids", "");
+        var withCpu = new LinuxResources(null, LinuxMemory.withLimit(1L << 20), ResourceTranslatorTest.cpu(null, 50000L, null),
+                null, null, null, null, null, null);
+        var plan = CgroupPlanner.plan(Optional.of(host("/", List.of())), "c2", withCpu, null, false, false);
+        assertEquals(Optional.of(root.resolve("bulwark/c2")), plan.path());
+        assertTrue(plan.toString().contains("cpu.max=50000 100000"), plan.toString());
+        assertEquals(List.of(root + "=[cpu]", root.resolve("bulwark") + "=[cpu]"), plan.enables());
+    }
+
+    @Test
+    void rootlessDoesNotClimbPastTheDelegationBoundary() throws Exception {
+        String own = "/user.slice/user-1000.slice/user@1000.service";
+        cgroup("/user.slice/user-1000.slice", "cpu memory pids", "memory pids", "");
+        cgroup(own, "memory pids", "", "");
+        var withCpu = new LinuxResources(null, null, ResourceTranslatorTest.cpu(null, 50000L, null),
+                null, null, null, null, null, null);
+        var e = assertThrows(CgroupException.class,
+                () -> CgroupPlanner.plan(Optional.of(host(own, List.of())), "c1", withCpu, null, true, false));
+        assertTrue(e.getMessage().startsWith("linux.resources.cpu: the cpu controller is not available in "
+                + root.resolve(own.substring(1))), e.getMessage());
+    }
+
+    @Test
     void rootlessUsesTheDelegatedCgroupAndMovesTheLauncherToALeafWhenItIsAlone() throws Exception {
         String own = "/user.slice/user-1000.slice/user@1000.service/app.slice/run-1.scope";
         cgroup("/", "cpu io memory pids", "cpu io memory pids", "");

@@ -1,0 +1,71 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.config.model.Linux;
+import dev.bulwark.config.model.LinuxCpu;
+import dev.bulwark.config.model.LinuxMemory;
+import dev.bulwark.config.model.LinuxPids;
+import dev.bulwark.config.model.LinuxResources;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+
+import java.util.Locale;
+
+/** {@code --memory}, {@code --pids} and {@code --cpus}: explicit limits for the built-in default. */
+final class ResourceFlags {
+    private static final long CPU_PERIOD_MICROS = 100_000;
+
+    private ResourceFlags() {
+    }
+
+    static Spec apply(Spec spec, String memory, Long pids, Double cpus) {
+        if (memory == null && pids == null && cpus == null) {
+            return spec;
+        }
+        Linux l = spec.linux();
+        LinuxResources r = l.resources();
+        LinuxMemory mem = r.memory();
+        if (memory != null) {
+            long bytes = parseSize(memory);
+            mem = new LinuxMemory(bytes, null, bytes, null, null, null, null, null, null); // swap = limit: no swap
+        }
+        LinuxPids pidLimit = pids != null ? new LinuxPids(pids) : r.pids();
+        LinuxCpu cpu = r.cpu();
+        if (cpus != null) {
+            if (!(cpus > 0)) {
+                throw new LaunchException("--cpus: must be positive, got " + cpus);
+            }
+            cpu = new LinuxCpu(null, Math.max(1000, Math.round(cpus * CPU_PERIOD_MICROS)), null, CPU_PERIOD_MICROS,
+                    null, null, null, null, null);
+        }
+        LinuxResources resources = new LinuxResources(r.devices(), mem, cpu, pidLimit, r.blockIO(), r.hugepageLimits(),
+                r.network(), r.rdma(), r.unified());
+        Linux linux = new Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), resources, l.cgroupsPath(), l.namespaces(),
+                l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(), l.mountLabel(),
+                l.intelRdt(), l.personality(), l.timeOffsets());
+        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
+                spec.hooks(), spec.annotations(), linux);
+    }
+
+    /** "64m" to 67108864: a number with an optional k, m or g suffix (powers of 1024). */
+    static long parseSize(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        long unit = 1;
+        if (t.endsWith("k") || t.endsWith("m") || t.endsWith("g")) {
+            unit = switch (t.charAt(t.length() - 1)) {
+                case 'k' -> 1L << 10;
+                case 'm' -> 1L << 20;
+                default -> 1L << 30;
+            };
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            long value = Long.parseLong(t);
+            if (value <= 0) {
+                throw new LaunchException("--memory: must be positive, got \"" + text + "\"");
+            }
+            return Math.multiplyExact(value, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new LaunchException("--memory: expected a size like 64m or 1g, got \"" + text + "\"");
+        }
+    }
+}

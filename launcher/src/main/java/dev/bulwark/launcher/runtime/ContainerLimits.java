@@ -1,0 +1,120 @@
+package dev.bulwark.launcher.runtime;
+
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.LinuxResources;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.cgroup.CgroupEvents;
+import dev.bulwark.launcher.cgroup.CgroupException;
+import dev.bulwark.launcher.cgroup.CgroupPlan;
+import dev.bulwark.launcher.cgroup.CgroupPlanner;
+import dev.bulwark.launcher.cgroup.ContainerCgroup;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The container's cgroup v2 limits over its lifetime: planned before clone, created, joined by the
+ * child before it is released (the child enters its cgroup namespace only after), read for OOM kills
+ * after exit, and removed after reaping (killed first when the launch aborts).
+ *
+ * <p>Bulwark's own default limits (resources exactly as the built-in container and {@code bulwark spec}
+ * have them) are applied where the host can; elsewhere the container runs with
+ * one warning line. Any other limit is explicit: if it cannot be applied, the launch fails naming it.
+ */
+final class ContainerLimits implements AutoCloseable {
+    private final Optional<ContainerCgroup> cgroup;
+    private final Long memoryLimit;
+    private boolean reaped;
+
+    private ContainerLimits(Optional<ContainerCgroup> cgroup, Long memoryLimit) {
+        this.cgroup = cgroup;
+        this.memoryLimit = memoryLimit;
+    }
+
+    static ContainerLimits create(String id, Spec spec, boolean rootless, PrintStream warnings) {
+        LinuxResources resources = spec.linux().resources();
+        try {
+            CgroupPlan plan = CgroupPlanner.plan(id, resources, spec.linux().cgroupsPath(), rootless,
+                    isBulwarkDefault(resources));
+            plan.warnings().forEach(w -> warnings.println("bulwark: warning: " + w));
+            Long memoryLimit = resources == null || resources.memory() == null ? null : resources.memory().limit();
+            return new ContainerLimits(plan.create(), memoryLimit);
+        } catch (CgroupException e) {
+            throw new LaunchException(e.getMessage(), e);
+        }
+    }
+
+    /** Whether {@code resources} are exactly the defaults {@code bulwark spec} writes. */
+    private static boolean isBulwarkDefault(LinuxResources resources) {
+        return Objects.equals(resources, HardenedDefaults.spec(DefaultsOptions.root()).linux().resources())
+                || Objects.equals(resources, HardenedDefaults.spec(DefaultsOptions.rootless(1, 1)).linux().resources());
+    }
+
+    Optional<Path> path() {
+        return cgroup.map(ContainerCgroup::path);
+    }
+
+    /** Puts the (not yet released) child in the cgroup. */
+    void join(int pid) {
+        if (cgroup.isPresent()) {
+            try {
+                cgroup.get().addProcess(pid);
+            } catch (CgroupException e) {
+                throw new LaunchException("cgroup: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** After the container was reaped: the OOM kills its cgroup recorded. */
+    long oomKills() {
+        reaped = true;
+        if (cgroup.isEmpty()) {
+            return 0;
+        }
+        try {
+            CgroupEvents events = cgroup.get().events();
+            return events.oomKills();
+        } catch (CgroupException e) {
+            return 0;
+        }
+    }
+
+    /** "container OOM-killed at 32 MiB (linux.resources.memory.limit)". */
+    String oomMessage() {
+        String limit = memoryLimit == null ? "its memory limit" : humanBytes(memoryLimit);
+        return "container OOM-killed at " + limit + " (linux.resources.memory.limit)";
+    }
+
+    static String humanBytes(long bytes) {
+        if (bytes % (1L << 30) == 0) {
+            return bytes / (1L << 30) + " GiB";
+        }
+        if (bytes % (1L << 20) == 0) {
+            return bytes / (1L << 20) + " MiB";
+        }
+        if (bytes % (1L << 10) == 0) {
+            return bytes / (1L << 10) + " KiB";
+        }
+        return bytes + " bytes";
+    }
+
+    /** Removes the cgroup; on an aborted launch, kills whatever is still in it first. */
+    @Override
+    public void close() {
+        if (cgroup.isEmpty()) {
+            return;
+        }
+        try {
+            if (!reaped) {
+                cgroup.get().kill();
+            }
+            cgroup.get().remove();
+        } catch (CgroupException e) {
+            System.err.println("bulwark: warning: could not remove cgroup " + cgroup.get().path() + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package dev.bulwark.launcher.runtime;
+
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.nativ.constants.Prctl;
+import dev.bulwark.nativ.Syscalls;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The launcher's own side of hardening, done once the child's id maps are written and before it is
+ * released: the container's {@code process.oomScoreAdj}, then the launcher marks itself non-dumpable.
+ *
+ * <p>Order matters for rootless launches: a task cloned from a non-dumpable process is non-dumpable
+ * until its execve, and the /proc/PID/{uid_map,gid_map,setgroups} of a non-dumpable task belong to
+ * host root, so an unprivileged launcher could no longer write its child's maps. So the flag is set
+ * after the maps; from then on, while the launcher holds the container's pidfd, pipes and state, no
+ * other process of the same host user can ptrace it or read its memory, fds or environment.
+ */
+public final class ParentHardening {
+    private ParentHardening() {
+    }
+
+    /** Applies oomScoreAdj to the (not yet released) child, then makes the launcher non-dumpable. */
+    public static void afterIdMaps(Spec spec, int childPid) {
+        Integer adj = spec.process().oomScoreAdj();
+        if (adj != null) {
+            Path file = Path.of("/proc", Integer.toString(childPid), "oom_score_adj");
+            try {
+                Files.writeString(file, adj.toString());
+            } catch (IOException e) {
+                if (!(e instanceof AccessDeniedException) && !String.valueOf(e.getMessage()).contains("Permission denied")) {
+                    throw new LaunchException("process.oomScoreAdj: writing " + file + ": " + e.getMessage(), e);
+                }
+                throw new LaunchException("process.oomScoreAdj: " + adj + " is below the launcher's own value ("
+                        + current() + "); lowering it needs CAP_SYS_RESOURCE, which this launcher does not hold"
+                        + " (this host withholds it even from root); use a value >= " + current());
+            }
+        }
+        Syscalls.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+
+    private static String current() {
+        try (InputStream in = Files.newInputStream(Path.of("/proc/self/oom_score_adj"))) {
+            return new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+}
