@@ -15,16 +15,21 @@ own=$(sed -n 's/^0:://p' /proc/self/cgroup)
 check own-cgroup "$own"
 
 # 1. A 64 MiB allocation under a 32 MiB limit is OOM-killed and reported.
-bulwark run --root $state --id oom --memory 32m -- /bin/sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo survived' \
+# dd is the container's init: its 64 MiB buffer cannot fit, so the kernel kills it.
+bulwark run --root $state --id oom --memory 32m -- /bin/dd if=/dev/zero of=/dev/null bs=64M count=1 \
     > /tmp/oom.out 2> /tmp/oom.err
 check oom-exit $?
+check oom-stderr "$(grep -v warning /tmp/oom.err | head -1)"
 check oom-message "$(grep -o 'container OOM-killed at 32 MiB' /tmp/oom.err)"
-check oom-survived "$(cat /tmp/oom.out)"
 
 # 2. A fork loop stops at pids.max; seen from inside through the container's own cgroup namespace.
+# The loop runs in a subshell (a shell that cannot fork gives up); the reads use builtins only.
 bulwark run --root $state --id pids --pids 16 -- /bin/sh -c \
-    'for i in $(seq 40); do sleep 3 & done 2>/dev/null; cat /sys/fs/cgroup/pids.max; grep max /sys/fs/cgroup/pids.events; cat /proc/self/cgroup' \
-    > /tmp/pids.out 2>&1
+    '(i=0; while [ $i -lt 40 ]; do sleep 3 & i=$((i+1)); done) 2>/dev/null;
+     read max < /sys/fs/cgroup/pids.max; echo $max;
+     while read k v; do [ "$k" = max ] && echo "max $v"; done < /sys/fs/cgroup/pids.events;
+     read cg < /proc/self/cgroup; echo $cg' \
+    > /tmp/pids.out 2> /tmp/pids.err
 check pids-exit $?
 check pids-max "$(sed -n 1p /tmp/pids.out)"
 check pids-events "$(sed -n 2p /tmp/pids.out)"
@@ -33,20 +38,23 @@ check pids-cgroup-ns "$(sed -n 3p /tmp/pids.out)"
 # 3. cpu.max throttles a spinner.
 bulwark run --root $state --id cpu --cpus 0.1 -- /bin/sh -c \
     'end=$(( $(date +%s) + 2 )); while [ $(date +%s) -lt $end ]; do :; done; grep nr_throttled /sys/fs/cgroup/cpu.stat' \
-    > /tmp/cpu.out 2>&1
+    > /tmp/cpu.out 2> /tmp/cpu.err
 check cpu-exit $?
 check cpu-throttled "$(awk '{print $2}' /tmp/cpu.out)"
 
 # 4. bulwark stats reads a running container's cgroup from outside.
-bulwark run --root $state --id stats --memory 64m --pids 32 -- /bin/sh -c 'sleep 8' > /dev/null 2>&1 &
+bulwark run --root $state --id stats --memory 64m --pids 32 -- /bin/sh -c 'echo started; sleep 20' > /tmp/stats-run.out 2> /tmp/stats-run.err &
 launcher=$!
-for i in $(seq 100); do [ -f $state/stats/state.json ] && grep -q running $state/stats/state.json && break; sleep 0.1; done
-bulwark stats --root $state stats > /tmp/stats.out 2>&1
+# A JVM starts slowly under UML: wait until the workload itself has spoken.
+for i in $(seq 600); do grep -q started /tmp/stats-run.out 2>/dev/null && break; sleep 0.1; done
+bulwark stats --root $state stats > /tmp/stats.out 2> /tmp/stats.err
 check stats-exit $?
+check stats-error "$(head -1 /tmp/stats.err)"
 check stats-memory "$(grep -c '^memory.current' /tmp/stats.out)"
 check stats-pids "$(grep -c '^pids.current' /tmp/stats.out)"
 wait $launcher
 check stats-run-exit $?
+check stats-run-error "$(grep -v warning /tmp/stats-run.err | head -1)"
 
 # 5. Nothing left: no container cgroups, no state directories.
 left=$(find /sys/fs/cgroup -mindepth 1 -type d -name 'bulwark-*' ! -name bulwark-launcher ! -name bulwark-vm.scope 2>/dev/null;

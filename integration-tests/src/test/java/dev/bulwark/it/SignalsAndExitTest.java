@@ -109,6 +109,30 @@ class SignalsAndExitTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void containerDiesWithItsKilledLauncherAndDeleteClearsItsState(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = newId(mode);
+        String root = Containers.stateRoot(mode).toString();
+        Cli.Running running = Cli.start(mode, Containers.runDefault(mode, id, "/bin/sh", "-c", "echo ready; sleep 60"));
+        awaitOutput(running, "ready");
+        int containerPid = new ObjectMapper().readTree(Cli.run(mode, List.of("state", id, "--root", root)).stdout()).get("pid").asInt();
+        kill("KILL", running.process().pid());
+        running.await(30);
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (ProcessHandle.of(containerPid).map(ProcessHandle::isAlive).orElse(false) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(ProcessHandle.of(containerPid).map(ProcessHandle::isAlive).orElse(false),
+                "PR_SET_PDEATHSIG: the container died with its launcher");
+        Cli.Result list = Cli.run(mode, List.of("list", "--root", root));
+        assertTrue(list.stdout().lines().anyMatch(l -> l.startsWith(id) && l.contains("stopped")), list.describe());
+        Cli.Result delete = Cli.run(mode, List.of("delete", id, "--root", root));
+        assertEquals(0, delete.exitCode(), delete.describe());
+        assertFalse(java.nio.file.Files.exists(Containers.stateRoot(mode).resolve(id)), "state directory removed");
+    }
+
     static void awaitOutput(Cli.Running running, String text) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 30_000;
         while (!running.stdoutSoFar().contains(text)) {

@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Runs OCI containers with strong defaults: user namespace, no capabilities, "
                 + "no_new_privs, seccomp, read-only root, loopback-only network.",
         subcommands = {RunCommand.class, SpecCommand.class, StateCommand.class, ListCommand.class, StatsCommand.class,
-                SeccompCommand.class})
+                DeleteCommand.class, SeccompCommand.class})
 public final class BulwarkCli {
     public static void main(String[] args) {
         System.exit(execute(args));

@@ -78,6 +78,15 @@ public final class StateDirectory implements AutoCloseable {
         return path;
     }
 
+    /** Deletes the directory of a container whose launcher is gone (callers check that first). */
+    public static void removeStale(Path root, String id) {
+        try {
+            deleteTree(root.resolve(id));
+        } catch (IOException e) {
+            throw new LaunchException("removing " + root.resolve(id) + ": " + e.getMessage(), e);
+        }
+    }
+
     public Path rootfsMountPoint() throws IOException {
         Path rootfs = path.resolve("rootfs");
         Files.createDirectories(rootfs);

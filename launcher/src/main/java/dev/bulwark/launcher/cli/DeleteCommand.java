@@ -1,0 +1,38 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.runtime.ContainerState;
+import dev.bulwark.launcher.runtime.StateDirectory;
+import dev.bulwark.nativ.Syscalls;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bulwark delete ID}: removes what a killed launcher left behind. The kernel already ended the
+ * container (it dies with its launcher); only the state directory remains. A container whose launcher
+ * still runs is refused: stop it through its launcher (signals are forwarded).
+ */
+@Command(name = "delete", description = "Remove the state of a container whose launcher is gone.")
+final class DeleteCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Option(names = "--root", description = "state directory root")
+    Path stateRoot;
+
+    @Override
+    public Integer call() {
+        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(Syscalls.geteuid());
+        ContainerState state = StateDirectory.read(root, id);
+        if (ProcessHandle.of(state.launcherPid()).map(ProcessHandle::isAlive).orElse(false)) {
+            throw new LaunchException("container " + id + ": its launcher (pid " + state.launcherPid()
+                    + ") is running; send it SIGTERM or SIGKILL instead");
+        }
+        StateDirectory.removeStale(root, id);
+        return 0;
+    }
+}
