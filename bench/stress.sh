@@ -6,17 +6,20 @@
 # leaked mounts (lines of the host's /proc/self/mountinfo before/after) and leftover state dirs.
 # --rootless: launch as the user bulwark-test (scripts/setup-test-host), through setpriv.
 #
-# bench/stress.sh --in-jvm N: the in-JVM stress (N launches from one long-lived JVM), if the class
-# dev.bulwark.it.StressMain has been built (integration-tests test classes); otherwise says so.
+# bench/stress.sh --in-jvm N: the in-JVM stress (N launches from one long-lived JVM under GC pressure),
+# dev.bulwark.it.StressMain from the integration-tests test classes (compiled here when missing).
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 
 if [ "${1:-}" = --in-jvm ]; then
     n="${2:-10000}"
     classes="$here/integration-tests/target/test-classes"
+    if [ ! -f "$classes/dev/bulwark/it/StressMain.class" ] && [ -f "$here/integration-tests/src/test/java/dev/bulwark/it/StressMain.java" ]; then
+        (cd "$here" && mvn -B -q -Dstyle.color=never -pl integration-tests -am test-compile </dev/null)
+    fi
     if [ -f "$classes/dev/bulwark/it/StressMain.class" ]; then
         [ -f "$here/launcher/target/runtime/classpath" ] || "$here/scripts/build"
-        cmd=(java -XX:+UseSerialGC -cp "$classes:$(cat "$here/launcher/target/runtime/classpath")" dev.bulwark.it.StressMain "$n")
+        cmd=(java -Xmx2g -cp "$classes:$(cat "$here/launcher/target/runtime/classpath")" dev.bulwark.it.StressMain "$n")
         echo "# ${cmd[*]}"
         exec "${cmd[@]}"
     fi
