@@ -12,6 +12,13 @@ bulwark() {
 }
 check() { echo "CHECK $1=$2"; }
 own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+if [ "$(id -u)" -ne 0 ]; then
+    # As `systemd-run --user --scope` would: this shell (and the launchers it starts) move into a scope
+    # of their own inside the delegated service, so containers can go beside it.
+    mkdir -p /sys/fs/cgroup$own/app.slice/limits-check.scope
+    echo $$ > /sys/fs/cgroup$own/app.slice/limits-check.scope/cgroup.procs
+    own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+fi
 check own-cgroup "$own"
 
 # 1. A 64 MiB allocation under a 32 MiB limit is OOM-killed and reported.

@@ -25,6 +25,12 @@ public final class Cli {
 
     /** What a CLI run printed and how it ended. */
     public record Result(int exitCode, String stdout, String stderr) {
+        /** stderr without "bulwark: warning:" lines (e.g. default cgroup limits this host cannot apply). */
+        public String errors() {
+            return stderr.lines().filter(l -> !l.startsWith("bulwark: warning:"))
+                    .map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
+        }
+
         public String describe() {
             return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
         }

@@ -1,8 +1,6 @@
 package dev.bulwark.it;
 
-import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.LinuxMemory;
-import dev.bulwark.config.model.LinuxResources;
 import dev.bulwark.config.model.Mount;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -125,7 +123,7 @@ class ContainerIsolationTest {
         try {
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
             assertEquals(125, result.exitCode(), result.describe());
-            assertEquals("bulwark: change directory to /nonexistent: ENOENT (No such file or directory)", result.stderr().trim());
+            assertEquals("bulwark: change directory to /nonexistent: ENOENT (No such file or directory)", result.errors().trim());
             Containers.assertNothingLeft(mode, id, mountsBefore);
         } finally {
             Bundles.delete(bundle);
@@ -152,8 +150,8 @@ class ContainerIsolationTest {
             try {
                 Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
                 assertEquals(testCase[1], result.exitCode(), result.describe());
-                assertTrue(result.stderr().startsWith("bulwark: process.args[0]: " + testCase[0] + " " + testCase[2]), result.describe());
-                assertEquals(1, result.stderr().lines().count(), "one line: " + result.describe());
+                assertTrue(result.errors().startsWith("bulwark: process.args[0]: " + testCase[0] + " " + testCase[2]), result.describe());
+                assertEquals(1, result.errors().lines().count(), "one line: " + result.describe());
                 Containers.assertNothingLeft(mode, id, mountsBefore);
             } finally {
                 Bundles.delete(bundle);
@@ -168,23 +166,17 @@ class ContainerIsolationTest {
         String id = newId(mode);
         int mountsBefore = Containers.hostMountCount();
         Path bundle = Bundles.create(mode, spec -> {
-            Linux l = spec.linux();
-            LinuxResources r = l.resources();
             LinuxMemory badMemory = new LinuxMemory(-5L, null, null, null, null, null, null, null, null);
-            LinuxResources resources = new LinuxResources(r.devices(), badMemory, r.cpu(), r.pids(), r.blockIO(),
-                    r.hugepageLimits(), r.network(), r.rdma(), r.unified());
             List<Mount> mounts = new ArrayList<>(spec.mounts());
             mounts.add(new Mount("relative/path", "tmpfs", "tmpfs", List.of()));
-            return Containers.withMounts(Containers.withLinux(spec, new Linux(l.uidMappings(), l.gidMappings(), l.sysctl(),
-                    resources, l.cgroupsPath(), l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(),
-                    l.maskedPaths(), l.readonlyPaths(), l.mountLabel(), l.intelRdt(), l.personality(), l.timeOffsets())), mounts);
+            return spec.withLinux(spec.linux().withResources(spec.linux().resources().withMemory(badMemory))).withMounts(mounts);
         });
         try {
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
             assertEquals(125, result.exitCode(), result.describe());
-            assertTrue(result.stderr().contains("bulwark: linux.resources.memory.limit: "), result.describe());
-            assertTrue(result.stderr().contains("bulwark: mounts[" + (7) + "].destination: must be absolute")
-                    || result.stderr().matches("(?s).*mounts\\[\\d+]\\.destination: must be absolute.*"), result.describe());
+            assertTrue(result.errors().contains("bulwark: linux.resources.memory.limit: "), result.describe());
+            assertTrue(result.errors().contains("bulwark: mounts[" + (7) + "].destination: must be absolute")
+                    || result.errors().matches("(?s).*mounts\\[\\d+]\\.destination: must be absolute.*"), result.describe());
             Containers.assertNothingLeft(mode, id, mountsBefore);
         } finally {
             Bundles.delete(bundle);
@@ -200,13 +192,13 @@ class ContainerIsolationTest {
         Path bundle = Bundles.create(mode, spec -> {
             List<Mount> mounts = new ArrayList<>(spec.mounts());
             mounts.add(new Mount("/escape/data", "tmpfs", "tmpfs", List.of("size=1m")));
-            return Containers.withMounts(spec, mounts);
+            return spec.withMounts(mounts);
         });
         try {
             Files.createSymbolicLink(bundle.resolve("rootfs/escape"), Path.of("../../../../.."));
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
             assertEquals(125, result.exitCode(), result.describe());
-            assertTrue(result.stderr().matches("bulwark: mounts\\[\\d+]\\.destination: \"/escape/data\" escapes the root through symlink /escape -> \\.\\./\\.\\./\\.\\./\\.\\./\\.\\.\\n"),
+            assertTrue(result.errors().matches("bulwark: mounts\\[\\d+]\\.destination: \"/escape/data\" escapes the root through symlink /escape -> \\.\\./\\.\\./\\.\\./\\.\\./\\.\\.\\n"),
                     result.describe());
             Containers.assertNothingLeft(mode, id, mountsBefore);
         } finally {

@@ -1,7 +1,5 @@
 package dev.bulwark.it;
 
-import dev.bulwark.config.model.Linux;
-import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 
 import java.io.IOException;
@@ -19,32 +17,11 @@ public final class Containers {
     }
 
     public static Spec withArgs(Spec spec, String... args) {
-        Process p = spec.process();
-        return withProcess(spec, new Process(p.terminal(), p.consoleSize(), p.user(), List.of(args), null, p.env(), p.cwd(),
-                p.capabilities(), p.rlimits(), p.noNewPrivileges(), p.apparmorProfile(), p.oomScoreAdj(), p.scheduler(),
-                p.selinuxLabel(), p.ioPriority()));
+        return spec.withProcess(spec.process().withArgs(List.of(args)));
     }
 
     public static Spec withCwd(Spec spec, String cwd) {
-        Process p = spec.process();
-        return withProcess(spec, new Process(p.terminal(), p.consoleSize(), p.user(), p.args(), null, p.env(), cwd,
-                p.capabilities(), p.rlimits(), p.noNewPrivileges(), p.apparmorProfile(), p.oomScoreAdj(), p.scheduler(),
-                p.selinuxLabel(), p.ioPriority()));
-    }
-
-    public static Spec withProcess(Spec spec, Process process) {
-        return new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
-                spec.hooks(), spec.annotations(), spec.linux());
-    }
-
-    public static Spec withMounts(Spec spec, List<dev.bulwark.config.model.Mount> mounts) {
-        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), mounts,
-                spec.hooks(), spec.annotations(), spec.linux());
-    }
-
-    public static Spec withLinux(Spec spec, Linux linux) {
-        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
-                spec.hooks(), spec.annotations(), linux);
+        return spec.withProcess(spec.process().withCwd(cwd));
     }
 
     /** CLI arguments for a bundle run with the mode's state root. */

@@ -31,7 +31,7 @@ class ProcessSetupTest {
                     null, null, null, null, null);
             var withTmp = new java.util.ArrayList<>(spec.mounts());
             withTmp.add(new dev.bulwark.config.model.Mount("/tmp", "tmpfs", "tmpfs", List.of("mode=1777")));
-            return Containers.withMounts(Containers.withProcess(spec, process), withTmp);
+            return spec.withProcess(process).withMounts(withTmp);
         });
         try {
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
@@ -48,14 +48,14 @@ class ProcessSetupTest {
         mode.assumeAvailable();
         Path bundle = Bundles.create(mode, spec -> {
             Process p = spec.process();
-            return Containers.withProcess(spec, new Process(p.terminal(), p.consoleSize(), new User(70000, 0, null, List.of(), null),
+            return spec.withProcess(new Process(p.terminal(), p.consoleSize(), new User(70000, 0, null, List.of(), null),
                     List.of("/bin/true"), null, p.env(), p.cwd(), p.capabilities(), p.rlimits(), p.noNewPrivileges(),
                     null, null, null, null, null));
         });
         try {
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
             assertEquals(125, result.exitCode(), result.describe());
-            assertEquals("bulwark: process.user.uid: 70000 is not mapped by the user namespace", result.stderr().trim());
+            assertEquals("bulwark: process.user.uid: 70000 is not mapped by the user namespace", result.errors().trim());
         } finally {
             Bundles.delete(bundle);
         }
@@ -69,7 +69,7 @@ class ProcessSetupTest {
         args.add(1, "--explain");
         Cli.Result result = Cli.run(mode, args);
         assertEquals(0, result.exitCode(), result.describe());
-        List<String> lines = result.stderr().lines().toList();
+        List<String> lines = result.errors().lines().toList();
         List<String> expectedInOrder = List.of("[bulwark] clone: new user, pid, mount", "[bulwark] uid_map 0 ",
                 "] wait for the launcher", "become uid 0 of the user namespace", "] mount proc on /proc",
                 "] pivot_root into ", "] remount / read-only", "] drop CAP_CHOWN from the bounding set",

@@ -101,7 +101,7 @@ class SignalsAndExitTest {
             awaitOutput(first, "ready");
             Cli.Result second = Cli.run(mode, Containers.runDefault(mode, id, "/bin/true"));
             assertEquals(125, second.exitCode(), second.describe());
-            assertTrue(second.stderr().startsWith("bulwark: --id " + id + ": a container with this id is running"), second.describe());
+            assertTrue(second.errors().startsWith("bulwark: --id " + id + ": a container with this id is running"), second.describe());
         } finally {
             kill("TERM", first.process().pid());
             first.process().destroyForcibly();

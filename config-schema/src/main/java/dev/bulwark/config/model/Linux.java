@@ -36,4 +36,29 @@ public record Linux(
     public boolean hasNamespace(String type) {
         return namespaces.stream().anyMatch(ns -> type.equals(ns.type()));
     }
+
+    public Linux withNamespaces(List<LinuxNamespace> newNamespaces) {
+        return new Linux(uidMappings, gidMappings, sysctl, resources, cgroupsPath, newNamespaces, devices, seccomp,
+                rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
+    }
+
+    public Linux withResources(LinuxResources newResources) {
+        return new Linux(uidMappings, gidMappings, sysctl, newResources, cgroupsPath, namespaces, devices, seccomp,
+                rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
+    }
+
+    public Linux withSysctl(Map<String, String> newSysctl) {
+        return new Linux(uidMappings, gidMappings, newSysctl, resources, cgroupsPath, namespaces, devices, seccomp,
+                rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
+    }
+
+    public Linux withSeccomp(LinuxSeccomp newSeccomp) {
+        return new Linux(uidMappings, gidMappings, sysctl, resources, cgroupsPath, namespaces, devices, newSeccomp,
+                rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
+    }
+
+    public Linux withPaths(List<String> newMaskedPaths, List<String> newReadonlyPaths) {
+        return new Linux(uidMappings, gidMappings, sysctl, resources, cgroupsPath, namespaces, devices, seccomp,
+                rootfsPropagation, newMaskedPaths, newReadonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
+    }
 }

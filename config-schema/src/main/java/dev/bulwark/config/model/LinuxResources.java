@@ -21,4 +21,16 @@ public record LinuxResources(
         rdma = Copies.map(rdma);
         unified = Copies.map(unified);
     }
+
+    public LinuxResources withMemory(LinuxMemory newMemory) {
+        return new LinuxResources(devices, newMemory, cpu, pids, blockIO, hugepageLimits, network, rdma, unified);
+    }
+
+    public LinuxResources withCpu(LinuxCpu newCpu) {
+        return new LinuxResources(devices, memory, newCpu, pids, blockIO, hugepageLimits, network, rdma, unified);
+    }
+
+    public LinuxResources withPids(LinuxPids newPids) {
+        return new LinuxResources(devices, memory, cpu, newPids, blockIO, hugepageLimits, network, rdma, unified);
+    }
 }

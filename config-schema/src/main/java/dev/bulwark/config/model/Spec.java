@@ -27,4 +27,16 @@ public record Spec(
         mounts = Copies.list(mounts);
         annotations = Copies.map(annotations);
     }
+
+    public Spec withProcess(Process newProcess) {
+        return new Spec(ociVersion, newProcess, root, hostname, domainname, mounts, hooks, annotations, linux);
+    }
+
+    public Spec withMounts(List<Mount> newMounts) {
+        return new Spec(ociVersion, process, root, hostname, domainname, newMounts, hooks, annotations, linux);
+    }
+
+    public Spec withLinux(Linux newLinux) {
+        return new Spec(ociVersion, process, root, hostname, domainname, mounts, hooks, annotations, newLinux);
+    }
 }

@@ -88,7 +88,7 @@ public final class CgroupPlanner {
         String own = delegationBase(host.ownCgroup());
         String path;
         if (cgroupsPath == null || cgroupsPath.isEmpty()) {
-            path = rootless ? join(own, "bulwark-" + containerId) : "/bulwark/" + containerId;
+            path = rootless ? join(rootlessBase(host, own), "bulwark-" + containerId) : "/bulwark/" + containerId;
         } else if (SYSTEMD_PATH.matcher(cgroupsPath).matches()) {
             throw new CgroupException("linux.cgroupsPath: \"" + cgroupsPath + "\" is a systemd slice:prefix:name"
                     + " path; Bulwark manages cgroups through the file system, give a path instead");
@@ -114,6 +114,31 @@ public final class CgroupPlanner {
                     + " one of its ancestors; a container needs a cgroup of its own");
         }
         return normalized;
+    }
+
+    /**
+     * Where a rootless container goes by default: under the launcher's cgroup; but when that cgroup
+     * also holds other processes (the shell that started bulwark, in a scope of its own as
+     * {@code systemd-run --user --scope} makes), beside it under the parent, if the parent was
+     * delegated too (its cgroup.subtree_control is writable) and holds no processes itself.
+     */
+    static String rootlessBase(CgroupHost host, String own) {
+        Path ownDir = host.dirOf(own);
+        String parent = own.contains("/") && own.lastIndexOf('/') > 0 ? own.substring(0, own.lastIndexOf('/')) : "/";
+        if (parent.equals("/")) {
+            return own;
+        }
+        Path parentDir = host.dirOf(parent);
+        try {
+            Set<Long> ownPids = CgroupFiles.readPids(ownDir.resolve("cgroup.procs"));
+            ownPids.remove(host.selfPid());
+            boolean shared = !ownPids.isEmpty();
+            boolean parentDelegated = Files.isWritable(parentDir.resolve("cgroup.subtree_control"))
+                    && CgroupFiles.readPids(parentDir.resolve("cgroup.procs")).isEmpty();
+            return shared && parentDelegated ? parent : own;
+        } catch (IOException e) {
+            return own; // the placement check below reports what cannot be read
+        }
     }
 
     /**

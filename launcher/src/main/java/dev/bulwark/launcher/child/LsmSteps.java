@@ -73,8 +73,7 @@ public final class LsmSteps {
         var linux = new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(),
                 l.cgroupsPath(), l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(),
                 l.readonlyPaths(), seLinuxActive() ? l.mountLabel() : null, l.intelRdt(), l.personality(), l.timeOffsets());
-        return new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
-                spec.hooks(), spec.annotations(), linux);
+        return spec.withProcess(process).withLinux(linux);
     }
 
     /** Just before execve (after seccomp would block nothing here: open/write are allowed): label the exec. */

@@ -3,9 +3,8 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.runtime.ContainerState;
 import dev.bulwark.launcher.runtime.StateDirectory;
-import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
@@ -21,12 +20,12 @@ final class DeleteCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID")
     String id;
 
-    @Option(names = "--root", description = "state directory root")
-    Path stateRoot;
+    @Mixin
+    StateRootOption stateRoot;
 
     @Override
     public Integer call() {
-        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(Syscalls.geteuid());
+        Path root = stateRoot.resolve();
         ContainerState state = StateDirectory.read(root, id);
         if (ProcessHandle.of(state.launcherPid()).map(ProcessHandle::isAlive).orElse(false)) {
             throw new LaunchException("container " + id + ": its launcher (pid " + state.launcherPid()

@@ -2,9 +2,8 @@ package dev.bulwark.launcher.cli;
 
 import dev.bulwark.launcher.runtime.ContainerState;
 import dev.bulwark.launcher.runtime.StateDirectory;
-import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,12 +14,12 @@ import java.util.stream.Stream;
 /** {@code bulwark list}: the containers this user's launchers are running. */
 @Command(name = "list", description = "List containers: id, status, pid.")
 final class ListCommand implements Callable<Integer> {
-    @Option(names = "--root", description = "state directory root")
-    Path stateRoot;
+    @Mixin
+    StateRootOption stateRoot;
 
     @Override
     public Integer call() throws IOException {
-        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(Syscalls.geteuid());
+        Path root = stateRoot.resolve();
         System.out.printf("%-24s %-9s %8s%n", "ID", "STATUS", "PID");
         if (!Files.isDirectory(root)) {
             return 0;

@@ -1,6 +1,5 @@
 package dev.bulwark.launcher.cli;
 
-import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.LinuxCpu;
 import dev.bulwark.config.model.LinuxMemory;
 import dev.bulwark.config.model.LinuxPids;
@@ -21,29 +20,22 @@ final class ResourceFlags {
         if (memory == null && pids == null && cpus == null) {
             return spec;
         }
-        Linux l = spec.linux();
-        LinuxResources r = l.resources();
-        LinuxMemory mem = r.memory();
+        LinuxResources resources = spec.linux().resources();
         if (memory != null) {
             long bytes = parseSize(memory);
-            mem = new LinuxMemory(bytes, null, bytes, null, null, null, null, null, null); // swap = limit: no swap
+            resources = resources.withMemory(new LinuxMemory(bytes, null, bytes, null, null, null, null, null, null)); // swap = limit: no swap
         }
-        LinuxPids pidLimit = pids != null ? new LinuxPids(pids) : r.pids();
-        LinuxCpu cpu = r.cpu();
+        if (pids != null) {
+            resources = resources.withPids(new LinuxPids(pids));
+        }
         if (cpus != null) {
             if (!(cpus > 0)) {
                 throw new LaunchException("--cpus: must be positive, got " + cpus);
             }
-            cpu = new LinuxCpu(null, Math.max(1000, Math.round(cpus * CPU_PERIOD_MICROS)), null, CPU_PERIOD_MICROS,
-                    null, null, null, null, null);
+            resources = resources.withCpu(new LinuxCpu(null, Math.max(1000, Math.round(cpus * CPU_PERIOD_MICROS)), null,
+                    CPU_PERIOD_MICROS, null, null, null, null, null));
         }
-        LinuxResources resources = new LinuxResources(r.devices(), mem, cpu, pidLimit, r.blockIO(), r.hugepageLimits(),
-                r.network(), r.rdma(), r.unified());
-        Linux linux = new Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), resources, l.cgroupsPath(), l.namespaces(),
-                l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(), l.mountLabel(),
-                l.intelRdt(), l.personality(), l.timeOffsets());
-        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
-                spec.hooks(), spec.annotations(), linux);
+        return spec.withLinux(spec.linux().withResources(resources));
     }
 
     /** "64m" to 67108864: a number with an optional k, m or g suffix (powers of 1024). */

@@ -14,9 +14,9 @@ import dev.bulwark.launcher.runtime.ContainerRun;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.runtime.SignalForwarding;
-import dev.bulwark.launcher.runtime.StateDirectory;
 import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -41,8 +41,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--id", description = "container id (default: bulwark-<random>)")
     String id;
 
-    @Option(names = "--root", description = "state directory root (default: /run/bulwark as root, $XDG_RUNTIME_DIR/bulwark rootless)")
-    Path stateRoot;
+    @Mixin
+    StateRootOption stateRoot;
 
     @Option(names = "--explain", description = "narrate every step as it happens, in plain words, on stderr")
     boolean explain;
@@ -92,7 +92,7 @@ final class RunCommand implements Callable<Integer> {
             spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, System.err);
         }
         String containerId = id != null ? id : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
-        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(euid);
+        Path root = stateRoot.resolve();
         SignalForwarding.enable();
         RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
                 root, allowHostRoot, hostIdRange(), explain ? System.err : null));
@@ -117,11 +117,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             Spec spec = SpecParser.parse(config);
             if (!command.isEmpty()) {
-                spec = withProcess(spec, new Process(spec.process().terminal(), spec.process().consoleSize(),
-                        spec.process().user(), command, null, spec.process().env(), spec.process().cwd(),
-                        spec.process().capabilities(), spec.process().rlimits(), spec.process().noNewPrivileges(),
-                        spec.process().apparmorProfile(), spec.process().oomScoreAdj(), spec.process().scheduler(),
-                        spec.process().selinuxLabel(), spec.process().ioPriority()));
+                spec = spec.withProcess(spec.process().withArgs(command));
             }
             return spec;
         } catch (SpecParseException e) {
@@ -148,8 +144,7 @@ final class RunCommand implements Callable<Integer> {
                 throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
             }
         }
-        Spec edited = withProcess(spec, new Process(p.terminal(), null, u, p.args(), null, environment, cwd != null ? cwd : p.cwd(),
-                p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null));
+        Spec edited = spec.withProcess(p.withUser(u).withEnv(environment).withCwd(cwd != null ? cwd : p.cwd()));
         return ResourceFlags.apply(withBinds(edited), memory, pids, cpus);
     }
 
@@ -168,13 +163,7 @@ final class RunCommand implements Callable<Integer> {
             }
             mounts.add(new Mount(parts[1], "bind", parts[0], List.of("rbind", "nosuid", "nodev", writable ? "rw" : "ro")));
         }
-        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(), mounts,
-                spec.hooks(), spec.annotations(), spec.linux());
-    }
-
-    private static Spec withProcess(Spec spec, Process process) {
-        return new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), spec.mounts(),
-                spec.hooks(), spec.annotations(), spec.linux());
+        return spec.withMounts(mounts);
     }
 
     private LinuxIdMapping hostIdRange() {

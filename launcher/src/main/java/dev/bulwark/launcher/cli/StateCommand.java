@@ -3,9 +3,8 @@ package dev.bulwark.launcher.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bulwark.launcher.runtime.StateDirectory;
-import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
@@ -17,12 +16,12 @@ final class StateCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID")
     String id;
 
-    @Option(names = "--root", description = "state directory root")
-    Path stateRoot;
+    @Mixin
+    StateRootOption stateRoot;
 
     @Override
     public Integer call() throws Exception {
-        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(Syscalls.geteuid());
+        Path root = stateRoot.resolve();
         System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsString(StateDirectory.read(root, id)));
         return 0;

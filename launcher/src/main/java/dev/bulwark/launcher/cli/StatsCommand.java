@@ -6,8 +6,8 @@ import dev.bulwark.launcher.cgroup.CgroupStats;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
 import dev.bulwark.launcher.runtime.ContainerState;
 import dev.bulwark.launcher.runtime.StateDirectory;
-import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -21,15 +21,15 @@ final class StatsCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID")
     String id;
 
-    @Option(names = "--root", description = "state directory root")
-    Path stateRoot;
+    @Mixin
+    StateRootOption stateRoot;
 
     @Option(names = "--json", description = "print JSON")
     boolean json;
 
     @Override
     public Integer call() {
-        Path root = stateRoot != null ? stateRoot : StateDirectory.defaultRoot(Syscalls.geteuid());
+        Path root = stateRoot.resolve();
         ContainerState state = StateDirectory.read(root, id);
         if (state.cgroup() == null) {
             throw new LaunchException("container " + id + ": runs without a cgroup (its limits could not be applied on this host)");

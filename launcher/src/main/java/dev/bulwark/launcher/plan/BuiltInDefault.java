@@ -20,12 +20,9 @@ public final class BuiltInDefault {
     public static Spec spec(int euid, int egid, List<String> command) {
         DefaultsOptions options = euid == 0 ? DefaultsOptions.root() : DefaultsOptions.rootless(euid, egid);
         Spec spec = HardenedDefaults.spec(options);
-        Process p = spec.process();
-        Process process = new Process(false, null, p.user(), List.copyOf(command), null, p.env(), p.cwd(),
-                p.capabilities(), p.rlimits(), p.noNewPrivileges(), null, null, null, null, null);
+        Process process = spec.process().withTerminal(false).withArgs(List.copyOf(command));
         List<Mount> mounts = new ArrayList<>(spec.mounts());
         mounts.add(new Mount("/tmp", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "mode=1777", "size=65536k")));
-        return new Spec(spec.ociVersion(), process, spec.root(), spec.hostname(), spec.domainname(), mounts,
-                spec.hooks(), spec.annotations(), spec.linux());
+        return spec.withProcess(process).withMounts(mounts);
     }
 }

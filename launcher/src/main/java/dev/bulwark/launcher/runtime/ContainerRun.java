@@ -285,12 +285,7 @@ public final class ContainerRun {
         }
         List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());
         namespaces.add(0, new LinuxNamespace("user"));
-        Linux withUser = new Linux(linux.uidMappings(), linux.gidMappings(), linux.sysctl(), linux.resources(),
-                linux.cgroupsPath(), namespaces, linux.devices(), linux.seccomp(), linux.rootfsPropagation(),
-                linux.maskedPaths(), linux.readonlyPaths(), linux.mountLabel(), linux.intelRdt(), linux.personality(),
-                linux.timeOffsets());
-        return new Spec(spec.ociVersion(), spec.process(), spec.root(), spec.hostname(), spec.domainname(),
-                spec.mounts(), spec.hooks(), spec.annotations(), withUser);
+        return spec.withLinux(linux.withNamespaces(namespaces));
     }
 
     private Path bundleRootfs(Spec spec) {

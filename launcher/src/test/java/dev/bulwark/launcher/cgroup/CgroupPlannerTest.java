@@ -128,6 +128,19 @@ class CgroupPlannerTest {
     }
 
     @Test
+    void rootlessStartedFromAShellInADelegatedScopeGoesBesideTheScope() throws Exception {
+        String service = "/user.slice/user-1000.slice/user@1000.service";
+        String own = service + "/app.slice/run-7.scope"; // systemd-run --user --scope: the shell and bulwark share it
+        cgroup("/", "cpu io memory pids", "cpu io memory pids", "");
+        cgroup(service, "cpu io memory pids", "cpu io memory pids", "");
+        cgroup(service + "/app.slice", "cpu io memory pids", "", "");
+        cgroup(own, "cpu io memory pids", "", "777\n" + SELF + "\n");
+        var plan = CgroupPlanner.plan(Optional.of(host(own, List.of())), "c1", DEFAULTS, null, true, false);
+        assertEquals(Optional.of(root.resolve((service + "/app.slice/bulwark-c1").substring(1))), plan.path());
+        assertTrue(plan.enables().stream().anyMatch(e -> e.contains("app.slice=")), plan.enables().toString());
+    }
+
+    @Test
     void missingControllerInTheDelegatedCgroup() throws Exception {
         String own = "/user.slice/user-1000.slice/user@1000.service";
         cgroup(own, "memory", "", "");
