@@ -17,6 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
     # of their own inside the delegated service, so containers can go beside it.
     mkdir -p /sys/fs/cgroup$own/app.slice/limits-check.scope
     echo $$ > /sys/fs/cgroup$own/app.slice/limits-check.scope/cgroup.procs
+    echo "+cpu +io +memory +pids" > /sys/fs/cgroup$own/cgroup.subtree_control # systemd enables them for its slices
     own=$(sed -n 's/^0:://p' /proc/self/cgroup)
 fi
 check own-cgroup "$own"

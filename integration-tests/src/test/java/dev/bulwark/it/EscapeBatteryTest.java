@@ -69,6 +69,13 @@ class EscapeBatteryTest {
         return e;
     }
 
+    @org.junit.jupiter.api.AfterAll
+    static void removeProbe() {
+        if (probeDir != null) {
+            Cli.deleteTree(probeDir);
+        }
+    }
+
     @BeforeAll
     static void buildProbe() throws IOException, InterruptedException {
         Path source = Path.of("src/test/c/escape-probe.c");

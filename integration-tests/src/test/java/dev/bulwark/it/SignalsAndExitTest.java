@@ -111,6 +111,25 @@ class SignalsAndExitTest {
 
     @ParameterizedTest
     @EnumSource(Mode.class)
+    void theLauncherIsNotDumpableWhileItHoldsAContainer(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = newId(mode);
+        Cli.Running running = Cli.start(mode, Containers.runDefault(mode, id, "/bin/sh", "-c", "echo ready; sleep 30"));
+        try {
+            awaitOutput(running, "ready"); // the container runs: the launcher is past writing the id maps
+            // The kernel gives the /proc files of a non-dumpable process to root: no other process of the
+            // user (nor the container) can ptrace the launcher or read its memory.
+            Path environ = Path.of("/proc", Long.toString(running.process().pid()), "environ");
+            assertEquals(0, (Integer) java.nio.file.Files.getAttribute(environ, "unix:uid"), environ + " owned by root");
+        } finally {
+            running.process().destroyForcibly(); // SIGKILL: the container dies with it
+            running.await(30);
+            Cli.run(mode, List.of("delete", id, "--root", Containers.stateRoot(mode).toString()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
     void containerDiesWithItsKilledLauncherAndDeleteClearsItsState(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = newId(mode);

@@ -180,7 +180,8 @@ public final class CgroupPlanner {
         // Where each needed controller must be switched on in cgroup.subtree_control, top-down.
         Map<Path, Set<Controller>> enableAbove = new TreeMap<>();
         // Rootless stays within what was delegated to it; root may configure up to the v2 root.
-        Path base = host.dirOf(delegationBase(host.ownCgroup()));
+        // Rootless: the cgroup the container is placed under (its own, or beside a shared scope) is the ceiling.
+        Path base = host.dirOf(rootless ? rootlessBase(host, delegationBase(host.ownCgroup())) : delegationBase(host.ownCgroup()));
         Path ceiling = !rootless ? host.v2Root() : existing.startsWith(base) ? base : existing;
         for (Controller c : needed) {
             for (Path p : enablePath(host, existing, ceiling, c, firstField.get(c))) {

@@ -80,6 +80,13 @@ final class RootfsSteps {
         } else {
             createMountPoint(targetText, true);
             String fsType = type.equals("cgroup") ? "cgroup2" : type; // Bulwark is cgroup v2 only
+            if (fsType.equals("cgroup2")) {
+                // A rootless /sys is an rbind of the host's and brings the host's cgroup2 mount along; the kernel
+                // refuses (EBUSY) to stack the same cgroup2 superblock on the root of a mount of it.
+                steps.mount("mount an empty tmpfs under the cgroup2 mount on " + destination,
+                        "cgroup2 cannot be stacked directly on the host's cgroup2 mount that a rootless /sys brings along",
+                        "tmpfs", targetText, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555,size=4k");
+            }
             steps.mount("mount " + fsType + " on " + destination, explainFilesystem(fsType),
                     mount.source() == null ? fsType : mount.source(), targetText, fsType, options.flags(),
                     options.data().isEmpty() ? null : options.data());

@@ -21,4 +21,17 @@ public record ContainerState(String ociVersion, String id, String status, int pi
         return new ContainerState(ociVersion, id, newStatus, newPid, launcherPid, bundle, rootfs, rootless, created,
                 uidMap, gidMap, cgroup, newNamespaces, annotations);
     }
+
+    /**
+     * Pretty JSON, null fields left out, written by hand: loading and configuring Jackson for two small
+     * writes would be the largest cost of a launch. Reading state.json (state, list, stats) uses Jackson.
+     */
+    public String toJson() {
+        JsonText json = new JsonText();
+        json.field("ociVersion", ociVersion).field("id", id).field("status", status).field("pid", pid)
+                .field("launcherPid", launcherPid).field("bundle", bundle).field("rootfs", rootfs)
+                .field("rootless", rootless).field("created", created).field("uidMap", uidMap).field("gidMap", gidMap)
+                .field("cgroup", cgroup).field("namespaces", namespaces).field("annotations", annotations);
+        return json.close();
+    }
 }

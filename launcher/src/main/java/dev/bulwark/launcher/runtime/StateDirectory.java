@@ -1,7 +1,6 @@
 package dev.bulwark.launcher.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bulwark.launcher.LaunchException;
 
 import java.io.IOException;
@@ -19,7 +18,10 @@ import java.util.stream.Stream;
  * the built-in root. Creating it claims the id; it is removed when the container is gone.
  */
 public final class StateDirectory implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** For reading state.json only (writing is by hand, see {@link ContainerState#toJson()}). */
+    private static final class Reader {
+        static final ObjectMapper JSON = new ObjectMapper();
+    }
 
     private final Path path;
 
@@ -63,7 +65,7 @@ public final class StateDirectory implements AutoCloseable {
     private static boolean reclaimIfStale(Path dir) throws IOException {
         Path state = dir.resolve("state.json");
         if (Files.exists(state)) {
-            ContainerState recorded = JSON.readValue(state.toFile(), ContainerState.class);
+            ContainerState recorded = Reader.JSON.readValue(state.toFile(), ContainerState.class);
             if (recorded.launcherPid() > 0 && ProcessHandle.of(recorded.launcherPid()).map(ProcessHandle::isAlive).orElse(false)) {
                 return false;
             }
@@ -96,7 +98,7 @@ public final class StateDirectory implements AutoCloseable {
     public void write(ContainerState state) {
         try {
             Path temporary = path.resolve("state.json.tmp");
-            JSON.writeValue(temporary.toFile(), state);
+            Files.writeString(temporary, state.toJson());
             Files.move(temporary, path.resolve("state.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new LaunchException("writing " + path.resolve("state.json") + ": " + e.getMessage(), e);
@@ -106,7 +108,7 @@ public final class StateDirectory implements AutoCloseable {
     public static ContainerState read(Path root, String id) {
         Path state = root.resolve(id).resolve("state.json");
         try {
-            return JSON.readValue(state.toFile(), ContainerState.class);
+            return Reader.JSON.readValue(state.toFile(), ContainerState.class);
         } catch (IOException e) {
             throw new LaunchException("container " + id + ": no state at " + state + " (" + e.getClass().getSimpleName() + ")");
         }

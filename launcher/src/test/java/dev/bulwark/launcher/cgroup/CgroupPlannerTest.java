@@ -132,7 +132,7 @@ class CgroupPlannerTest {
         String service = "/user.slice/user-1000.slice/user@1000.service";
         String own = service + "/app.slice/run-7.scope"; // systemd-run --user --scope: the shell and bulwark share it
         cgroup("/", "cpu io memory pids", "cpu io memory pids", "");
-        cgroup(service, "cpu io memory pids", "cpu io memory pids", "");
+        cgroup(service, "cpu io memory pids", "cpu io memory pids", ""); // systemd enables them for its slices
         cgroup(service + "/app.slice", "cpu io memory pids", "", "");
         cgroup(own, "cpu io memory pids", "", "777\n" + SELF + "\n");
         var plan = CgroupPlanner.plan(Optional.of(host(own, List.of())), "c1", DEFAULTS, null, true, false);

@@ -1,0 +1,32 @@
+package dev.bulwark.launcher.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** state.json is written by hand and read by Jackson: the two must agree. */
+class ContainerStateTest {
+    @Test
+    void handWrittenJsonReadsBackEqual() throws Exception {
+        Map<String, String> annotations = new LinkedHashMap<>();
+        annotations.put("org.example/quote", "say \"hi\"\\n\ttab \u0001");
+        annotations.put("empty", "");
+        ContainerState state = new ContainerState("1.2.0", "web-1", "running", 4242, 4200, "/srv/bundle", "/srv/bundle/rootfs",
+                true, "2026-11-23T15:00:00Z", "0 1000 1", "0 1000 1", null,
+                Map.of("pid", "pid:[4026532290]"), annotations);
+        String json = state.toJson();
+        assertEquals(state, new ObjectMapper().readValue(json, ContainerState.class));
+        assertFalse(json.contains("\"cgroup\""), "null fields are left out: " + json);
+    }
+
+    @Test
+    void emptyMapsAndNoOptionalFields() throws Exception {
+        ContainerState state = new ContainerState("1.2.0", "c", "creating", 0, 1, null, "/r", false, "t", "m", "m",
+                null, null, Map.of());
+        assertEquals(state.withStatus("creating", 0, null), new ObjectMapper().readValue(state.toJson(), ContainerState.class));
+    }
+}
