@@ -205,4 +205,84 @@ class ContainerIsolationTest {
             Bundles.delete(bundle);
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void deviceNodesShippedInTheImageCannotBeOpened(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", "cat /image-null 2>&1; echo rc=$?"));
+        try {
+            run("mknod", bundle.resolve("rootfs/image-null").toString(), "c", "1", "3"); // a copy of /dev/null's node
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
+            assertEquals(0, result.exitCode(), result.describe());
+            assertTrue(result.stdout().contains("Permission denied") && result.stdout().contains("rc=1"),
+                    "the rootfs is nodev: " + result.describe());
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aFifoPlantedAtABindTargetDoesNotBlockTheLaunch(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> {
+            List<Mount> mounts = new ArrayList<>(spec.mounts());
+            mounts.add(new Mount("/etc/planted", "bind", "/etc/hostname", List.of("rbind", "ro")));
+            return Containers.withArgs(spec, "/bin/sh", "-c", "test -f /etc/planted && echo regular").withMounts(mounts);
+        });
+        try {
+            run("mkfifo", bundle.resolve("rootfs/etc/planted").toString());
+            if (mode == Mode.ROOTLESS) {
+                run("chown", Mode.rootlessUid() + ":" + Mode.rootlessGid(), bundle.resolve("rootfs/etc/planted").toString());
+            }
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
+            assertEquals(0, result.exitCode(), result.describe());
+            assertEquals("regular", result.stdout().trim(), "the host file is bound over the FIFO: " + result.describe());
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void pathSearchSkipsANonExecutableCandidateLikeExecvp(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> spec.withProcess(spec.process().withArgs(List.of("true"))
+                .withEnv(List.of("PATH=/opt/first:/bin"))));
+        try {
+            Path first = Files.createDirectories(bundle.resolve("rootfs/opt/first"));
+            Files.writeString(first.resolve("true"), "not a program\n"); // mode 644: execve says EACCES
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
+            assertEquals(0, result.exitCode(), "/bin/true ran after /opt/first/true was refused: " + result.describe());
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aDevSymlinkLeavingTheRootIsRefused(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = newId(mode);
+        int mountsBefore = Containers.hostMountCount();
+        Path bundle = Bundles.create(mode, spec -> spec.withMounts(spec.mounts().stream()
+                .filter(m -> !m.destination().startsWith("/dev")).toList()));
+        try {
+            Files.delete(bundle.resolve("rootfs/dev"));
+            Files.createSymbolicLink(bundle.resolve("rootfs/dev"), Path.of("../../../../../tmp"));
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
+            assertEquals(125, result.exitCode(), result.describe());
+            assertTrue(result.errors().startsWith("bulwark: linux.devices: \"/dev\" escapes the root through symlink /dev -> "),
+                    result.describe());
+            Containers.assertNothingLeft(mode, id, mountsBefore);
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        assertEquals(0, p.waitFor(), String.join(" ", command));
+    }
 }

@@ -30,7 +30,6 @@ public final class Syscalls {
     private static final int STATFS_F_FLAGS = 88;
     public static final int SIG_SETMASK = 2;
     public static final int WNOHANG = 1;
-    public static final int WALL = 0x40000000;
 
     private Syscalls() {
     }
@@ -170,17 +169,11 @@ public final class Syscalls {
             return (raw >> 8) & 0xff;
         }
 
-        public boolean signaled() {
-            return ((raw & 0x7f) + 1) >> 1 > 0 && !exited() && (raw & 0xff) != 0x7f;
-        }
 
         public int termSignal() {
             return raw & 0x7f;
         }
 
-        public boolean coreDumped() {
-            return (raw & 0x80) != 0;
-        }
 
         /** The shell's convention: the exit code, or 128 + the signal that killed it. */
         public int shellStatus() {

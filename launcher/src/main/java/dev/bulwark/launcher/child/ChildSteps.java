@@ -18,6 +18,7 @@ import java.util.List;
  */
 public final class ChildSteps {
     private static final SyscallNumbers NR = SyscallNumbers.host();
+    private static final int S_IFREG = 0100000;
 
     private final SyscallTable table;
     private final NativeMemory memory;
@@ -89,31 +90,34 @@ public final class ChildSteps {
         }
     }
 
-    /** Creates an empty file (a mount point for a file bind mount) if none exists. */
+    /**
+     * Creates an empty file (a mount point for a file bind mount) unless something is there already.
+     * mknodat never opens what exists: a FIFO or a device node planted in an image cannot block or arm.
+     */
     public void touch(String path) {
-        Entry open = step("create file " + path, "make a mount point for a file", "openat", OpenFlags.AT_FDCWD,
-                string(path), OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0644);
-        step("close " + path, "done with the file", "close", 0).argumentFrom(0, open);
+        step("create file " + path, "make a mount point for a file", "mknodat", OpenFlags.AT_FDCWD, string(path),
+                S_IFREG | 0644, 0).tolerate(Errno.EEXIST);
     }
 
     /** Writes {@code content} to a new file (used to build /etc in the default root). */
     public void writeFile(String path, String content, int mode) {
-        byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-        Entry open = step("create file " + path, "write a file the container needs", "openat", OpenFlags.AT_FDCWD,
-                string(path), OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC
-                        | OpenFlags.O_NOFOLLOW, mode);
-        step("write " + path, "fill in its content", "write", 0, memory.bytes(bytes, false), bytes.length)
-                .argumentFrom(0, open).mustEqual(bytes.length);
-        step("close " + path, "done with the file", "close", 0).argumentFrom(0, open);
+        writeThrough("create file " + path, "write a file the container needs", path,
+                OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW,
+                mode, content);
     }
 
     /** Writes {@code content} to an existing file such as /proc/sys/... or /proc/self/... . */
     public void writeExisting(String name, String why, String path, String content) {
+        writeThrough(name, why, path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0, content);
+    }
+
+    /** open, write all of {@code content}, close: the fd travels between the entries as a result reference. */
+    private void writeThrough(String name, String why, String path, int flags, int mode, String content) {
         byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-        Entry open = step(name, why, "openat", OpenFlags.AT_FDCWD, string(path),
-                OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0);
-        step(name, why, "write", 0, memory.bytes(bytes, false), bytes.length).argumentFrom(0, open).mustEqual(bytes.length);
-        step(name, why, "close", 0).argumentFrom(0, open);
+        Entry open = step(name, why, "openat", OpenFlags.AT_FDCWD, string(path), flags, mode);
+        step("write " + path, why, "write", 0, memory.bytes(bytes, false), bytes.length)
+                .argumentFrom(0, open).mustEqual(bytes.length);
+        step("close " + path, why, "close", 0).argumentFrom(0, open);
     }
 
     public Entry symlink(String target, String linkPath) {

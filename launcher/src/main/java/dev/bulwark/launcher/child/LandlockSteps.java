@@ -41,7 +41,6 @@ final class LandlockSteps {
     private static final long SCOPE_ABSTRACT_UNIX_SOCKET = 1, SCOPE_SIGNAL = 2;
     private static final int LANDLOCK_RULE_PATH_BENEATH = 1;
     private static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
-    private static final long O_PATH = 010000000;
 
     private final ChildSteps steps;
     private final ContainerContext context;
@@ -201,7 +200,7 @@ final class LandlockSteps {
             String path = rule.getKey();
             long rights = rule.getValue() & handledFs() & (isFile(path) ? FILE_RIGHTS : -1L);
             Entry open = steps.step("Landlock: open " + path, "a rule names its file by an open descriptor",
-                    "openat", OpenFlags.AT_FDCWD, steps.string(path), O_PATH | OpenFlags.O_CLOEXEC, 0);
+                    "openat", OpenFlags.AT_FDCWD, steps.string(path), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
             steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
                     "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, open);
             steps.step("Landlock: close the first fd of " + path, "done with it", "close", 0).argumentFrom(0, open);

@@ -23,8 +23,6 @@ import java.util.List;
  * cloned with open_tree, made read-only with mount_setattr, and moved back onto themselves.
  */
 final class MaskSteps {
-    private static final long O_PATH = 010000000;
-    private static final long O_DIRECTORY = 0200000;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04;
     private static final long OPEN_TREE_CLONE = 1, AT_EMPTY_PATH = 0x1000, AT_RECURSIVE = 0x8000;
     private static final long MOVE_MOUNT_F_EMPTY_PATH = 0x04, MOVE_MOUNT_T_EMPTY_PATH = 0x40;
@@ -78,7 +76,7 @@ final class MaskSteps {
             close(path, target);
         }
         for (String path : maskedDirectories) {
-            Entry target = openTarget(path, O_DIRECTORY);
+            Entry target = openTarget(path, OpenFlags.O_DIRECTORY);
             Entry context = steps.step("mask " + path + ": new tmpfs", "an empty filesystem hides the directory",
                     "fsopen", steps.string("tmpfs"), FSOPEN_CLOEXEC);
             steps.step("mask " + path + ": mode 0555", "nothing can be created in it",
@@ -111,7 +109,7 @@ final class MaskSteps {
     /** openat2 with no symlinks anywhere on the path: the target is the object the config names. */
     private Entry openTarget(String path, long extraFlags) {
         long how = steps.memory().allocate(24); // struct open_how: flags, mode, resolve
-        NativeMemory.putLong(how, O_PATH | OpenFlags.O_CLOEXEC | extraFlags);
+        NativeMemory.putLong(how, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC | extraFlags);
         NativeMemory.putLong(how + 16, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         return steps.step("check " + path, "the target must be the real " + (extraFlags != 0 ? "directory" : "path")
                         + ", reached without following any symlink", "openat2", OpenFlags.AT_FDCWD, steps.string(path), how, 24)

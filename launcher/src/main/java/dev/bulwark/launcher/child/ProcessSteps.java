@@ -33,7 +33,7 @@ final class ProcessSteps {
     /** Remounts / read-only: the bind keeps the source's locked flags, a tmpfs root keeps nosuid,nodev. */
     void readOnlyRoot(long lockedFlags) {
         steps.changeMount("remount / read-only", "the container cannot modify its root filesystem",
-                "/", MS_BIND | MS_REMOUNT | MS_RDONLY | lockedFlags);
+                "/", MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV | lockedFlags);
     }
 
     void workingDirectoryAndLimits() {
@@ -126,7 +126,8 @@ final class ProcessSteps {
             var entry = steps.step("execute " + candidate, "replace the prepared child with the workload",
                     "execve", steps.string(candidate), argv, envp);
             if (i < candidates.size() - 1) {
-                entry.tolerate(Errno.ENOENT);
+                // As execvp: a candidate that is missing, not a directory on the way, or not executable is skipped.
+                entry.tolerate(Errno.ENOENT).tolerate(Errno.ENOTDIR).tolerate(Errno.EACCES);
             }
         }
     }

@@ -48,6 +48,9 @@ final class RootfsSteps {
         } else {
             steps.mount("bind the root filesystem " + rootText, "the root must be a mount point of its own for pivot_root",
                     rootText, rootText, null, MS_BIND | MS_REC, null);
+            // Without a device cgroup, nodev is what keeps device nodes shipped in an image (a raw disk) unusable.
+            steps.changeMount("remount the root filesystem nodev", "device nodes in the image cannot be opened",
+                    rootText, MS_BIND | MS_REMOUNT | MS_NODEV | LockedMountFlags.of(root, 0));
         }
         List<Mount> mounts = spec.mounts();
         for (int i = 0; i < mounts.size(); i++) {
@@ -71,12 +74,11 @@ final class RootfsSteps {
             long flags = MS_BIND | (options.isRecursiveBind() || !options.isBind() ? MS_REC : 0);
             steps.mount("bind " + source + " on " + destination, "make a host path visible inside the container",
                     source.toString(), targetText, null, flags, null);
-            long remount = options.remountFlags();
-            if (remount != 0) {
-                steps.changeMount("remount " + destination + " with " + String.join(",", mount.options()),
-                        "a bind mount takes flags like ro only through a remount",
-                        targetText, MS_BIND | MS_REMOUNT | remount | LockedMountFlags.of(source, remount));
-            }
+            // nodev unless the options say "dev": device nodes come only from linux.devices.
+            long remount = options.remountFlags() | ((options.clearedFlags() & MS_NODEV) == 0 ? MS_NODEV : 0);
+            steps.changeMount("remount " + destination + " with " + String.join(",", mount.options()) + " (nodev unless dev)",
+                    "a bind mount takes flags like ro only through a remount",
+                    targetText, MS_BIND | MS_REMOUNT | remount | LockedMountFlags.of(source, remount));
         } else {
             createMountPoint(targetText, true);
             String fsType = type.equals("cgroup") ? "cgroup2" : type; // Bulwark is cgroup v2 only
@@ -140,10 +142,10 @@ final class RootfsSteps {
 
     /** A minimal /dev: a few safe device nodes bound from the host, and the standard links. */
     private void devices() {
-        String dev = rootText + "/dev";
+        String dev = inRoot("/dev", "linux.devices");
         steps.mkdirs(rootText, dev);
         for (String device : DEFAULT_DEVICES) {
-            bindDevice(device, device);
+            bindDevice(device, "linux.devices");
         }
         List<LinuxDevice> extra = spec.linux() == null ? List.of() : spec.linux().devices();
         for (int i = 0; i < extra.size(); i++) {
@@ -155,7 +157,7 @@ final class RootfsSteps {
                 throw new LaunchException("linux.devices[" + i + "].path: " + path
                         + " does not exist on the host; in a user namespace devices can only be bound from the host");
             }
-            bindDevice(path, path);
+            bindDevice(path, "linux.devices[" + i + "].path");
         }
         steps.symlink("/proc/self/fd", dev + "/fd").tolerate(Errno.EEXIST);
         steps.symlink("/proc/self/fd/0", dev + "/stdin").tolerate(Errno.EEXIST);
@@ -164,12 +166,21 @@ final class RootfsSteps {
         steps.symlink("pts/ptmx", dev + "/ptmx").tolerate(Errno.EEXIST);
     }
 
-    private void bindDevice(String hostPath, String containerPath) {
-        String target = rootText + containerPath;
-        steps.mkdirs(rootText, target.substring(0, target.lastIndexOf('/')));
+    /**
+     * The host path of {@code containerPath} in the root, resolved like mount destinations so that
+     * creating it never follows an image's symlink out to the host.
+     */
+    private String inRoot(String containerPath, String field) {
+        return RootPath.resolve(root, containerPath, field).toString();
+    }
+
+    private void bindDevice(String device, String field) {
+        String directory = inRoot(device.substring(0, device.lastIndexOf('/')), field);
+        String target = directory + device.substring(device.lastIndexOf('/'));
+        steps.mkdirs(rootText, directory);
         steps.touch(target);
-        steps.mount("bind device " + containerPath, "device nodes cannot be created in a user namespace, so the host's are bound",
-                hostPath, target, null, MS_BIND, null);
+        steps.mount("bind device " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
+                device, target, null, MS_BIND, null);
     }
 
     private void pivot() {

@@ -11,9 +11,10 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bulwark delete ID}: removes what a killed launcher left behind. The kernel already ended the
- * container (it dies with its launcher); only the state directory remains. A container whose launcher
- * still runs is refused: stop it through its launcher (signals are forwarded).
+ * {@code bulwark delete ID}: removes what a killed launcher left behind: the state directory, and the
+ * cgroup with anything still in it (the container's init died with its launcher; without a pid
+ * namespace its descendants may not have). A container whose launcher still runs is refused: stop it
+ * through its launcher (signals are forwarded).
  */
 @Command(name = "delete", description = "Remove the state of a container whose launcher is gone.")
 final class DeleteCommand implements Callable<Integer> {

@@ -11,6 +11,7 @@ import dev.bulwark.config.model.User;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.runtime.SignalForwarding;
@@ -94,6 +95,7 @@ final class RunCommand implements Callable<Integer> {
         String containerId = id != null ? id : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path root = stateRoot.resolve();
         SignalForwarding.enable();
+        ParentHardening.makeLauncherNonDumpable();
         RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
                 root, allowHostRoot, hostIdRange(), explain ? System.err : null));
         return result.exitStatus();

@@ -28,7 +28,6 @@ import java.util.Optional;
 final class ContainerLimits implements AutoCloseable {
     private final Optional<ContainerCgroup> cgroup;
     private final Long memoryLimit;
-    private boolean reaped;
 
     private ContainerLimits(Optional<ContainerCgroup> cgroup, Long memoryLimit) {
         this.cgroup = cgroup;
@@ -71,7 +70,6 @@ final class ContainerLimits implements AutoCloseable {
 
     /** After the container was reaped: the OOM kills its cgroup recorded. */
     long oomKills() {
-        reaped = true;
         if (cgroup.isEmpty()) {
             return 0;
         }
@@ -102,16 +100,17 @@ final class ContainerLimits implements AutoCloseable {
         return bytes + " bytes";
     }
 
-    /** Removes the cgroup; on an aborted launch, kills whatever is still in it first. */
+    /**
+     * Kills whatever is still in the cgroup (descendants of init that daemonised, when there is no pid
+     * namespace, or everything on an aborted launch), then removes it.
+     */
     @Override
     public void close() {
         if (cgroup.isEmpty()) {
             return;
         }
         try {
-            if (!reaped) {
-                cgroup.get().kill();
-            }
+            cgroup.get().kill();
             cgroup.get().remove();
         } catch (CgroupException e) {
             System.err.println("bulwark: warning: could not remove cgroup " + cgroup.get().path() + ": " + e.getMessage());

@@ -44,6 +44,10 @@ public final class ContainerRun {
         this.explain = request.explain();
     }
 
+    /**
+     * Runs the container and waits for it. The calling thread must outlive the container: the child's
+     * parent-death signal follows the thread that cloned it, not the process.
+     */
     public static RunResult run(RunRequest request) {
         return new ContainerRun(request).run();
     }
@@ -184,17 +188,9 @@ public final class ContainerRun {
         return new LaunchException(failure.message());
     }
 
-    /** Reads the child's failure record: 16 bytes on failure, end-of-file once execve closed the pipe. */
+    /** The child's failure record: 16 bytes on failure (one atomic pipe write), end-of-file once execve closed the pipe. */
     private static byte[] readFailureRecord(int fd) {
-        byte[] first = Syscalls.read(fd, 16);
-        if (first.length == 0 || first.length == 16) {
-            return first;
-        }
-        byte[] rest = Syscalls.read(fd, 16 - first.length);
-        byte[] all = new byte[first.length + rest.length];
-        System.arraycopy(first, 0, all, 0, first.length);
-        System.arraycopy(rest, 0, all, first.length, rest.length);
-        return all;
+        return Syscalls.read(fd, 16);
     }
 
     /**

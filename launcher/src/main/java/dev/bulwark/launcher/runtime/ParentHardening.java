@@ -16,17 +16,26 @@ import java.nio.file.Path;
  * The launcher's own side of hardening, done once the child's id maps are written and before it is
  * released: the container's {@code process.oomScoreAdj}, then the launcher marks itself non-dumpable.
  *
- * <p>Order matters for rootless launches: a task cloned from a non-dumpable process is non-dumpable
- * until its execve, and the /proc/PID/{uid_map,gid_map,setgroups} of a non-dumpable task belong to
- * host root, so an unprivileged launcher could no longer write its child's maps. So the flag is set
- * after the maps; from then on, while the launcher holds the container's pidfd, pipes and state, no
- * other process of the same host user can ptrace it or read its memory, fds or environment.
+ * <p>Order matters for rootless launches: dumpability belongs to the memory image, which a
+ * CLONE_VM child shares and a forked child copies, and the /proc/PID/{uid_map,gid_map,setgroups} of a
+ * non-dumpable task belong to host root, so an unprivileged launcher could no longer write its
+ * child's maps. So the flag is set after the maps; from then on, while the launcher holds the
+ * container's pidfd, pipes and state, no other process of the same host user can ptrace it or read
+ * its memory, fds or environment. The flag is never cleared, so it is only for a process that runs
+ * one container, the CLI ({@link #makeLauncherNonDumpable()}); a JVM embedding Bulwark keeps its own.
  */
 public final class ParentHardening {
+    private static volatile boolean nonDumpable;
+
     private ParentHardening() {
     }
 
-    /** Applies oomScoreAdj to the (not yet released) child, then makes the launcher non-dumpable. */
+    /** Opt-in for the CLI's one-container process: mark it non-dumpable once the child's maps are written. */
+    public static void makeLauncherNonDumpable() {
+        nonDumpable = true;
+    }
+
+    /** Applies oomScoreAdj to the (not yet released) child, then (CLI only) makes the launcher non-dumpable. */
     public static void afterIdMaps(Spec spec, int childPid) {
         Integer adj = spec.process().oomScoreAdj();
         if (adj != null) {
@@ -42,7 +51,9 @@ public final class ParentHardening {
                         + " (this host withholds it even from root); use a value >= " + current());
             }
         }
-        Syscalls.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (nonDumpable) {
+            Syscalls.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
+        }
     }
 
     private static String current() {

@@ -19,6 +19,8 @@ public final class SignalForwarding {
             Signals.SIGQUIT, Signals.SIGUSR1, Signals.SIGUSR2);
 
     private static final Set<Integer> TARGETS = ConcurrentHashMap.newKeySet();
+    /** Signals that arrived while no container was running yet (during a launch): delivered on register. */
+    private static final java.util.Queue<Integer> PENDING = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private static volatile boolean installed;
 
     private SignalForwarding() {
@@ -33,6 +35,9 @@ public final class SignalForwarding {
 
     static void register(int pidfd) {
         TARGETS.add(pidfd);
+        for (Integer signal; (signal = PENDING.poll()) != null; ) {
+            send(pidfd, signal);
+        }
     }
 
     static void unregister(int pidfd) {
@@ -40,12 +45,20 @@ public final class SignalForwarding {
     }
 
     private static void forward(int signal) {
+        if (TARGETS.isEmpty()) {
+            PENDING.add(signal); // Ctrl-C during a launch still reaches the container once it runs
+            return;
+        }
         for (int pidfd : TARGETS) {
-            try {
-                Syscalls.pidfdSendSignal(pidfd, signal);
-            } catch (SyscallException e) {
-                // ESRCH: the container exited between the signal and now; its waiter reports that.
-            }
+            send(pidfd, signal);
+        }
+    }
+
+    private static void send(int pidfd, int signal) {
+        try {
+            Syscalls.pidfdSendSignal(pidfd, signal);
+        } catch (SyscallException e) {
+            // ESRCH: the container exited between the signal and now; its waiter reports that.
         }
     }
 }

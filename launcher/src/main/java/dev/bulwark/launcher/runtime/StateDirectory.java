@@ -2,6 +2,8 @@ package dev.bulwark.launcher.runtime;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.cgroup.CgroupException;
+import dev.bulwark.launcher.cgroup.ContainerCgroup;
 
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -64,15 +66,41 @@ public final class StateDirectory implements AutoCloseable {
     /** A directory left by a launcher that was killed: its recorded pid is gone. */
     private static boolean reclaimIfStale(Path dir) throws IOException {
         Path state = dir.resolve("state.json");
+        ContainerState recorded = null;
         if (Files.exists(state)) {
-            ContainerState recorded = Reader.JSON.readValue(state.toFile(), ContainerState.class);
+            recorded = Reader.JSON.readValue(state.toFile(), ContainerState.class);
             if (recorded.launcherPid() > 0 && ProcessHandle.of(recorded.launcherPid()).map(ProcessHandle::isAlive).orElse(false)) {
                 return false;
             }
         } else if (Files.getLastModifiedTime(dir).toMillis() > System.currentTimeMillis() - 60_000) {
             return false; // being created right now by another launcher
         }
-        deleteTree(dir);
+        return removeLeftovers(dir, recorded);
+    }
+
+    /**
+     * Removes what a killed launcher left: its container's cgroup (killing anything still in it) and
+     * its state directory. The directory is first renamed atomically, so of two launchers reclaiming
+     * the same id only one deletes it; false for the one that lost.
+     */
+    private static boolean removeLeftovers(Path dir, ContainerState recorded) throws IOException {
+        Path tombstone = dir.resolveSibling("." + dir.getFileName() + ".removing-" + ProcessHandle.current().pid());
+        try {
+            Files.move(dir, tombstone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+        if (recorded != null && recorded.cgroup() != null) {
+            ContainerCgroup.find(Path.of(recorded.cgroup())).ifPresent(cgroup -> {
+                try {
+                    cgroup.kill();
+                    cgroup.remove();
+                } catch (CgroupException e) {
+                    System.err.println("bulwark: warning: could not remove cgroup " + cgroup.path() + ": " + e.getMessage());
+                }
+            });
+        }
+        deleteTree(tombstone);
         return true;
     }
 
@@ -80,12 +108,15 @@ public final class StateDirectory implements AutoCloseable {
         return path;
     }
 
-    /** Deletes the directory of a container whose launcher is gone (callers check that first). */
+    /** Removes the cgroup and state of a container whose launcher is gone (callers check that first). */
     public static void removeStale(Path root, String id) {
+        Path dir = root.resolve(id);
         try {
-            deleteTree(root.resolve(id));
+            Path state = dir.resolve("state.json");
+            ContainerState recorded = Files.exists(state) ? Reader.JSON.readValue(state.toFile(), ContainerState.class) : null;
+            removeLeftovers(dir, recorded);
         } catch (IOException e) {
-            throw new LaunchException("removing " + root.resolve(id) + ": " + e.getMessage(), e);
+            throw new LaunchException("removing " + dir + ": " + e.getMessage(), e);
         }
     }
 

@@ -12,13 +12,14 @@ package dev.bulwark.nativ.machinecode;
  *   +24  pidfd slot: clone's parent_tid pointer, filled by the kernel when CLONE_PIDFD is set
  *   +32  failure record: index of the failing entry
  *   +40  failure record: its result (a negative errno, or the unexpected value)
+ * The child writes only the header's failure record and the entries' result slots.
  * entries (96 bytes each), from +64
  *   +0   syscall number
  *   +8   six arguments
  *   +56  flags: bit i (0..5) = argument i is the address of a 64-bit value to load at run time;
  *        bit 8 = the result must equal the expected value (otherwise: must not be -4095..-1)
  *   +64  expected value (with bit 8)
- *   +72  tolerated result: counts as success, e.g. -EEXIST for mkdir (Long.MIN_VALUE = none)
+ *   +72  tolerated errnos: bit n set = failing with errno n counts as success (e.g. EEXIST for mkdir)
  *   +80  result slot: the kernel's return value, for later entries to load
  * </pre>
  */
@@ -42,7 +43,8 @@ public final class TableLayout {
     public static final int ENTRY_RESULT = 80;
 
     public static final int FLAG_MUST_EQUAL_BIT = 8;
-    public static final long NO_TOLERATED_RESULT = Long.MIN_VALUE;
+    /** Errnos a tolerated-set bit can name: 1..63 (all the ones setup steps tolerate are small). */
+    public static final int TOLERABLE_ERRNO_LIMIT = 64;
 
     private TableLayout() {
     }

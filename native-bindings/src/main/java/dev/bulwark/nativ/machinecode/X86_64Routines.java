@@ -64,7 +64,6 @@ public final class X86_64Routines {
         c.a().push(rbx);
         c.a().push(r12);
         c.a().push(r13);
-        c.a().push(r14);
         c.a().push(r15);
         c.a().mov(r12, rdi);                                    // r12 = table base; the kernel preserves it across syscall
         // --- clone(flags, newsp = NULL, parent_tid = &pidfd slot, child_tid = NULL, tls = 0) ---
@@ -78,7 +77,6 @@ public final class X86_64Routines {
         c.a().test(rax, rax);
         c.jump(Jump.JE, "child");                           // 0: we are the child
         c.a().pop(r15);                                         // parent: restore and return pid or -errno
-        c.a().pop(r14);
         c.a().pop(r13);
         c.a().pop(r12);
         c.a().pop(rbx);
@@ -108,8 +106,15 @@ public final class X86_64Routines {
         c.a().mov(rax, field(r13, ENTRY_NUMBER));
         c.syscall();
         c.a().mov(field(r13, ENTRY_RESULT), rax);               // keep the result for later entries
-        c.a().cmp(rax, field(r13, ENTRY_TOLERATED));
-        c.jump(Jump.JE, "ok");                              // a tolerated result (e.g. -EEXIST) counts as success
+        c.a().cmp(rax, imm(-4095));
+        c.jump(Jump.JB, "judge");                           // not in the -errno range: nothing to tolerate
+        c.a().mov(rcx, rax);
+        c.a().neg(rcx);                                     // rcx = errno (syscall already clobbered rcx)
+        c.a().cmp(rcx, imm(TOLERABLE_ERRNO_LIMIT));
+        c.jump(Jump.JAE, "judge");
+        c.a().bt(field(r13, ENTRY_TOLERATED), rcx);         // bit errno of the tolerated set
+        c.jump(Jump.JC, "ok");                              // a tolerated errno (e.g. EEXIST) counts as success
+        c.bind("judge");
         c.a().bt(rbx, imm(FLAG_MUST_EQUAL_BIT));
         c.jump(Jump.JC, "mustEqual");
         c.a().cmp(rax, imm(-4095));
@@ -169,7 +174,7 @@ public final class X86_64Routines {
         return qword_ptr(base, offset);
     }
 
-    private enum Jump { JE, JNE, JAE, JC, JNC, JMP }
+    private enum Jump { JE, JNE, JAE, JB, JC, JNC, JMP }
 
     /**
      * The assembler plus label fix-ups and the syscall instruction. jnr-x86asm's code buffer never grows
@@ -212,6 +217,7 @@ public final class X86_64Routines {
                 case JE -> a.je(unbound, 0);
                 case JNE -> a.jne(unbound, 0);
                 case JAE -> a.jae(unbound, 0);
+                case JB -> a.jb(unbound, 0);
                 case JC -> a.jc(unbound, 0);
                 case JNC -> a.jnc(unbound, 0);
                 case JMP -> a.jmp(unbound);

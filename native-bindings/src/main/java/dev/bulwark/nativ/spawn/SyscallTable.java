@@ -2,6 +2,7 @@ package dev.bulwark.nativ.spawn;
 
 import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.Kernel;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -84,8 +85,8 @@ public final class SyscallTable implements AutoCloseable {
      *
      * <p>Without CLONE_VM the child gets a copy of the JVM's memory (cost grows with the heap's page
      * tables) and {@code work} runs on this thread after clone returns. With CLONE_VM|CLONE_VFORK the
-     * child borrows the JVM's memory (it writes only the table's result slots and never touches the
-     * stack) and this thread sleeps until execve, so {@code work} runs on a helper thread that learns
+     * child borrows the JVM's memory (it writes only the table's result slots and failure record and
+     * never touches the stack) and this thread sleeps until execve, so {@code work} runs on a helper thread that learns
      * the child from the pidfd the kernel stores before the child starts.
      *
      * @return the child, and what {@code work} threw (the child has then been killed)
@@ -114,6 +115,7 @@ public final class SyscallTable implements AutoCloseable {
         if (result < 0) {
             if (runner != null) {
                 runner.cancel();
+                runner.await(); // never let the work run on while the caller unwinds
             }
             throw new SyscallException("clone", List.of("0x" + Long.toHexString(cloneFlags)), (int) -result);
         }
@@ -151,7 +153,7 @@ public final class SyscallTable implements AutoCloseable {
         private final long[] args;
         private long flags;
         private long expected;
-        private long tolerated = NO_TOLERATED_RESULT;
+        private long toleratedErrnos;
         private final int[] argumentFromEntry = {-1, -1, -1, -1, -1, -1};
 
         private Entry(int index, String step, int number, long[] args) {
@@ -172,9 +174,12 @@ public final class SyscallTable implements AutoCloseable {
             return this;
         }
 
-        /** Failing with {@code errno} counts as success (e.g. EEXIST for mkdir). */
+        /** Failing with {@code errno} counts as success (e.g. EEXIST for mkdir); call once per errno. */
         public Entry tolerate(int errno) {
-            tolerated = -errno;
+            if (errno <= 0 || errno >= TOLERABLE_ERRNO_LIMIT) {
+                throw new IllegalArgumentException("only errnos 1.." + (TOLERABLE_ERRNO_LIMIT - 1) + " can be tolerated: " + errno);
+            }
+            toleratedErrnos |= 1L << errno;
             return this;
         }
 
@@ -199,14 +204,14 @@ public final class SyscallTable implements AutoCloseable {
             }
             NativeMemory.putLong(at + ENTRY_FLAGS, flags);
             NativeMemory.putLong(at + ENTRY_EXPECTED, expected);
-            NativeMemory.putLong(at + ENTRY_TOLERATED, tolerated);
+            NativeMemory.putLong(at + ENTRY_TOLERATED, toleratedErrnos);
         }
     }
 
     /** What the child reported: which step failed and the kernel's result. */
     public record ChildFailure(int index, String step, long result) {
         public boolean isErrno() {
-            return result < 0 && result >= -4095;
+            return Kernel.isError(result);
         }
 
         public int errno() {

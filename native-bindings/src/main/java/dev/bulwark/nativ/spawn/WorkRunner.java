@@ -26,9 +26,18 @@ final class WorkRunner {
                 if (cancelled) {
                     return;
                 }
-                Thread.onSpinWait(); // the kernel stores it before the child can run: microseconds
+                Thread.onSpinWait(); // the kernel stores the number early in clone: microseconds
             }
-            failure = runNow(work, pidOf(pidfd), pidfd);
+            // The number is stored before the fd is installed; wait for /proc to show it (or clone to fail).
+            Path fdinfo = Path.of("/proc/self/fdinfo/" + pidfd);
+            while (!Files.exists(fdinfo)) {
+                if (cancelled) {
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+            int fd = pidfd;
+            failure = runNow((pid, ignored) -> work.run(pid, fd), pidOf(fdinfo, fd), fd);
         }, "bulwark-parent-work");
         thread.setDaemon(true);
     }
@@ -55,6 +64,9 @@ final class WorkRunner {
 
     static RuntimeException runNow(SyscallTable.ParentWork work, int pid, int pidfd) {
         try {
+            if (pid <= 0) {
+                throw new IllegalStateException("the child's pid could not be read from its pidfd " + pidfd);
+            }
             work.run(pid, pidfd);
             return null;
         } catch (RuntimeException e) {
@@ -67,17 +79,17 @@ final class WorkRunner {
         }
     }
 
-    /** The pid behind a pidfd, from /proc/self/fdinfo ("Pid:" line). */
-    private static int pidOf(int pidfd) {
+    /** The pid behind a pidfd, from /proc/self/fdinfo ("Pid:" line); -1 if it cannot be read (the work then fails). */
+    private static int pidOf(Path fdinfo, int pidfd) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + pidfd))) {
+            for (String line : Files.readAllLines(fdinfo)) {
                 if (line.startsWith("Pid:")) {
                     return Integer.parseInt(line.substring(4).trim());
                 }
             }
-        } catch (IOException e) {
-            throw new IllegalStateException("reading /proc/self/fdinfo/" + pidfd + ": " + e.getMessage(), e);
+        } catch (IOException | NumberFormatException e) {
+            return -1;
         }
-        throw new IllegalStateException("no Pid: line in /proc/self/fdinfo/" + pidfd);
+        return -1;
     }
 }

@@ -138,4 +138,23 @@ class SyscallTableTest {
             Syscalls.close(failure[1]);
         }
     }
+
+    @Test
+    void severalErrnosCanBeToleratedAndOthersStillFail() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("close a bad fd, ENOENT or EBADF tolerated", NR.require("close"), 100_000)
+                    .tolerate(2).tolerate(9);
+            table.add("close a bad fd, only ENOENT tolerated", NR.require("close"), 100_000).tolerate(2);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
+            Syscalls.close(failure[1]);
+            SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
+            assertEquals(1, reported.index(), "the first entry passed, the second failed");
+            assertEquals(9, reported.errno());
+            assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode());
+            Syscalls.close(child.pidfd());
+        } finally {
+            Syscalls.close(failure[0]);
+        }
+    }
 }
