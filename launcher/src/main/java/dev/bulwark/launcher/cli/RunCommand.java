@@ -96,9 +96,13 @@ final class RunCommand implements Callable<Integer> {
         Path root = stateRoot.resolve();
         SignalForwarding.enable();
         ParentHardening.makeLauncherNonDumpable();
-        RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                root, allowHostRoot, hostIdRange(), explain ? System.err : null));
-        return result.exitStatus();
+        try {
+            RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
+                    root, allowHostRoot, hostIdRange(), explain ? System.err : null));
+            return result.exitStatus();
+        } finally {
+            SignalForwarding.disable();
+        }
     }
 
     private Path bundleDirectory() {

@@ -33,6 +33,14 @@ public final class SignalForwarding {
         }
     }
 
+    /** Stops forwarding; the CLI calls it before exiting (see {@link SignalRelay#stop()}). */
+    public static synchronized void disable() {
+        if (installed) {
+            SignalRelay.stop();
+            installed = false;
+        }
+    }
+
     static void register(int pidfd) {
         TARGETS.add(pidfd);
         for (Integer signal; (signal = PENDING.poll()) != null; ) {

@@ -19,6 +19,11 @@ import java.util.function.IntConsumer;
  * this also works for SIGQUIT, which the JVM keeps for thread dumps. Process-wide: install once.
  */
 public final class SignalRelay {
+    /** Not a signal number: written by {@link #stop()} to end the reader thread. */
+    private static final byte STOP = 0;
+    private static volatile int wakeFd = -1;
+    private static volatile Thread reader;
+
     private static final int SYS_RT_SIGACTION = SyscallNumbers.host().require("rt_sigaction");
     private static final long SA_RESTORER = 0x04000000L;
     private static final long SA_RESTART = 0x10000000L;
@@ -35,9 +40,11 @@ public final class SignalRelay {
         int[] pipe = Syscalls.pipe2(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK);
         X86_64Routines.SignalHandlerCode code = X86_64Routines.signalToPipeHandler(pipe[1]);
         ExecutableCode handler = ExecutableCode.load(code.code(), 1);
-        Thread reader = new Thread(() -> readLoop(pipe[0], onSignal), "bulwark-signals");
-        reader.setDaemon(true);
-        reader.start();
+        Thread thread = new Thread(() -> readLoop(pipe[0], onSignal), "bulwark-signals");
+        thread.setDaemon(true);
+        thread.start();
+        reader = thread;
+        wakeFd = pipe[1];
         try (NativeMemory memory = new NativeMemory()) {
             long action = memory.allocate(KERNEL_SIGACTION_SIZE); // {handler, flags, restorer, mask}
             NativeMemory.putLong(action, handler.address());
@@ -54,6 +61,24 @@ public final class SignalRelay {
         }
     }
 
+    /**
+     * Ends the reader thread (signals arriving later are dropped). Call before the JVM exits: HotSpot's
+     * exit waits up to 300 ms for threads that are inside native code, as the reader is while it polls.
+     */
+    public static void stop() {
+        Thread thread = reader;
+        if (thread == null) {
+            return;
+        }
+        Syscalls.write(wakeFd, new byte[] {STOP});
+        try {
+            thread.join(1_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        reader = null;
+    }
+
     private static void readLoop(int fd, IntConsumer onSignal) {
         // The read end is non-blocking too (pipe2 sets both ends); poll it gently instead of spinning.
         while (true) {
@@ -68,6 +93,9 @@ public final class SignalRelay {
                 throw e;
             }
             for (byte signal : received) {
+                if (signal == STOP) {
+                    return;
+                }
                 onSignal.accept(signal & 0xff);
             }
         }
