@@ -89,4 +89,51 @@ class ProcessSetupTest {
         assertTrue(lines.stream().filter(l -> l.startsWith("[child ")).allMatch(l -> l.contains("  -- ") || l.contains("execute")),
                 "every child step is explained: " + result.stderr());
     }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void signalsStartUnblockedAndNotIgnoredAndSysIsReadOnly(Mode mode) {
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c",
+                "grep -E '^Sig(Blk|Ign)' /proc/self/status; grep ' /sys ' /proc/mounts"));
+        try {
+            Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, newId(mode)));
+            assertEquals(0, result.exitCode(), result.describe());
+            // The launcher's JVM blocks SIGQUIT in its threads and ignores others; none of that may reach the workload.
+            assertTrue(result.stdout().contains("SigBlk:\t0000000000000000"), result.describe());
+            assertTrue(result.stdout().contains("SigIgn:\t0000000000000000"), result.describe());
+            String sys = result.stdout().lines().filter(l -> l.contains(" /sys ")).findFirst().orElseThrow();
+            assertTrue(sys.split(" ")[3].startsWith("ro"), "/sys read-only: " + sys);
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @Test
+    void aMappingOntoHostRootNeedsTheConfirmingFlag() {
+        Mode mode = Mode.ROOT;
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> {
+            var l = spec.linux();
+            var toHostRoot = List.of(new dev.bulwark.config.model.LinuxIdMapping(0, 0, 65536));
+            return Containers.withArgs(spec, "/bin/sh", "-c", "cat /proc/self/uid_map").withLinux(new dev.bulwark.config.model.Linux(
+                    toHostRoot, toHostRoot, l.sysctl(), l.resources(), l.cgroupsPath(), l.namespaces(), l.devices(), l.seccomp(),
+                    l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(), l.mountLabel(), l.intelRdt(), l.personality(),
+                    l.timeOffsets()));
+        });
+        try {
+            String id = newId(mode);
+            Cli.Result refused = Cli.run(mode, Containers.runBundle(mode, bundle, id));
+            assertEquals(125, refused.exitCode(), refused.describe());
+            assertEquals("bulwark: linux.uidMappings[0]: maps container id 0 to host root; pass --allow-host-root to confirm",
+                    refused.errors().trim());
+            List<String> confirmed = Containers.runBundle(mode, bundle, newId(mode));
+            confirmed.add(1, "--allow-host-root");
+            Cli.Result allowed = Cli.run(mode, confirmed);
+            assertEquals(0, allowed.exitCode(), allowed.describe());
+            assertEquals("0 0 65536", allowed.stdout().trim().replaceAll("\\s+", " "));
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
 }
