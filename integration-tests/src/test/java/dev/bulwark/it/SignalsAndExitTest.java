@@ -103,9 +103,10 @@ class SignalsAndExitTest {
             assertEquals(125, second.exitCode(), second.describe());
             assertTrue(second.errors().startsWith("bulwark: --id " + id + ": a container with this id is running"), second.describe());
         } finally {
-            kill("TERM", first.process().pid());
-            first.process().destroyForcibly();
+            first.process().destroyForcibly(); // SIGKILL: its container dies with it (sh as pid 1 ignores TERM)
             first.await(30);
+            Cli.run(mode, List.of("delete", id, "--root", Containers.stateRoot(mode).toString()));
+            assertFalse(java.nio.file.Files.exists(Containers.stateRoot(mode).resolve(id)), "state of the killed launcher removed");
         }
     }
 
