@@ -93,15 +93,19 @@ public final class HardenedDefaults {
         return List.copyOf(mounts);
     }
 
+    /** The default limits: memory and pids, plus (as root) a deny-all device rule. */
+    public static LinuxResources resources(boolean rootless) {
+        List<LinuxDeviceCgroup> devices = rootless
+                ? List.of()
+                : List.of(new LinuxDeviceCgroup(false, null, null, null, "rwm")); // deny all devices
+        return new LinuxResources(devices, LinuxMemory.withLimit(MEMORY_LIMIT_BYTES),
+                null, new LinuxPids(PIDS_LIMIT), null, null, null, null, null);
+    }
+
     private static Linux linux(DefaultsOptions options) {
         List<LinuxIdMapping> uids = List.of(new LinuxIdMapping(0, options.hostUid(), options.idRangeSize()));
         List<LinuxIdMapping> gids = List.of(new LinuxIdMapping(0, options.hostGid(), options.idRangeSize()));
-        List<LinuxDeviceCgroup> devices = options.rootless()
-                ? List.of()
-                : List.of(new LinuxDeviceCgroup(false, null, null, null, "rwm")); // deny all devices
-        LinuxResources resources = new LinuxResources(devices, LinuxMemory.withLimit(MEMORY_LIMIT_BYTES),
-                null, new LinuxPids(PIDS_LIMIT), null, null, null, null, null);
-        return new Linux(uids, gids, null, resources, null,
+        return new Linux(uids, gids, null, resources(options.rootless()), null,
                 NAMESPACES.stream().map(LinuxNamespace::new).toList(),
                 null, null, null, MASKED_PATHS, READONLY_PATHS, null, null, null, null);
     }

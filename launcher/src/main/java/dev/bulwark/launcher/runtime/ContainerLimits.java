@@ -1,6 +1,5 @@
 package dev.bulwark.launcher.runtime;
 
-import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.LinuxResources;
 import dev.bulwark.config.model.Spec;
@@ -49,8 +48,8 @@ final class ContainerLimits implements AutoCloseable {
 
     /** Whether {@code resources} are exactly the defaults {@code bulwark spec} writes. */
     private static boolean isBulwarkDefault(LinuxResources resources) {
-        return Objects.equals(resources, HardenedDefaults.spec(DefaultsOptions.root()).linux().resources())
-                || Objects.equals(resources, HardenedDefaults.spec(DefaultsOptions.rootless(1, 1)).linux().resources());
+        return Objects.equals(resources, HardenedDefaults.resources(false))
+                || Objects.equals(resources, HardenedDefaults.resources(true));
     }
 
     Optional<Path> path() {
