@@ -73,6 +73,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--cpus", paramLabel = "CPUS", description = "built-in default only: CPU bandwidth, e.g. 0.5 (explicit)")
     Double cpus;
+
     @Option(names = "--mount", paramLabel = "SRC:DST[:rw]",
             description = "built-in default only: bind the host path SRC at DST, read-only unless :rw (an explicit loosening)")
     List<String> binds = new ArrayList<>();

@@ -72,14 +72,12 @@ public final class ContainerRun {
             throw new LaunchException("process.user.gid: " + workloadGid + " is not mapped by the user namespace");
         }
         Path bundleRootfs = request.hostUsrRoot() ? null : bundleRootfs(spec);
-        if (bundleRootfs != null && !rootless) {
-            requireReachable(bundleRootfs, idMaps.uid().get(0).hostId(), "root.path");
-        }
         long started = System.nanoTime();
         try (StateDirectory state = StateDirectory.claim(request.stateRoot(), request.id())) {
             Path rootfs = bundleRootfs != null ? bundleRootfs : rootfsMountPoint(state);
-            if (bundleRootfs == null && !rootless) {
-                requireReachable(rootfs, idMaps.uid().get(0).hostId(), "--root (state directory)");
+            if (!rootless) {
+                requireReachable(rootfs, idMaps.uid().get(0).hostId(),
+                        bundleRootfs != null ? "root.path" : "--root (state directory)");
             }
             ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
                     request.hostUsrRoot(), rootless, euid, egid);
