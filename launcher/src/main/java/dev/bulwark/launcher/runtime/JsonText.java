@@ -1,5 +1,7 @@
 package dev.bulwark.launcher.runtime;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
+
 import java.util.Map;
 
 /** A JSON object written field by field, two-space indented; null values are left out. */
@@ -42,25 +44,8 @@ final class JsonText {
         return this;
     }
 
+    /** A JSON string literal (jackson-core's encoder: one small class, not the databind machinery). */
     static String quote(String text) {
-        StringBuilder quoted = new StringBuilder(text.length() + 2).append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> quoted.append("\\\"");
-                case '\\' -> quoted.append("\\\\");
-                case '\n' -> quoted.append("\\n");
-                case '\r' -> quoted.append("\\r");
-                case '\t' -> quoted.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        quoted.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        quoted.append(c);
-                    }
-                }
-            }
-        }
-        return quoted.append('"').toString();
+        return '"' + new String(JsonStringEncoder.getInstance().quoteAsString(text)) + '"';
     }
 }
