@@ -55,10 +55,16 @@ class CgroupV2InVmTest {
         Path testClasses = repo.resolve("launcher/target/test-classes");
         assumeTrue(Files.isRegularFile(testClasses.resolve(ENFORCEMENT_TEST.replace('.', '/') + ".class")),
                 testClasses + " has no " + ENFORCEMENT_TEST + ": build the launcher's tests first (mvn verify from the root)");
-        // Only class directories: they are readable by the unprivileged user in the VM, unlike ~/.m2.
-        String classPath = List.of(testClasses, repo.resolve("launcher/target/classes"),
-                        repo.resolve("config-schema/target/classes"), repo.resolve("native-bindings/target/classes"))
-                .stream().map(Path::toString).collect(Collectors.joining(":"));
+        // The launcher's own runtime class path from the build tree (launcher/target/lib), which the unprivileged
+        // user in the VM can read, unlike ~/.m2; the module class directories come first.
+        List<Path> entries = new ArrayList<>(List.of(testClasses, repo.resolve("launcher/target/classes"),
+                repo.resolve("config-schema/target/classes"), repo.resolve("native-bindings/target/classes")));
+        try (var libs = Files.list(repo.resolve("launcher/target/lib"))) {
+            libs.filter(p -> p.getFileName().toString().endsWith(".jar"))
+                    .filter(p -> !p.getFileName().toString().matches("(config-schema|native-bindings)-.*"))
+                    .sorted().forEach(entries::add);
+        }
+        String classPath = entries.stream().map(Path::toString).collect(Collectors.joining(":"));
 
         List<String> command = new ArrayList<>(List.of(repo.resolve("integration-tests/vm/bulwark-vm").toString(), "junit"));
         command.addAll(vmOptions);
