@@ -28,7 +28,7 @@ final class DeleteCommand implements Callable<Integer> {
     public Integer call() {
         Path root = stateRoot.resolve();
         ContainerState state = StateDirectory.read(root, id);
-        if (ProcessHandle.of(state.launcherPid()).map(ProcessHandle::isAlive).orElse(false)) {
+        if (state.launcherAlive()) {
             throw new LaunchException("container " + id + ": its launcher (pid " + state.launcherPid()
                     + ") is running; send it SIGTERM or SIGKILL instead");
         }

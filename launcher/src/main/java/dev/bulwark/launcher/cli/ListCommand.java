@@ -28,8 +28,7 @@ final class ListCommand implements Callable<Integer> {
             for (Path dir : dirs.sorted().toList()) {
                 if (Files.exists(dir.resolve("state.json"))) {
                     ContainerState state = StateDirectory.read(root, dir.getFileName().toString());
-                    boolean launcherAlive = ProcessHandle.of(state.launcherPid()).map(ProcessHandle::isAlive).orElse(false);
-                    String status = launcherAlive ? state.status() : "stopped"; // its launcher was killed; the kernel killed the container
+                    String status = state.launcherAlive() ? state.status() : "stopped"; // its launcher was killed; the kernel killed the container
                     System.out.printf("%-24s %-9s %8d%n", state.id(), status, state.pid());
                 }
             }

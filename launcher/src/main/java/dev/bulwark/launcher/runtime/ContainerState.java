@@ -22,6 +22,11 @@ public record ContainerState(String ociVersion, String id, String status, int pi
                 uidMap, gidMap, cgroup, newNamespaces, annotations);
     }
 
+    /** Whether the launcher that holds this container still runs (if not, the kernel ended the container). */
+    public boolean launcherAlive() {
+        return launcherPid > 0 && ProcessHandle.of(launcherPid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
     /**
      * Pretty JSON, null fields left out, written by hand: loading and configuring Jackson for two small
      * writes would be the largest cost of a launch. Reading state.json (state, list, stats) uses Jackson.

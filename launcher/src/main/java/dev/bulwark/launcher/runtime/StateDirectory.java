@@ -65,11 +65,9 @@ public final class StateDirectory implements AutoCloseable {
 
     /** A directory left by a launcher that was killed: its recorded pid is gone. */
     private static boolean reclaimIfStale(Path dir) throws IOException {
-        Path state = dir.resolve("state.json");
-        ContainerState recorded = null;
-        if (Files.exists(state)) {
-            recorded = Reader.JSON.readValue(state.toFile(), ContainerState.class);
-            if (recorded.launcherPid() > 0 && ProcessHandle.of(recorded.launcherPid()).map(ProcessHandle::isAlive).orElse(false)) {
+        ContainerState recorded = recordedIn(dir);
+        if (recorded != null) {
+            if (recorded.launcherAlive()) {
                 return false;
             }
         } else if (Files.getLastModifiedTime(dir).toMillis() > System.currentTimeMillis() - 60_000) {
@@ -108,13 +106,17 @@ public final class StateDirectory implements AutoCloseable {
         return path;
     }
 
+    /** The state recorded in {@code dir}, or null when it has none (yet). */
+    private static ContainerState recordedIn(Path dir) throws IOException {
+        Path state = dir.resolve("state.json");
+        return Files.exists(state) ? Reader.JSON.readValue(state.toFile(), ContainerState.class) : null;
+    }
+
     /** Removes the cgroup and state of a container whose launcher is gone (callers check that first). */
     public static void removeStale(Path root, String id) {
         Path dir = root.resolve(id);
         try {
-            Path state = dir.resolve("state.json");
-            ContainerState recorded = Files.exists(state) ? Reader.JSON.readValue(state.toFile(), ContainerState.class) : null;
-            removeLeftovers(dir, recorded);
+            removeLeftovers(dir, recordedIn(dir));
         } catch (IOException e) {
             throw new LaunchException("removing " + dir + ": " + e.getMessage(), e);
         }
