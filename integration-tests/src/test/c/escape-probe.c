@@ -406,6 +406,16 @@ int main(int argc, char **argv) {
     }
     report("memfd_create_mfd_exec", memfd_create("probe", 0x10 /* MFD_EXEC */ | MFD_CLOEXEC));
     report("memfd_create_mfd_exec_high_bits", syscall(SYS_memfd_create, "probe", (1L << 32) | 0x10 | MFD_CLOEXEC));
+    {
+        /* A plain memfd must still work (sealed non-executable under vm.memfd_noexec=2, not refused). */
+        int fd = memfd_create("probe", MFD_CLOEXEC);
+        if (fd >= 0) {
+            close(fd);
+            report_text("memfd_create_plain", "CREATED");
+        } else {
+            report("memfd_create_plain", -1);
+        }
+    }
     in_child("memfd_exec", memfd_exec, "ESCAPED");
     proc_self_mem_write();
     in_child("tiocsctty_own_pty", tiocsctty_own_pty, "CONTROLLING_TTY");

@@ -18,11 +18,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The escape battery: a static C probe (src/test/c/escape-probe.c, compiled here with gcc -static)
- * tries 52 escapes inside a default container (the built-in default, zero hardening flags; the only
+ * tries 53 attempts inside a default container (the built-in default, zero hardening flags; the only
  * option is --mount of the probe's directory, read-only and nosuid) and each must fail precisely as
- * listed. Run as root and rootless. Three outcomes are not failures, and the README says why:
- * memfd_exec as rootless (vm.memfd_noexec can only be set by a root launch), proc_self_mem_write
- * (nothing per container can stop it) and tiocsctty_own_pty (a pty of the container's own devpts).
+ * listed. Run as root and rootless. Four outcomes are not failures, and the README says why:
+ * memfd_create_plain (ordinary memfds must keep working), memfd_exec as rootless (only a root
+ * launch can set vm.memfd_noexec), proc_self_mem_write (nothing per container can stop it) and
+ * tiocsctty_own_pty (a pty of the container's own devpts).
  */
 class EscapeBatteryTest {
     private static Path probeDir;
@@ -86,6 +87,7 @@ class EscapeBatteryTest {
         e.put("modify_ldt", "EPERM");                         // seccomp
         e.put("memfd_create_mfd_exec", "EACCES");             // seccomp (and vm.memfd_noexec=2 as root)
         e.put("memfd_create_mfd_exec_high_bits", "EACCES");   // seccomp
+        e.put("memfd_create_plain", "CREATED");               // not an escape: plain memfds keep working
         e.put("memfd_exec", memfdExecOutcome(mode));          // vm.memfd_noexec=2 in the container's pid namespace
         e.put("proc_self_mem_write", procMemOutcome());       // not blocked: README
         e.put("tiocsctty_own_pty", "CONTROLLING_TTY");        // allowed: README
