@@ -4,6 +4,10 @@
  * RESULT is the errno name of the failure (EPERM, EACCES, ...), a word describing a contained outcome
  * (EMPTY, NONE, CONTAINED, NOCAPS), or "ESCAPED ..." when the attempt worked.
  * "escape-probe caps" prints this process's euid and CapEff (exec'd as a setuid-root copy).
+ * "escape-probe int80" prints YES when this kernel runs i386 system calls (int 0x80) from a 64-bit
+ * process, NO otherwise; the test runs it outside any container to know what to expect inside.
+ * Attempts that may kill the caller (a seccomp kill for a foreign ABI) run in a child; their
+ * result is then the signal that ended it (SIGSYS), or how it exited.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -81,6 +86,107 @@ static void write_file(const char *name, const char *path) {
     report(name, n < 0 ? -1 : n);
 }
 
+/* Runs attempt() in a child: 0 means it worked (printed as success_word), else it returns an errno. */
+static void in_child(const char *name, int (*attempt)(void), const char *success_word) {
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        _exit(attempt());
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+        report(name, -1);
+        return;
+    }
+    if (WIFSIGNALED(status)) {
+        char text[32];
+        snprintf(text, sizeof text, "SIG%s", sigabbrev_np(WTERMSIG(status)));
+        report_text(name, text);
+    } else if (WEXITSTATUS(status) == 0) {
+        report_text(name, success_word);
+    } else {
+        errno = WEXITSTATUS(status);
+        report(name, -1);
+    }
+}
+
+/* i386 system call from this 64-bit process; the filter sees AUDIT_ARCH_I386. */
+static long int80(long nr, long a, long b, long c) {
+    long rc;
+    __asm__ volatile("int $0x80" : "=a"(rc) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory", "r8", "r9", "r10", "r11");
+    return rc;
+}
+
+static int int80_getpid(void) {
+    return int80(20 /* i386 getpid */, 0, 0, 0) > 0 ? 0 : 1;
+}
+
+/* socketcall(SYS_SOCKET, {AF_VSOCK, SOCK_STREAM, 0}): the family is in memory, out of seccomp's sight. */
+static int int80_socketcall_vsock(void) {
+    unsigned int *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (args == MAP_FAILED) return errno;
+    args[0] = 40;
+    args[1] = SOCK_STREAM;
+    args[2] = 0;
+    long rc = int80(102 /* i386 socketcall */, 1 /* SYS_SOCKET */, (long) args, 0);
+    return rc < 0 ? (int) -rc : 0;
+}
+
+static int int80_socket_vsock(void) {
+    long rc = int80(359 /* i386 socket */, 40, SOCK_STREAM, 0);
+    return rc < 0 ? (int) -rc : 0;
+}
+
+/* An x32 system call number (__X32_SYSCALL_BIT set) from a 64-bit process. */
+static int x32_getpid(void) {
+    long rc = syscall(0x40000000 | SYS_getpid);
+    return rc < 0 ? errno : 0;
+}
+
+/* Run code written into a memfd: fexecve, as glibc does it (execveat with AT_EMPTY_PATH). */
+static int memfd_exec(void) {
+    int fd = memfd_create("probe", MFD_CLOEXEC);
+    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || self < 0) return errno;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(self, buf, sizeof buf)) > 0) {
+        if (write(fd, buf, n) != n) return errno;
+    }
+    char *argv[] = {"escape-probe", "memfd-ran", NULL};
+    char *envp[] = {NULL};
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    return errno;
+}
+
+/* A session leader making a terminal of the container's own devpts its controlling terminal. */
+static int tiocsctty_own_pty(void) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) return errno;
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) return errno;
+    if (setsid() < 0) return errno;
+    return ioctl(slave, TIOCSCTTY, 0) < 0 ? errno : 0;
+}
+
+static const char readonly_bytes[] = "bulwark";
+
+/* /proc/self/mem writes through page protections (FOLL_FORCE), here into this binary's .rodata. */
+static void proc_self_mem_write(void) {
+    int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        report("proc_self_mem_write", -1);
+        return;
+    }
+    ssize_t n = pwrite(fd, "B", 1, (off_t) (unsigned long) readonly_bytes);
+    close(fd);
+    if (n < 0) {
+        report("proc_self_mem_write", -1);
+    } else {
+        report_text("proc_self_mem_write", *(volatile const char *) readonly_bytes == 'B' ? "WROTE_READONLY_PAGE" : "NOCHANGE");
+    }
+}
+
 static void caps(void) {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
@@ -133,6 +239,17 @@ int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "caps") == 0) {
         caps();
         printf("\n");
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "memfd-ran") == 0) {
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "int80") == 0) {
+        pid_t pid = fork();
+        if (pid == 0) _exit(int80_getpid());
+        int status = 0;
+        waitpid(pid, &status, 0);
+        printf("%s\n", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "YES" : "NO");
         return 0;
     }
     char self_dir[512] = ".";
@@ -264,6 +381,44 @@ int main(int argc, char **argv) {
     report("raw_socket", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP));
     report("packet_socket", socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
     report("vsock_socket", socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
+    /* The kernel reads the family as an int: bits above it must not get past the filter. */
+    report("vsock_socket_high_bits", syscall(SYS_socket, (1L << 32) | 40, SOCK_STREAM, 0));
+    report("vsock_socket_sign_bits", syscall(SYS_socket, 0xffffffff00000000L | 40, SOCK_STREAM, 0));
+    report("alg_socket", socket(38 /* AF_ALG */, SOCK_SEQPACKET, 0));
+    report("alg_socket_high_bits", syscall(SYS_socket, (1L << 32) | 38, SOCK_SEQPACKET, 0));
+    {
+        char c = 'x';
+        report("tiocsti_high_bits", syscall(SYS_ioctl, 1, (1L << 32) | TIOCSTI, &c));
+    }
+    {
+        long rc = syscall(SYS_clone, (1L << 32) | CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+        if (rc == 0) _exit(0);
+        if (rc > 0) waitpid(rc, NULL, 0);
+        report("clone_new_user_namespace_high_bits", rc);
+    }
+    report("personality_high_bits", syscall(SYS_personality, (1L << 32) | 0x0040000 /* ADDR_NO_RANDOMIZE */));
+    in_child("int80_socketcall_vsock", int80_socketcall_vsock, "ESCAPED");
+    in_child("int80_socket_vsock", int80_socket_vsock, "ESCAPED");
+    in_child("x32_syscall", x32_getpid, "ESCAPED");
+    {
+        char ldt[16];
+        report("modify_ldt", syscall(SYS_modify_ldt, 0, ldt, sizeof ldt));
+    }
+    report("memfd_create_mfd_exec", memfd_create("probe", 0x10 /* MFD_EXEC */ | MFD_CLOEXEC));
+    report("memfd_create_mfd_exec_high_bits", syscall(SYS_memfd_create, "probe", (1L << 32) | 0x10 | MFD_CLOEXEC));
+    {
+        /* A plain memfd must still work (sealed non-executable under vm.memfd_noexec=2, not refused). */
+        int fd = memfd_create("probe", MFD_CLOEXEC);
+        if (fd >= 0) {
+            close(fd);
+            report_text("memfd_create_plain", "CREATED");
+        } else {
+            report("memfd_create_plain", -1);
+        }
+    }
+    in_child("memfd_exec", memfd_exec, "ESCAPED");
+    proc_self_mem_write();
+    in_child("tiocsctty_own_pty", tiocsctty_own_pty, "CONTROLLING_TTY");
     report("acct", acct("/tmp/acct"));
     report("reboot", syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF, 0));
     {

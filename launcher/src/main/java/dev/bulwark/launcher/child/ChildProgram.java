@@ -20,7 +20,8 @@ import static dev.bulwark.nativ.constants.MountFlags.*;
  * execve. This class fixes the order; the steps themselves live in {@link RootfsSteps},
  * {@link ProcessSteps}, {@link SysctlSteps}, {@link MaskSteps}, {@link LsmSteps}, {@link LandlockSteps},
  * {@link CapabilitySteps} and {@link SeccompSteps}. The order matters:
- * wait for the uid/gid maps, become root of the new user namespace, build and enter the root
+ * wait for the uid/gid maps, (as root) set vm.memfd_noexec in the new pid namespace while the
+ * child still has the launcher's uid, become root of the new user namespace, build and enter the root
  * (cloning the host's /dev/null for masks before pivot_root), make / read-only, write sysctls, mask
  * and make paths read-only, label the exec for the LSM, build the Landlock ruleset (paths are opened
  * as the container sees them), set limits, drop the bounding set, set no_new_privs, enforce Landlock,
@@ -72,6 +73,9 @@ public final class ChildProgram {
         ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
         try {
             synchronizeWithParent(steps, pipes);
+            if (SysctlSteps.canForbidExecutableMemfds(context)) {
+                SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
+            }
             becomeNamespaceRoot(steps, setgroupsAllowed);
             if (linux.hasNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",

@@ -15,7 +15,17 @@ import java.util.Set;
  * Docker's default, stricter where noted. Everything not listed fails with EPERM. Syscalls that
  * only a capability makes useful are allowed only when that capability is granted; a few are
  * denied even then, because no container of ours should need them (mounts, namespaces, modules,
- * kexec, bpf, perf, io_uring, clock setting, keyrings, open_by_handle_at).
+ * kexec, bpf, perf, io_uring, clock setting, keyrings, open_by_handle_at, modify_ldt).
+ *
+ * <p>Only the host's native ABI is admitted: an i386 ({@code int 0x80}) or x32 call is killed
+ * (SIGSYS), as systemd's {@code SystemCallArchitectures=native} does. The i386 multiplexers
+ * {@code socketcall} and {@code ipc} take their arguments from memory, which seccomp cannot read,
+ * so admitting i386 would let {@code socketcall(SYS_SOCKET, {AF_VSOCK, ...})} past the socket rule.
+ *
+ * <p>Every argument test is on an argument the kernel reads as a 32-bit int (socket family, ioctl
+ * request, memfd_create flags, personality, the low word of clone's flags), so each one masks the
+ * argument to its low word: a 64-bit comparison would let a caller set high bits the kernel
+ * ignores, e.g. {@code socket((1L << 32) | AF_VSOCK, ...)}.
  */
 public final class DefaultSeccompProfile {
     private static final String ALLOW = "SCMP_ACT_ALLOW";
@@ -30,9 +40,16 @@ public final class DefaultSeccompProfile {
     static final long TIOCSTI = 0x5412;
     /** Its console subcommands include TIOCSTI-like input injection on virtual consoles. */
     static final long TIOCLINUX = 0x541C;
-    /** The kernel reads the ioctl request as a 32-bit int, so only the low word may be compared. */
+    /** The kernel reads these arguments as 32-bit ints, so only the low word may be compared. */
     private static final long LOW_WORD = 0xffffffffL;
-    private static final long AF_VSOCK = 40;
+    /**
+     * AF_VSOCK reaches the host (or the VM's hypervisor) directly, past the network namespace;
+     * AF_ALG is the kernel crypto API (CVE-2026-31431 "Copy Fail"). Docker's profile denies both.
+     */
+    static final List<Long> DENIED_SOCKET_FAMILIES = List.of(40L, 38L);
+    /** memfd_create's request for an executable memfd; without it the container's memfds are sealed noexec. */
+    static final long MFD_EXEC = 0x10;
+    private static final long EACCES = 13;
     /** PER_LINUX, UNAME26 (0x0020000), PER_LINUX32 (0x8) and their combination, and the query 0xffffffff. */
     static final List<Long> SAFE_PERSONALITIES = List.of(0x0L, 0x8L, 0x20000L, 0x20008L, 0xffffffffL);
 
@@ -54,7 +71,7 @@ public final class DefaultSeccompProfile {
             "getresuid32", "getrlimit", "getrusage", "getsid", "getsockname", "getsockopt", "gettid",
             "gettimeofday", "getuid", "getuid32", "getxattr", "inotify_add_watch", "inotify_init", "inotify_init1",
             "inotify_rm_watch", "io_cancel", "io_destroy", "io_getevents", "io_pgetevents", "io_pgetevents_time64",
-            "io_setup", "io_submit", "ioprio_get", "ioprio_set", "ipc", "kill", "landlock_add_rule",
+            "io_setup", "io_submit", "ioprio_get", "ioprio_set", "kill", "landlock_add_rule",
             "landlock_create_ruleset", "landlock_restrict_self", "lchown", "lchown32", "lgetxattr", "link", "linkat",
             "listen", "listxattr", "llistxattr", "_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64",
             "madvise", "map_shadow_stack", "membarrier", "memfd_create", "mincore", "mkdir", "mkdirat", "mknod",
@@ -77,15 +94,15 @@ public final class DefaultSeccompProfile {
             "setgid32", "setgroups", "setgroups32", "setitimer", "setpgid", "setpriority", "setregid", "setregid32",
             "setresgid", "setresgid32", "setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit", "setsid",
             "setsockopt", "setuid", "setuid32", "setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown",
-            "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketcall", "socketpair", "splice",
+            "sigaltstack", "signalfd", "signalfd4", "sigprocmask", "sigreturn", "socketpair", "splice",
             "stat", "stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync", "sync_file_range",
             "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create", "timer_delete", "timer_getoverrun",
             "timer_gettime", "timer_gettime64", "timer_settime", "timer_settime64", "timerfd_create",
             "timerfd_gettime", "timerfd_gettime64", "timerfd_settime", "timerfd_settime64", "times", "tkill",
             "truncate", "truncate64", "ugetrlimit", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat",
             "utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid", "write", "writev",
-            // x86 only: thread-local storage setup and the LDT, which 32-bit code and Wine use.
-            "arch_prctl", "modify_ldt");
+            // x86 only: thread-local storage setup.
+            "arch_prctl");
 
     /** Allowed only with the capability the kernel checks anyway; without it they only probe the kernel. */
     static final Map<String, List<String>> ALLOWED_WITH_CAPABILITY = Map.of(
@@ -108,7 +125,10 @@ public final class DefaultSeccompProfile {
             "io_uring_enter", "io_uring_register", "acct", "settimeofday", "clock_settime", "clock_settime64",
             "clock_adjtime", "clock_adjtime64", "adjtimex", "stime", "memfd_secret", "lsm_set_self_attr", "vm86",
             "vm86old", "nfsservctl", "uselib", "ustat", "sysfs", "_sysctl", "create_module",
-            "get_kernel_syms", "query_module");
+            "get_kernel_syms", "query_module",
+            // The LDT only serves 16- and 32-bit code segments (Wine, DOSEMU); it has a history of
+            // kernel bugs (CVE-2015-5157, CVE-2017-17053) and kernels can be built without it.
+            "modify_ldt");
 
     private DefaultSeccompProfile() {
     }
@@ -120,11 +140,17 @@ public final class DefaultSeccompProfile {
         // Exceptions first: the first matching rule decides.
         rules.add(rule(ERRNO, EPERM, names(abis, "ioctl"), masked(1, LOW_WORD, TIOCSTI)));
         rules.add(rule(ERRNO, EPERM, names(abis, "ioctl"), masked(1, LOW_WORD, TIOCLINUX)));
+        for (long family : DENIED_SOCKET_FAMILIES) {
+            rules.add(rule(ERRNO, EPERM, names(abis, "socket"), masked(0, LOW_WORD, family)));
+        }
+        // EACCES, as the kernel answers MFD_EXEC under vm.memfd_noexec=2 (which root launches also set).
+        rules.add(rule(ERRNO, EACCES, names(abis, "memfd_create"), masked(1, MFD_EXEC, MFD_EXEC)));
         // No clone3: its flags sit behind a pointer seccomp cannot read. ENOSYS makes libc use clone.
         rules.add(rule(ERRNO, ENOSYS, names(abis, "clone3")));
 
         List<String> allowed = new ArrayList<>(ALWAYS_ALLOWED);
         allowed.add("ioctl");
+        allowed.add("socket");
         ALLOWED_WITH_CAPABILITY.entrySet().stream()
                 .filter(entry -> capabilities.contains(entry.getKey()))
                 .sorted(Map.Entry.comparingByKey())
@@ -132,24 +158,24 @@ public final class DefaultSeccompProfile {
         allowed.removeAll(ALWAYS_DENIED);
         rules.add(rule(ALLOW, null, names(abis, allowed.stream().distinct().sorted().toArray(String[]::new))));
 
-        // clone without any CLONE_NEW* flag: threads and fork, but no new namespaces.
+        // clone without any CLONE_NEW* flag: threads and fork, but no new namespaces. The kernel
+        // reads only the low word of clone's flags, where all of them are.
         rules.add(rule(ALLOW, null, names(abis, "clone"), masked(0, CLONE_NAMESPACE_FLAGS, 0)));
         for (long persona : SAFE_PERSONALITIES) {
-            rules.add(rule(ALLOW, null, names(abis, "personality"), compare(0, "SCMP_CMP_EQ", persona)));
+            rules.add(rule(ALLOW, null, names(abis, "personality"), masked(0, LOW_WORD, persona)));
         }
-        // Any socket family but AF_VSOCK, which reaches the host (or the VM's hypervisor) directly.
-        rules.add(rule(ALLOW, null, names(abis, "socket"), compare(0, "SCMP_CMP_NE", AF_VSOCK)));
 
         List<String> architectures = abis.stream().map(SeccompArchitectures::ociName).toList();
         return new LinuxSeccomp(ERRNO, EPERM, architectures, List.of(), null, null, rules);
     }
 
-    /** x86-64 hosts run i386 and x32 binaries too; Docker allows all three, and so do we. */
+    /**
+     * The native ABI only. Docker also admits i386 and x32 on x86-64; we do not, because the i386
+     * multiplexers hide their arguments from seccomp (see the class comment). A workload that
+     * needs 32-bit binaries can bring its own linux.seccomp listing SCMP_ARCH_X86.
+     */
     static List<SyscallAbi> abisFor(Arch arch) {
-        return switch (arch) {
-            case X86_64 -> List.of(SyscallAbi.X86_64, SyscallAbi.X86, SyscallAbi.X32);
-            case AARCH64 -> List.of(SyscallAbi.AARCH64);
-        };
+        return List.of(SyscallAbi.nativeTo(arch));
     }
 
     /** The names some of {@code abis} know, so the profile never names a syscall its arch lacks. */
@@ -165,9 +191,5 @@ public final class DefaultSeccompProfile {
 
     private static LinuxSeccompArg masked(int index, long mask, long expected) {
         return new LinuxSeccompArg(index, mask, expected, "SCMP_CMP_MASKED_EQ");
-    }
-
-    private static LinuxSeccompArg compare(int index, String op, long value) {
-        return new LinuxSeccompArg(index, value, 0, op);
     }
 }

@@ -31,6 +31,14 @@ final class SeccompArchitectures {
         return UNSUPPORTED.contains(name);
     }
 
+    /**
+     * Whether libseccomp treats the ABI as 32-bit ({@code ARCH_SIZE_32}) and so compares only the
+     * low word of an argument: i386, and x32 (whose pointers and longs are 32 bits wide).
+     */
+    static boolean hasThirtyTwoBitArguments(SyscallAbi abi) {
+        return abi == SyscallAbi.X86 || abi == SyscallAbi.X32;
+    }
+
     static String ociName(SyscallAbi abi) {
         return SUPPORTED.entrySet().stream().filter(e -> e.getValue() == abi).findFirst().orElseThrow().getKey();
     }

@@ -18,8 +18,10 @@ import java.util.TreeMap;
  *   ld arch; one jeq per listed AUDIT_ARCH, else BAD_ARCH_ACTION
  *   per arch: ld nr; (x86-64: nr &gt;= X32_SYSCALL_BIT goes to the x32 rules or BAD_ARCH_ACTION)
  *             binary search over the syscall numbers that have rules, else the default action
- *   per syscall: its rules in order, each an AND of 64-bit argument tests, then the default action
+ *   per syscall: its rules in order, each an AND of argument tests, then the default action
  * </pre>
+ * Argument tests compare 64 bits on 64-bit ABIs and the low 32 bits on 32-bit ones (i386, x32),
+ * as libseccomp does (see {@link ArgumentTests}).
  * The program is built back to front, so all jump distances are known when a jump is emitted and
  * jumps beyond 255 instructions get a {@code JA} trampoline.
  */
@@ -103,20 +105,21 @@ public final class SeccompCompiler {
 
     private Label emitArchBlock(SyscallAbi abi, Map<SyscallAbi, TreeMap<Integer, List<SyscallRule>>> rulesByAbi) {
         if (abi.auditArch() != SyscallAbi.AUDIT_ARCH_X86_64) {
-            return builder.load(SeccompAbi.SECCOMP_DATA_NR_OFFSET, emitSyscallDispatch(rulesByAbi.get(abi)));
+            return builder.load(SeccompAbi.SECCOMP_DATA_NR_OFFSET, emitSyscallDispatch(abi, rulesByAbi.get(abi)));
         }
         // x86-64 and x32 share an AUDIT_ARCH; only the syscall number tells them apart.
         Set<SyscallAbi> listed = new LinkedHashSet<>(policy.abis());
-        Label x32 = listed.contains(SyscallAbi.X32) ? emitSyscallDispatch(rulesByAbi.get(SyscallAbi.X32))
+        Label x32 = listed.contains(SyscallAbi.X32) ? emitSyscallDispatch(SyscallAbi.X32, rulesByAbi.get(SyscallAbi.X32))
                 : builder.ret(badArchReturn);
-        Label x86_64 = listed.contains(SyscallAbi.X86_64) ? emitSyscallDispatch(rulesByAbi.get(SyscallAbi.X86_64))
+        Label x86_64 = listed.contains(SyscallAbi.X86_64) ? emitSyscallDispatch(SyscallAbi.X86_64, rulesByAbi.get(SyscallAbi.X86_64))
                 : builder.ret(badArchReturn);
         return builder.load(SeccompAbi.SECCOMP_DATA_NR_OFFSET,
                 builder.jump(Bpf.JGE, SyscallAbi.X32_SYSCALL_BIT, x32, x86_64));
     }
 
     /** Emits the rule chains, then the search that picks one; expects the syscall number in A. */
-    private Label emitSyscallDispatch(TreeMap<Integer, List<SyscallRule>> allRules) {
+    private Label emitSyscallDispatch(SyscallAbi abi, TreeMap<Integer, List<SyscallRule>> allRules) {
+        boolean lowWordOnly = SeccompArchitectures.hasThirtyTwoBitArguments(abi);
         TreeMap<Integer, List<SyscallRule>> rulesByNumber = new TreeMap<>();
         allRules.forEach((number, rules) -> {
             List<SyscallRule> effective = effectiveRules(rules);
@@ -131,7 +134,7 @@ public final class SeccompCompiler {
         for (Map.Entry<Integer, List<SyscallRule>> entry : rulesByNumber.descendingMap().entrySet()) {
             i--;
             numbers[i] = entry.getKey();
-            chains[i] = emitRuleChain(entry.getValue());
+            chains[i] = emitRuleChain(entry.getValue(), lowWordOnly);
         }
         return emitSearch(numbers, chains, 0, count);
     }
@@ -169,7 +172,7 @@ public final class SeccompCompiler {
     }
 
     /** The rules of one syscall, first match wins; the last may be unconditional. */
-    private Label emitRuleChain(List<SyscallRule> rules) {
+    private Label emitRuleChain(List<SyscallRule> rules, boolean lowWordOnly) {
         SyscallRule last = rules.get(rules.size() - 1);
         int end = last.unconditional() ? rules.size() - 1 : rules.size();
         Label next = builder.ret(last.unconditional() ? last.action().returnValue() : defaultReturn);
@@ -177,7 +180,7 @@ public final class SeccompCompiler {
             SyscallRule rule = rules.get(r);
             Label match = builder.ret(rule.action().returnValue());
             for (int c = rule.args().size() - 1; c >= 0; c--) {
-                match = ArgumentTests.emit(builder, rule.args().get(c), match, next);
+                match = ArgumentTests.emit(builder, rule.args().get(c), lowWordOnly, match, next);
             }
             next = match;
         }

@@ -14,6 +14,8 @@ import java.util.List;
  *       that is how a profile carves an exception out of a later ALLOW (ioctl TIOCSTI);</li>
  *   <li>no rule matches: {@code defaultAction}.</li>
  * </ol>
+ * Argument comparisons are unsigned and, as in libseccomp (and so runc and crun), 64 bits wide on
+ * 64-bit ABIs and 32 bits wide (argument, value and mask truncated) on i386 and x32.
  */
 public record SeccompPolicy(SeccompAction defaultAction, List<SyscallAbi> abis, int flags,
                             List<SyscallRule> rules, List<String> warnings) {

@@ -48,6 +48,27 @@ class CompilerProperties {
         }
     }
 
+    /** On i386 and x32 only the low words count, as in libseccomp: high bits never change the answer. */
+    @Property(tries = 300)
+    void thirtyTwoBitAbisIgnoreHighWords(@ForAll("policies") SeccompPolicy policy, @ForAll("calls") List<SeccompData> calls,
+                                         @ForAll long highBits) {
+        Assume.that(everyNameKnownSomewhere(policy));
+        SeccompProgram program = SeccompCompiler.compile(policy);
+        for (SeccompData call : calls) {
+            boolean i386 = call.arch() == SyscallAbi.AUDIT_ARCH_I386;
+            boolean x32 = call.arch() == SyscallAbi.AUDIT_ARCH_X86_64 && Integer.compareUnsigned(call.nr(), SyscallAbi.X32_SYSCALL_BIT) >= 0;
+            if (!i386 && !x32) {
+                continue;
+            }
+            long[] raised = call.args().clone();
+            for (int i = 0; i < raised.length; i++) {
+                raised[i] = (raised[i] & 0xffffffffL) | (highBits << 32);
+            }
+            SeccompData variant = new SeccompData(call.nr(), call.arch(), 0, raised);
+            assertEquals(hex(BpfInterpreter.run(program, call)), hex(BpfInterpreter.run(program, variant)));
+        }
+    }
+
     @Property(tries = 200, maxDiscardRatio = 50)
     void nameUnknownOnEveryAbiIsRejected(@ForAll("policies") SeccompPolicy policy) {
         Assume.that(!everyNameKnownSomewhere(policy));

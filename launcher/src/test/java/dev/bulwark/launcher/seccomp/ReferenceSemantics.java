@@ -20,7 +20,10 @@ final class ReferenceSemantics {
         Map<String, Integer> table = abi.get().syscalls();
         for (SyscallRule rule : policy.rules()) {
             boolean named = rule.names().stream().anyMatch(name -> table.containsKey(name) && table.get(name) == call.nr());
-            if (named && rule.args().stream().allMatch(comparison -> holds(comparison, call.args()[comparison.index()]))) {
+            boolean thirtyTwoBit = abi.get() == SyscallAbi.X86 || abi.get() == SyscallAbi.X32;
+            if (named && rule.args().stream().allMatch(comparison -> thirtyTwoBit
+                    ? holds32(comparison, call.args()[comparison.index()])
+                    : holds(comparison, call.args()[comparison.index()]))) {
                 return rule.action().returnValue();
             }
         }
@@ -38,6 +41,13 @@ final class ReferenceSemantics {
             return Optional.of(SyscallAbi.AARCH64);
         }
         return Optional.empty();
+    }
+
+    /** libseccomp on a 32-bit ABI: argument, value and mask are all cut to their low 32 bits. */
+    static boolean holds32(ArgComparison comparison, long arg) {
+        ArgComparison truncated = new ArgComparison(comparison.index(), comparison.op(), comparison.value() & 0xffffffffL,
+                comparison.valueTwo() & 0xffffffffL);
+        return holds(truncated, arg & 0xffffffffL);
     }
 
     static boolean holds(ArgComparison comparison, long arg) {

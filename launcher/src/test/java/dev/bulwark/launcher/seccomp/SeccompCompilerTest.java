@@ -76,6 +76,30 @@ class SeccompCompilerTest {
         assertEquals(ALLOW, run(program, SyscallAbi.X86_64, "read", 0, 0, -1L));
     }
 
+    /** libseccomp's semantics, which runc and crun inherit: 64 bits on 64-bit ABIs, 32 on i386 and x32. */
+    @Test
+    void comparisonsAre32BitOnThirtyTwoBitAbis() {
+        SeccompProgram program = compile(config("SCMP_ACT_ALLOW", List.of("SCMP_ARCH_X86", "SCMP_ARCH_X32"),
+                rule("SCMP_ACT_ERRNO", null, List.of("socket"), new LinuxSeccompArg(0, 40, 0, "SCMP_CMP_EQ")),
+                rule("SCMP_ACT_ERRNO", null, List.of("personality"), new LinuxSeccompArg(0, -1L, 0, "SCMP_CMP_EQ")),
+                rule("SCMP_ACT_ERRNO", null, List.of("read"), new LinuxSeccompArg(2, 0xffff_0000_0000_ff00L, 0x1234_0000_0000_0100L,
+                        "SCMP_CMP_MASKED_EQ"))));
+        // x86-64: the whole register is compared, so high bits the kernel ignores dodge an unmasked rule.
+        assertEquals(EPERM, run(program, SyscallAbi.X86_64, "socket", 40));
+        assertEquals(ALLOW, run(program, SyscallAbi.X86_64, "socket", (1L << 32) | 40));
+        assertEquals(EPERM, run(program, SyscallAbi.X86_64, "personality", -1L));
+        assertEquals(ALLOW, run(program, SyscallAbi.X86_64, "personality", 0xffff_ffffL));
+        assertEquals(ALLOW, run(program, SyscallAbi.X86_64, "read", 0, 0, 0x0000_0000_0000_0100L));
+        assertEquals(EPERM, run(program, SyscallAbi.X86_64, "read", 0, 0, 0x1234_0000_0000_0100L));
+        for (SyscallAbi abi : List.of(SyscallAbi.X86, SyscallAbi.X32)) {
+            assertEquals(EPERM, run(program, abi, "socket", 40), abi.name());
+            assertEquals(EPERM, run(program, abi, "socket", (1L << 32) | 40), abi + ": the high word is not looked at");
+            assertEquals(EPERM, run(program, abi, "personality", 0xffff_ffffL), abi + ": the value is cut to 32 bits");
+            assertEquals(EPERM, run(program, abi, "read", 0, 0, 0x0000_0000_0000_0100L), abi + ": so is the mask");
+            assertEquals(ALLOW, run(program, abi, "read", 0, 0, 0x0000_0000_0000_0200L), abi.name());
+        }
+    }
+
     @Test
     void errnoValuesReachTheKernel() {
         SeccompProgram program = compile(new LinuxSeccomp("SCMP_ACT_ERRNO", 13L, List.of(), List.of(), null, null,
