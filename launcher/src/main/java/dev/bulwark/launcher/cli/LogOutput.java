@@ -31,8 +31,11 @@ public final class LogOutput {
         root.setLevel(System.getenv("BULWARK_DEBUG") != null ? Level.FINE : Level.INFO);
     }
 
-    /** Makes java.util.logging configure itself with this class when something first logs (unless already set). */
-    static void configureOnFirstUse() {
+    /**
+     * Makes java.util.logging configure itself with this class when something first logs (unless a
+     * configuration is already named). For the CLI, and for programs that launch containers in-process.
+     */
+    public static void configureOnFirstUse() {
         if (System.getProperty(CONFIG_CLASS_PROPERTY) == null && System.getProperty("java.util.logging.config.file") == null) {
             System.setProperty(CONFIG_CLASS_PROPERTY, LogOutput.class.getName());
         }
