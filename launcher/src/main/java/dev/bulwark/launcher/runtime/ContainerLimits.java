@@ -50,7 +50,8 @@ final class ContainerLimits implements AutoCloseable {
             plan.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
             LimitFallback fallback = LimitFallback.none();
             if (plan.defaultsNotApplied().isPresent()) {
-                fallback = LimitFallback.of(resources, spec.process().rlimits(), LimitFallback.hostMemory());
+                fallback = LimitFallback.of(resources, spec.process().rlimits(), LimitFallback.hostMemory(),
+                        LimitFallback.inherited());
                 LOG.log(System.Logger.Level.WARNING, "cgroup v2 cannot apply the default pids/memory limits here; using "
                         + fallback.summary() + " instead");
                 LOG.log(System.Logger.Level.DEBUG, "default limits not applied: " + plan.defaultsNotApplied().get());

@@ -34,6 +34,8 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
     /** The JVM's default initial heap is 1/64 of the RAM it sees (InitialRAMPercentage 1.5625). */
     private static final long JVM_INITIAL_HEAP_FRACTION = 64;
     private static final long MIB = 1L << 20;
+    /** Width of the name column in /proc/PID/limits (the kernel prints "%-25s "). */
+    private static final int NAME_COLUMN = 26;
 
     LimitFallback {
         rlimits = List.copyOf(rlimits);
@@ -43,22 +45,67 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
         return new LimitFallback(List.of(), "no rlimit");
     }
 
-    /** The fallback for {@code resources} in a process that already sets {@code configured}. */
-    static LimitFallback of(LinuxResources resources, List<PosixRlimit> configured, long physicalMemoryBytes) {
+    /**
+     * The fallback for {@code resources} in a process that already sets {@code configured}, launched
+     * from a process with {@code inherited} limits: a lower inherited limit stays (the child cannot
+     * raise a hard limit, and need not).
+     */
+    static LimitFallback of(LinuxResources resources, List<PosixRlimit> configured, long physicalMemoryBytes,
+                            List<PosixRlimit> inherited) {
         List<PosixRlimit> rlimits = new ArrayList<>();
         List<String> parts = new ArrayList<>();
         if (resources.pids() != null && resources.pids().limit() > 0 && !sets(configured, NPROC)) {
-            long limit = resources.pids().limit();
-            rlimits.add(new PosixRlimit(NPROC, limit, limit));
-            parts.add(NPROC + "=" + limit);
+            PosixRlimit limit = capped(NPROC, resources.pids().limit(), inherited);
+            rlimits.add(limit);
+            parts.add(NPROC + "=" + Long.toUnsignedString(limit.hard()));
         }
         Long memory = resources.memory() == null ? null : resources.memory().limit();
         if (memory != null && memory > 0 && !sets(configured, DATA)) {
-            long bytes = roundUpToMib(memory + physicalMemoryBytes / JVM_INITIAL_HEAP_FRACTION);
-            rlimits.add(new PosixRlimit(DATA, bytes, bytes));
-            parts.add(DATA + "=" + bytes / MIB + "M (per process)");
+            PosixRlimit limit = capped(DATA, roundUpToMib(memory + physicalMemoryBytes / JVM_INITIAL_HEAP_FRACTION), inherited);
+            rlimits.add(limit);
+            parts.add(DATA + "=" + Long.toUnsignedString(limit.hard() / MIB) + "M (per process)");
         }
         return rlimits.isEmpty() ? none() : new LimitFallback(rlimits, String.join(" and ", parts));
+    }
+
+    private static PosixRlimit capped(String type, long value, List<PosixRlimit> inherited) {
+        long hard = value;
+        long soft = value;
+        for (PosixRlimit current : inherited) {
+            if (current.type().equals(type)) {
+                hard = unsignedMin(hard, current.hard());
+                soft = unsignedMin(soft, current.soft());
+            }
+        }
+        return new PosixRlimit(type, hard, unsignedMin(soft, hard)); // (type, hard, soft), as OCI orders them
+    }
+
+    private static long unsignedMin(long a, long b) {
+        return Long.compareUnsigned(a, b) <= 0 ? a : b;
+    }
+
+    /**
+     * This process's RLIMIT_NPROC and RLIMIT_DATA, which the child inherits, from /proc/self/limits
+     * ("unlimited" is RLIM_INFINITY, all bits set).
+     */
+    static List<PosixRlimit> inherited() {
+        List<PosixRlimit> limits = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                String type = line.startsWith("Max processes") ? NPROC : line.startsWith("Max data size") ? DATA : null;
+                if (type != null) {
+                    String[] fields = line.substring(NAME_COLUMN).trim().split("\\s+"); // soft, hard, units
+                    limits.add(new PosixRlimit(type, rlimitValue(fields[1]), rlimitValue(fields[0])));
+                }
+            }
+            return limits;
+        } catch (IOException | RuntimeException e) {
+            throw new LaunchException("cannot read /proc/self/limits (needed for the default limits' fallback): " + e, e);
+        }
+    }
+
+    private static long rlimitValue(String field) {
+        return field.equals("unlimited") ? -1L : Long.parseUnsignedLong(field);
     }
 
     /** MemTotal of /proc/meminfo in bytes. */
