@@ -26,7 +26,7 @@ import java.util.List;
  * A limit the config sets in process.rlimits itself is left as it is.
  *
  * @param rlimits the limits the child sets before execve
- * @param summary "RLIMIT_NPROC=1024 and RLIMIT_DATA=888M (per process)", or "no rlimit" when none applies
+ * @param summary "RLIMIT_NPROC=1024 and RLIMIT_DATA=888M (per process)", for the warning line
  */
 record LimitFallback(List<PosixRlimit> rlimits, String summary) {
     static final String NPROC = "RLIMIT_NPROC";
@@ -42,7 +42,7 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
     }
 
     static LimitFallback none() {
-        return new LimitFallback(List.of(), "no rlimit");
+        return new LimitFallback(List.of(), "only the config's own process.rlimits");
     }
 
     /**
