@@ -41,7 +41,16 @@ public final class Cli {
     }
 
     public static Running start(Mode mode, List<String> args) {
-        List<String> command = new ArrayList<>();
+        return start(mode, List.of(), args);
+    }
+
+    /**
+     * As {@link #start(Mode, List)}, with the CLI run under {@code wrapper} (a command that ends by
+     * running its arguments, e.g. {@code timeout 60 prlimit --nproc=3000 --}) as root, before any
+     * change to the rootless user, so that limits it sets bound everything the run starts.
+     */
+    public static Running start(Mode mode, List<String> wrapper, List<String> args) {
+        List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
             command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
                     "--clear-groups", "--reset-env", "--"));

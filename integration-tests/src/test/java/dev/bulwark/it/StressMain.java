@@ -45,6 +45,7 @@ public final class StressMain {
     }
 
     public static void main(String[] args) throws Exception {
+        dev.bulwark.launcher.cli.LogOutput.configureOnFirstUse(); // warnings as the CLI shows them: each once
         int count = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         Report report = run(count, Duration.ofSeconds(20));
         System.out.println("stress: " + report);

@@ -15,7 +15,10 @@ import dev.bulwark.config.model.Root;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The spec {@code bulwark spec} prints: the shape of {@code runc spec}, locked down.
@@ -27,6 +30,8 @@ import java.util.List;
  *       caller, root mode to an unprivileged range ({@link DefaultsOptions#DEFAULT_HOST_ID_START});</li>
  *   <li>every namespace, including cgroup;</li>
  *   <li>pids and memory limits so a fork bomb or leak stays inside the container;</li>
+ *   <li>lower per-user kernel limits (inotify, fanotify, namespaces) in the container's user namespace
+ *       ({@link #USERNS_LIMITS_ANNOTATION}), since what it uses is also charged to the launching user;</li>
  *   <li>/proc mounted nosuid,noexec,nodev; a few more masked paths (/proc/interrupts, powercap);</li>
  *   <li>terminal off, so the default works non-interactively.</li>
  * </ul>
@@ -44,6 +49,34 @@ public final class HardenedDefaults {
     public static final long MEMORY_LIMIT_BYTES = 512L * 1024 * 1024;
     public static final long NOFILE_LIMIT = 1024;
 
+    /**
+     * Annotation listing the container user namespace's own {@code /proc/sys/user} limits, as
+     * {@code max_inotify_instances=32,...}; {@code off} sets none. The launcher applies
+     * {@link #USERNS_LIMITS} to a config without it.
+     */
+    public static final String USERNS_LIMITS_ANNOTATION = "dev.bulwark.userns.limits";
+
+    /**
+     * The container's share of per-user kernel objects. Use in the container's user namespace is
+     * charged to its owner (the launching user) as well, so without these one container could take
+     * all of, for example, the 128 inotify instances the host's user has. Namespace counts stay small
+     * but non-zero: the default seccomp profile forbids creating namespaces anyway, and a profile
+     * that allows nested containers still gets a few of each.
+     */
+    public static final Map<String, Long> USERNS_LIMITS = orderedMap(
+            "max_inotify_instances", 32L,
+            "max_inotify_watches", 8192L,
+            "max_fanotify_groups", 16L,
+            "max_fanotify_marks", 8192L,
+            "max_user_namespaces", 16L,
+            "max_pid_namespaces", 16L,
+            "max_net_namespaces", 16L,
+            "max_mnt_namespaces", 16L,
+            "max_ipc_namespaces", 16L,
+            "max_uts_namespaces", 16L,
+            "max_cgroup_namespaces", 16L,
+            "max_time_namespaces", 16L);
+
     public static final List<String> NAMESPACES = List.of(
             "user", "pid", "mount", "uts", "ipc", "network", "cgroup");
 
@@ -57,7 +90,23 @@ public final class HardenedDefaults {
 
     public static Spec spec(DefaultsOptions options) {
         return new Spec(OCI_VERSION, process(), new Root("rootfs", true), HOSTNAME, null,
-                mounts(options.rootless()), null, null, linux(options));
+                mounts(options.rootless()), null, Map.of(USERNS_LIMITS_ANNOTATION, formatUsernsLimits(USERNS_LIMITS)),
+                linux(options));
+    }
+
+    /** "max_inotify_instances=32,max_inotify_watches=8192,...": the annotation's form. */
+    public static String formatUsernsLimits(Map<String, Long> limits) {
+        StringBuilder text = new StringBuilder();
+        limits.forEach((name, value) -> text.append(text.length() == 0 ? "" : ",").append(name).append('=').append(value));
+        return text.toString();
+    }
+
+    private static Map<String, Long> orderedMap(Object... pairs) {
+        Map<String, Long> map = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put((String) pairs[i], (Long) pairs[i + 1]);
+        }
+        return Collections.unmodifiableMap(map);
     }
 
     private static Process process() {

@@ -38,6 +38,15 @@ class HardenedDefaultsTest {
     }
 
     @Test
+    void theUserNamespacesOwnLimitsAreWrittenOutAsTheAnnotation() {
+        for (Spec spec : List.of(root, rootless)) {
+            String value = spec.annotations().get(HardenedDefaults.USERNS_LIMITS_ANNOTATION);
+            assertTrue(value.startsWith("max_inotify_instances=32,max_inotify_watches=8192,"), value);
+            assertEquals(HardenedDefaults.USERNS_LIMITS.size(), value.split(",").length);
+        }
+    }
+
+    @Test
     void everyNamespaceIncludingUserAlways() {
         for (Spec spec : List.of(root, rootless)) {
             assertEquals(List.of("user", "pid", "mount", "uts", "ipc", "network", "cgroup"),

@@ -14,7 +14,7 @@ import java.util.stream.Collectors;
 
 /**
  * The outcome of {@link CgroupPlanner}: either nothing to do (no limits, or default limits this
- * host cannot apply; see {@link #warnings()}), or a cgroup to create with its writes.
+ * host cannot apply; see {@link #defaultsNotApplied()}), or a cgroup to create with its writes.
  */
 public final class CgroupPlan {
     private final Optional<Path> dir;
@@ -24,9 +24,11 @@ public final class CgroupPlan {
     private final long selfPid;
     private final List<CgroupWrite> writes;
     private final List<String> warnings;
+    private final Optional<String> defaultsNotApplied;
 
     private CgroupPlan(Optional<Path> dir, List<Path> toCreate, Map<Path, Set<Controller>> enable,
-                       Optional<Path> launcherLeaf, long selfPid, List<CgroupWrite> writes, List<String> warnings) {
+                       Optional<Path> launcherLeaf, long selfPid, List<CgroupWrite> writes, List<String> warnings,
+                       Optional<String> defaultsNotApplied) {
         this.dir = dir;
         this.toCreate = List.copyOf(toCreate);
         this.enable = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(enable));
@@ -34,16 +36,23 @@ public final class CgroupPlan {
         this.selfPid = selfPid;
         this.writes = List.copyOf(writes);
         this.warnings = List.copyOf(warnings);
+        this.defaultsNotApplied = defaultsNotApplied;
     }
 
     static CgroupPlan none(List<String> warnings) {
-        return new CgroupPlan(Optional.empty(), List.of(), Map.of(), Optional.empty(), 0, List.of(), warnings);
+        return new CgroupPlan(Optional.empty(), List.of(), Map.of(), Optional.empty(), 0, List.of(), warnings, Optional.empty());
+    }
+
+    /** Nothing to create: the launcher's default limits, which this host cannot apply for {@code reason}. */
+    static CgroupPlan defaultsNotApplied(List<String> warnings, String reason) {
+        return new CgroupPlan(Optional.empty(), List.of(), Map.of(), Optional.empty(), 0, List.of(), warnings,
+                Optional.of(reason));
     }
 
     static CgroupPlan of(Path dir, List<Path> toCreate, Map<Path, Set<Controller>> enable, Optional<Path> launcherLeaf,
                          long selfPid, ResourceTranslator.Translation translation) {
         return new CgroupPlan(Optional.of(dir), toCreate, enable, launcherLeaf, selfPid,
-                translation.writes(), translation.warnings());
+                translation.writes(), translation.warnings(), Optional.empty());
     }
 
     /** The container's cgroup directory; empty when the plan creates no cgroup. */
@@ -61,9 +70,17 @@ public final class CgroupPlan {
         return writes;
     }
 
-    /** One line each, for the caller to print: ignored v1-only fields, default limits not applied. */
+    /** One line each, for the caller to print: ignored v1-only fields. */
     public List<String> warnings() {
         return warnings;
+    }
+
+    /**
+     * Why the default limits were planned but cannot be applied on this host (e.g. "linux.resources.memory:
+     * the memory controller is not available in ..."); empty when they are applied or there are none.
+     */
+    public Optional<String> defaultsNotApplied() {
+        return defaultsNotApplied;
     }
 
     /**
@@ -140,6 +157,7 @@ public final class CgroupPlan {
 
     @Override
     public String toString() {
-        return dir.map(d -> "cgroup " + d + " " + writes).orElse("no cgroup") + (warnings.isEmpty() ? "" : " " + warnings);
+        return dir.map(d -> "cgroup " + d + " " + writes).orElse("no cgroup") + (warnings.isEmpty() ? "" : " " + warnings)
+                + defaultsNotApplied.map(reason -> " (defaults not applied: " + reason + ")").orElse("");
     }
 }

@@ -42,8 +42,9 @@ public final class CgroupPlanner {
      * Plans the cgroup of a container on this host.
      *
      * @param limitsAreDefaults true for the launcher's zero-config defaults: if they cannot be
-     *                          applied the plan creates nothing and carries one warning, instead
-     *                          of failing as it does for limits the user asked for
+     *                          applied the plan creates nothing and says why
+     *                          ({@link CgroupPlan#defaultsNotApplied()}), instead of failing as it
+     *                          does for limits the user asked for
      * @throws CgroupException for invalid values and for explicit limits that cannot be applied
      */
     public static CgroupPlan plan(String containerId, LinuxResources resources, String cgroupsPath,
@@ -302,11 +303,7 @@ public final class CgroupPlanner {
         if (!limitsAreDefaults) {
             throw new CgroupException(reason);
         }
-        List<String> warnings = new ArrayList<>(translation.warnings());
-        Set<String> controllers = new TreeSet<>();
-        translation.writes().forEach(w -> w.controller().ifPresent(c -> controllers.add(c.kernelName())));
-        warnings.add("default " + String.join("/", controllers) + " limits not applied: " + reason);
-        return CgroupPlan.none(warnings);
+        return CgroupPlan.defaultsNotApplied(translation.warnings(), reason);
     }
 
     private static String join(String parent, String child) {

@@ -18,10 +18,10 @@ import static dev.bulwark.nativ.constants.MountFlags.*;
 /**
  * Compiles a container's launch plan into the syscall table its child runs between clone and
  * execve. This class fixes the order; the steps themselves live in {@link RootfsSteps},
- * {@link ProcessSteps}, {@link SysctlSteps}, {@link MaskSteps}, {@link LsmSteps}, {@link LandlockSteps},
+ * {@link ProcessSteps}, {@link SysctlSteps}, {@link UserNamespaceLimitSteps}, {@link MaskSteps}, {@link LsmSteps}, {@link LandlockSteps},
  * {@link CapabilitySteps} and {@link SeccompSteps}. The order matters:
  * wait for the uid/gid maps, (as root) set vm.memfd_noexec in the new pid namespace while the
- * child still has the launcher's uid, become root of the new user namespace, build and enter the root
+ * child still has the launcher's uid, become root of the new user namespace, lower its per-user limits, build and enter the root
  * (cloning the host's /dev/null for masks before pivot_root), make / read-only, write sysctls, mask
  * and make paths read-only, label the exec for the LSM, build the Landlock ruleset (paths are opened
  * as the container sees them), set limits, drop the bounding set, set no_new_privs, enforce Landlock,
@@ -92,11 +92,13 @@ public final class ChildProgram {
                 steps.step("set domainname " + spec.domainname(), "the uts namespace has its own domain name",
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
+            // After the last namespace the child creates itself, while the host's /proc is still reachable.
+            UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
             LsmSteps.requireAvailable(spec);
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
             new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
 
-            ProcessSteps processSteps = new ProcessSteps(steps, spec);
+            ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             if (spec.root() == null || spec.root().readonly() == null || spec.root().readonly()) {
                 processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : rootLockedFlags);
             }

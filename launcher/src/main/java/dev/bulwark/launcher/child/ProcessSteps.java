@@ -23,11 +23,14 @@ final class ProcessSteps {
     private final ChildSteps steps;
     private final Spec spec;
     private final Process process;
+    private final List<PosixRlimit> limitFallback;
 
-    ProcessSteps(ChildSteps steps, Spec spec) {
+    /** @param limitFallback rlimits standing in for default cgroup limits this host cannot apply */
+    ProcessSteps(ChildSteps steps, Spec spec, List<PosixRlimit> limitFallback) {
         this.steps = steps;
         this.spec = spec;
         this.process = spec.process();
+        this.limitFallback = limitFallback;
     }
 
     /** Remounts / read-only: the bind keeps the source's locked flags, a tmpfs root keeps nosuid,nodev. */
@@ -48,16 +51,24 @@ final class ProcessSteps {
             int index = i;
             int resource = Rlimits.number(limit.type()).orElseThrow(() ->
                     new LaunchException("process.rlimits[" + index + "].type: unknown resource \"" + limit.type() + "\""));
-            long value = steps.memory().allocate(16);
-            NativeMemory.putLong(value, limit.soft());
-            NativeMemory.putLong(value + 8, limit.hard());
-            steps.step("set " + limit.type() + " " + Long.toUnsignedString(limit.soft()) + "/" + Long.toUnsignedString(limit.hard()),
-                    "a resource limit the config asks for", "prlimit64", 0, resource, value, 0);
+            setRlimit(limit, resource, "", "a resource limit the config asks for");
+        }
+        for (PosixRlimit limit : limitFallback) {
+            setRlimit(limit, Rlimits.number(limit.type()).orElseThrow(), " (default limit)",
+                    "stands in for a default cgroup limit this host cannot apply");
         }
         if (!Boolean.TRUE.equals(process.terminal())) {
             steps.step("start a new session", "the workload has no controlling terminal it could inject input into",
                     "setsid");
         }
+    }
+
+    private void setRlimit(PosixRlimit limit, int resource, String note, String why) {
+        long value = steps.memory().allocate(16);
+        NativeMemory.putLong(value, limit.soft());
+        NativeMemory.putLong(value + 8, limit.hard());
+        steps.step("set " + limit.type() + " " + Long.toUnsignedString(limit.soft()) + "/" + Long.toUnsignedString(limit.hard()) + note,
+                why, "prlimit64", 0, resource, value, 0);
     }
 
     /** setgroups (when the namespace allows it), setresgid, setresuid to the workload's identity. */

@@ -16,6 +16,7 @@ public final class BulwarkCli {
 
     /** Runs the CLI and returns its exit status (for tests and embedding). */
     public static int execute(String... args) {
+        LogOutput.configureOnFirstUse();
         CommandLine commandLine = new CommandLine(new BulwarkCli());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);

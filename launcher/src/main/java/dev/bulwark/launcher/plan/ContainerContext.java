@@ -1,8 +1,10 @@
 package dev.bulwark.launcher.plan;
 
+import dev.bulwark.config.model.PosixRlimit;
 import dev.bulwark.config.model.Spec;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Everything the launch plan is compiled from: the validated config plus the facts of this launch.
@@ -16,7 +18,11 @@ import java.nio.file.Path;
  * @param rootless    whether the launcher runs without host root
  * @param hostUid     the launcher's uid on the host
  * @param hostGid     the launcher's gid on the host
+ * @param limitFallback rlimits the child sets because cgroup v2 cannot apply the default limits here
  */
 public record ContainerContext(String id, Spec spec, Path bundle, Path rootfs, boolean hostUsrRoot,
-                               boolean rootless, int hostUid, int hostGid) {
+                               boolean rootless, int hostUid, int hostGid, List<PosixRlimit> limitFallback) {
+    public ContainerContext {
+        limitFallback = List.copyOf(limitFallback);
+    }
 }

@@ -2,6 +2,7 @@ package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.LinuxResources;
+import dev.bulwark.config.model.PosixRlimit;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.cgroup.CgroupEvents;
@@ -10,8 +11,8 @@ import dev.bulwark.launcher.cgroup.CgroupPlan;
 import dev.bulwark.launcher.cgroup.CgroupPlanner;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -21,29 +22,56 @@ import java.util.Optional;
  * after exit, and removed after reaping (killed first when the launch aborts).
  *
  * <p>Bulwark's own default limits (resources exactly as the built-in container and {@code bulwark spec}
- * have them) are applied where the host can; elsewhere the container runs with
- * one warning line. Any other limit is explicit: if it cannot be applied, the launch fails naming it.
+ * have them) are applied where the host can; elsewhere the child sets rlimits that bound the same
+ * threats ({@link LimitFallback}), and the launcher says so in one warning line.
+ * Any other limit is explicit: if it cannot be applied, the launch fails naming it.
  */
 final class ContainerLimits implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
+
     private final Optional<ContainerCgroup> cgroup;
     private final Long memoryLimit;
+    private final LimitFallback fallback;
+    private final Optional<String> notAppliedReason;
 
-    private ContainerLimits(Optional<ContainerCgroup> cgroup, Long memoryLimit) {
+    private ContainerLimits(Optional<ContainerCgroup> cgroup, Long memoryLimit, LimitFallback fallback,
+                            Optional<String> notAppliedReason) {
         this.cgroup = cgroup;
         this.memoryLimit = memoryLimit;
+        this.fallback = fallback;
+        this.notAppliedReason = notAppliedReason;
     }
 
-    static ContainerLimits create(String id, Spec spec, boolean rootless, PrintStream warnings) {
+    static ContainerLimits create(String id, Spec spec, boolean rootless) {
         LinuxResources resources = spec.linux().resources();
         try {
             CgroupPlan plan = CgroupPlanner.plan(id, resources, spec.linux().cgroupsPath(), rootless,
                     isBulwarkDefault(resources));
-            plan.warnings().forEach(w -> warnings.println("bulwark: warning: " + w));
+            plan.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+            LimitFallback fallback = LimitFallback.none();
+            if (plan.defaultsNotApplied().isPresent()) {
+                fallback = LimitFallback.of(resources, spec.process().rlimits(), LimitFallback.hostMemory(),
+                        LimitFallback.inherited());
+                LOG.log(System.Logger.Level.WARNING, "cgroup v2 cannot apply the default pids/memory limits here; using "
+                        + fallback.summary() + " instead");
+                LOG.log(System.Logger.Level.DEBUG, "default limits not applied: " + plan.defaultsNotApplied().get());
+            }
             Long memoryLimit = resources == null || resources.memory() == null ? null : resources.memory().limit();
-            return new ContainerLimits(plan.create(), memoryLimit);
+            return new ContainerLimits(plan.create(), memoryLimit, fallback, plan.defaultsNotApplied());
         } catch (CgroupException e) {
             throw new LaunchException(e.getMessage(), e);
         }
+    }
+
+    /** The rlimits the child sets because cgroup v2 cannot apply the default limits (usually none). */
+    List<PosixRlimit> fallbackRlimits() {
+        return fallback.rlimits();
+    }
+
+    /** For --explain: why the default limits are not in a cgroup, and what applies instead. */
+    Optional<String> fallbackExplanation() {
+        return notAppliedReason.map(reason -> "limits: the default pids/memory limits cannot go in a cgroup ("
+                + reason + "); the child sets " + fallback.summary() + " instead");
     }
 
     /** Whether {@code resources} are exactly the defaults {@code bulwark spec} writes. */
@@ -112,7 +140,7 @@ final class ContainerLimits implements AutoCloseable {
             cgroup.get().kill();
             cgroup.get().remove();
         } catch (CgroupException e) {
-            System.err.println("bulwark: warning: could not remove cgroup " + cgroup.get().path() + ": " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "could not remove cgroup " + cgroup.get().path() + ": " + e.getMessage());
         }
     }
 }

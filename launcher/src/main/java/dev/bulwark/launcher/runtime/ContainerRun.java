@@ -79,9 +79,10 @@ public final class ContainerRun {
                 requireReachable(rootfs, idMaps.uid().get(0).hostId(),
                         bundleRootfs != null ? "root.path" : "--root (state directory)");
             }
-            ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
-                    request.hostUsrRoot(), rootless, euid, egid);
-            try (ContainerLimits limits = ContainerLimits.create(request.id(), spec, rootless, System.err)) {
+            try (ContainerLimits limits = ContainerLimits.create(request.id(), spec, rootless)) {
+                limits.fallbackExplanation().ifPresent(this::tell);
+                ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
+                        request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits());
                 return launch(context, idMaps, state, limits, started);
             }
         }

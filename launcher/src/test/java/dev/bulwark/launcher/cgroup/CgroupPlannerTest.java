@@ -55,14 +55,14 @@ class CgroupPlannerTest {
     }
 
     @Test
-    void defaultLimitsOnAHybridHostGiveOneWarningAndNoCgroup() throws Exception {
+    void defaultLimitsOnAHybridHostSayWhyAndMakeNoCgroup() throws Exception {
         cgroup("/", "", "", "1\n");
         var plan = CgroupPlanner.plan(Optional.of(host("/", List.of(Path.of("/sys/fs/cgroup/memory")))),
                 "c1", DEFAULTS, null, false, true);
         assertEquals(Optional.empty(), plan.path());
-        assertEquals(1, plan.warnings().size());
-        assertTrue(plan.warnings().get(0).startsWith("default memory/pids limits not applied: linux.resources.memory:"),
-                plan.warnings().get(0));
+        assertEquals(List.of(), plan.warnings());
+        assertTrue(plan.defaultsNotApplied().orElseThrow().startsWith("linux.resources.memory: the memory controller"),
+                plan.toString());
         assertEquals(Optional.empty(), plan.create());
     }
 
