@@ -34,12 +34,23 @@ final class ContainerLimits implements AutoCloseable {
     }
 
     static ContainerLimits create(String id, Spec spec, boolean rootless, PrintStream warnings) {
+        return create(id, spec, rootless, warnings, planned -> { });
+    }
+
+    /**
+     * Plans and creates the cgroup; {@code beforeCreate} gets the planned directory first, so the
+     * launcher can record it in state.json: a launcher killed right after creating it leaves a cgroup
+     * {@code bulwark delete} can find.
+     */
+    static ContainerLimits create(String id, Spec spec, boolean rootless, PrintStream warnings,
+                                  java.util.function.Consumer<Optional<Path>> beforeCreate) {
         LinuxResources resources = spec.linux().resources();
         try {
             CgroupPlan plan = CgroupPlanner.plan(id, resources, spec.linux().cgroupsPath(), rootless,
                     isBulwarkDefault(resources));
             plan.warnings().forEach(w -> warnings.println("bulwark: warning: " + w));
             Long memoryLimit = resources == null || resources.memory() == null ? null : resources.memory().limit();
+            beforeCreate.accept(plan.path());
             return new ContainerLimits(plan.create(), memoryLimit);
         } catch (CgroupException e) {
             throw new LaunchException(e.getMessage(), e);
