@@ -41,10 +41,19 @@ public final class Cli {
     }
 
     public static Running start(Mode mode, List<String> args) {
+        return start(mode, args, java.util.Map.of());
+    }
+
+    /** As {@link #start(Mode, List)} with extra environment variables (kept across setpriv's --reset-env). */
+    public static Running start(Mode mode, List<String> args, java.util.Map<String, String> environment) {
         List<String> command = new ArrayList<>();
         if (mode == Mode.ROOTLESS) {
             command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
                     "--clear-groups", "--reset-env", "--"));
+            if (!environment.isEmpty()) {
+                command.add("env"); // execs java: the launcher keeps this process's pid
+                environment.forEach((key, value) -> command.add(key + "=" + value));
+            }
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
@@ -54,6 +63,7 @@ public final class Cli {
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.directory(new java.io.File("/tmp"));
             builder.environment().put("HOME", "/tmp");
+            builder.environment().putAll(environment);
             Path out = Files.createTempFile("bulwark-it-out", ".txt");
             Path err = Files.createTempFile("bulwark-it-err", ".txt");
             builder.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
