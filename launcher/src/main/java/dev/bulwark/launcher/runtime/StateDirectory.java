@@ -171,6 +171,7 @@ public final class StateDirectory implements AutoCloseable {
      */
     private static boolean removeLeftovers(StateRoot root, ContainerId id, ContainerState recorded) {
         Optional<ContainerCgroup> cgroup = recordedCgroup(id, recorded);
+        withOwnEntries(root, id.value(), root.path().resolve(id.value()), (dir, entries) -> { }); // refuse before touching anything
         String tombstone = TOMBSTONE_PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try {
             DirectoryCalls.renameat2(root.fd(), id.value(), root.fd(), tombstone, DirectoryCalls.RENAME_NOREPLACE);
@@ -262,6 +263,25 @@ public final class StateDirectory implements AutoCloseable {
      * rootfs mount point), then itself. Anything else in it means it is not (only) Bulwark's: refused.
      */
     private static void removeDirectory(StateRoot root, String name, Path shown) {
+        withOwnEntries(root, name, shown, (dir, entries) -> {
+            for (DirectoryCalls.Entry entry : entries) {
+                DirectoryCalls.unlinkat(dir, entry.name(), entry.name().equals(ROOTFS) ? OpenFlags.AT_REMOVEDIR : 0);
+            }
+            DirectoryCalls.unlinkat(root.fd(), name, OpenFlags.AT_REMOVEDIR);
+        });
+    }
+
+    /** What may be done to a state directory once its entries are checked to be Bulwark's own. */
+    private interface EntryAction {
+        void apply(int dirfd, java.util.List<DirectoryCalls.Entry> entries);
+    }
+
+    /**
+     * Opens the directory {@code name} under the root (no symlink), checks that it holds only what
+     * Bulwark makes there (state files, the rootfs mount point directory), and runs {@code action};
+     * refuses (one line) anything else. Nothing when the directory does not exist.
+     */
+    private static void withOwnEntries(StateRoot root, String name, Path shown, EntryAction action) {
         int dir;
         try {
             dir = DirectoryCalls.openat(root.fd(), name, DIRECTORY_FLAGS, 0);
@@ -284,17 +304,14 @@ public final class StateDirectory implements AutoCloseable {
                     throw new LaunchException("removing " + shown + ": it holds \"" + entry.name()
                             + "\", which Bulwark does not make; not a Bulwark state directory, left alone");
                 }
-            }
-            for (DirectoryCalls.Entry entry : entries) {
                 DirectoryCalls.FileStatus status = DirectoryCalls.statx(dir, entry.name(), OpenFlags.AT_SYMLINK_NOFOLLOW);
                 boolean expectedType = entry.name().equals(ROOTFS) ? status.isDirectory() : status.isRegularFile();
                 if (!expectedType) {
                     throw new LaunchException("removing " + shown + ": \"" + entry.name() + "\" is not the kind of file "
                             + "Bulwark makes; not a Bulwark state directory, left alone");
                 }
-                DirectoryCalls.unlinkat(dir, entry.name(), entry.name().equals(ROOTFS) ? OpenFlags.AT_REMOVEDIR : 0);
             }
-            DirectoryCalls.unlinkat(root.fd(), name, OpenFlags.AT_REMOVEDIR);
+            action.apply(dir, entries);
         } catch (SyscallException e) {
             throw new LaunchException("removing " + shown + ": " + e.getMessage(), e);
         } finally {
