@@ -115,6 +115,57 @@ class StateSafetyTest {
     }
 
     @Test
+    void deleteKillsAnInitThatOutlivedItsLauncherButNoOtherProcess() throws Exception {
+        MODE.assumeAvailable();
+        // Stand-ins for a container's init that outlived its launcher: a process in a user namespace of its own.
+        Process init = new ProcessBuilder("unshare", "--user", "sleep", "600").start();
+        Process bystander = new ProcessBuilder("sleep", "600").start();
+        String id = "orphan-" + ProcessHandle.current().pid();
+        Path dir = Path.of(root(), id);
+        try {
+            long initPid = init.pid();
+            String userNamespace = ownUserNamespace();
+            for (int i = 0; i < 250 && userNamespace.equals(ownUserNamespace()); i++) {
+                Thread.sleep(20); // unshare has not created the namespace yet
+                userNamespace = Files.readSymbolicLink(Path.of("/proc/" + initPid + "/ns/user")).toString();
+            }
+            Files.createDirectory(dir);
+            writeState(dir, id, bystander.pid(), ownUserNamespace());
+            Cli.Result refused = Cli.run(MODE, List.of("delete", id, "--root", root()));
+            assertEquals(0, refused.exitCode(), refused.describe());
+            assertTrue(refused.stderr().contains("not in the user namespace"), refused.describe());
+            assertTrue(bystander.isAlive(), "a process outside the recorded user namespace is not killed");
+
+            Files.createDirectory(dir);
+            writeState(dir, id, initPid, userNamespace);
+            Cli.Result list = Cli.run(MODE, List.of("list", "--root", root()));
+            assertTrue(list.stdout().lines().anyMatch(l -> l.startsWith(id + " ") && l.contains(" running ")),
+                    "its launcher is gone but its init runs: " + list.describe());
+            Cli.Result delete = Cli.run(MODE, List.of("delete", id, "--root", root()));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertTrue(init.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "the orphaned init was killed");
+            assertFalse(Files.exists(dir));
+        } finally {
+            init.destroyForcibly();
+            bystander.destroyForcibly();
+            Cli.deleteTree(dir);
+        }
+    }
+
+    private static String ownUserNamespace() throws IOException {
+        return Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString();
+    }
+
+    /** A state.json of a launcher that is gone (pid 1 with another start time) and of {@code pid} as init. */
+    private static void writeState(Path dir, String id, long pid, String userNamespace) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        long startTime = Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+        Files.writeString(dir.resolve("state.json"), "{\"id\":\"" + id + "\",\"status\":\"running\",\"pid\":" + pid
+                + ",\"pidStartTime\":" + startTime + ",\"launcherPid\":1,\"launcherStartTime\":999999999,"
+                + "\"namespaces\":{\"user\":\"" + userNamespace + "\"}}");
+    }
+
+    @Test
     void aDirectoryHoldingForeignFilesIsNotRemoved() throws Exception {
         MODE.assumeAvailable();
         String id = "foreign-files-" + ProcessHandle.current().pid();

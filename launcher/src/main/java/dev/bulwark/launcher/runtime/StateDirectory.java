@@ -216,6 +216,11 @@ public final class StateDirectory implements AutoCloseable {
         if (!recorded.initAlive()) {
             return;
         }
+        if (!inRecordedUserNamespace(recorded)) {
+            warn("container " + recorded.id() + ": pid " + recorded.pid() + " is not in the user namespace state.json"
+                    + " records for it; not killed");
+            return;
+        }
         int pidfd;
         try {
             pidfd = DirectoryCalls.pidfdOpen(recorded.pid());
@@ -237,6 +242,24 @@ public final class StateDirectory implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             Syscalls.close(pidfd);
+        }
+    }
+
+    /**
+     * Whether the recorded init is in the user namespace recorded with it: Bulwark always creates one,
+     * so a pid outside it (this launcher's own namespace, say) is not the container's.
+     */
+    private static boolean inRecordedUserNamespace(ContainerState recorded) {
+        String userNamespace = recorded.namespaces() == null ? null : recorded.namespaces().get("user");
+        if (userNamespace == null) {
+            return false;
+        }
+        try {
+            Path link = Path.of("/proc", Integer.toString(recorded.pid()), "ns", "user");
+            return java.nio.file.Files.readSymbolicLink(link).toString().equals(userNamespace)
+                    && !userNamespace.equals(java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString());
+        } catch (IOException e) {
+            return false; // gone meanwhile
         }
     }
 
