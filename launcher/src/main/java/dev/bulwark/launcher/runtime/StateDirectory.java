@@ -3,14 +3,12 @@ package dev.bulwark.launcher.runtime;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.launcher.LaunchException;
-import dev.bulwark.launcher.cgroup.CgroupException;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
 import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.constants.OpenFlags;
-import dev.bulwark.nativ.constants.Signals;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -170,7 +168,7 @@ public final class StateDirectory implements AutoCloseable {
      * two processes reclaiming the same id only one goes on; false for the one that lost.
      */
     private static boolean removeLeftovers(StateRoot root, ContainerId id, ContainerState recorded) {
-        Optional<ContainerCgroup> cgroup = recordedCgroup(id, recorded);
+        Optional<ContainerCgroup> cgroup = Leftovers.recordedCgroup(id, recorded);
         withOwnEntries(root, id.value(), root.path().resolve(id.value()), (dir, entries) -> { }); // refuse before touching anything
         String tombstone = TOMBSTONE_PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try {
@@ -181,86 +179,10 @@ public final class StateDirectory implements AutoCloseable {
             }
             throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
-        killInit(recorded);
-        cgroup.ifPresent(found -> {
-            try {
-                found.kill();
-                found.remove();
-            } catch (CgroupException e) {
-                warn("could not remove cgroup " + found.path() + ": " + e.getMessage());
-            }
-        });
+        Leftovers.kill(recorded, cgroup);
         removeDirectory(root, tombstone, root.path().resolve(id.value()));
         sweepTombstones(root);
         return true;
-    }
-
-    /** The recorded cgroup, if it still exists; refused (one line) when it is not one Bulwark places for this id. */
-    private static Optional<ContainerCgroup> recordedCgroup(ContainerId id, ContainerState recorded) {
-        if (recorded.cgroup() == null) {
-            return Optional.empty();
-        }
-        try {
-            return ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
-        } catch (CgroupException e) {
-            throw new LaunchException("container " + id + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * SIGKILLs the container's init when it outlived its launcher (the parent-death signal arrives
-     * late, or not at all if the launcher died before setting it up): through a pidfd, after checking
-     * that the pid still names the process recorded (same start time), then waits for it to go.
-     */
-    private static void killInit(ContainerState recorded) {
-        if (!recorded.initAlive()) {
-            return;
-        }
-        if (!inRecordedUserNamespace(recorded)) {
-            warn("container " + recorded.id() + ": pid " + recorded.pid() + " is not in the user namespace state.json"
-                    + " records for it; not killed");
-            return;
-        }
-        int pidfd;
-        try {
-            pidfd = DirectoryCalls.pidfdOpen(recorded.pid());
-        } catch (SyscallException e) {
-            return; // ESRCH: gone meanwhile
-        }
-        try {
-            if (!recorded.initAlive()) {
-                return; // the pid was reused between the check and pidfd_open
-            }
-            Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL);
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (recorded.initAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-        } catch (SyscallException e) {
-            // ESRCH: it exited meanwhile
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            Syscalls.close(pidfd);
-        }
-    }
-
-    /**
-     * Whether the recorded init is in the user namespace recorded with it: Bulwark always creates one,
-     * so a pid outside it (this launcher's own namespace, say) is not the container's.
-     */
-    private static boolean inRecordedUserNamespace(ContainerState recorded) {
-        String userNamespace = recorded.namespaces() == null ? null : recorded.namespaces().get("user");
-        if (userNamespace == null) {
-            return false;
-        }
-        try {
-            Path link = Path.of("/proc", Integer.toString(recorded.pid()), "ns", "user");
-            return java.nio.file.Files.readSymbolicLink(link).toString().equals(userNamespace)
-                    && !userNamespace.equals(java.nio.file.Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString());
-        } catch (IOException e) {
-            return false; // gone meanwhile
-        }
     }
 
     /** Tombstones of a remover that was killed half-way: finished once their remover is gone. */
@@ -415,7 +337,7 @@ public final class StateDirectory implements AutoCloseable {
     }
 
     /** One line on stderr, as the launcher's other warnings (the CLI has no logging configuration yet). */
-    private static void warn(String message) {
+    static void warn(String message) {
         System.err.println("bulwark: warning: " + message);
     }
 }
