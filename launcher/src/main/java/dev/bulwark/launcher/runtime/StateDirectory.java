@@ -121,7 +121,7 @@ public final class StateDirectory implements AutoCloseable {
             throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
         try {
-            Optional<byte[]> json = readFile(dir, STATE_FILE);
+            Optional<byte[]> json = readFile(dir, STATE_FILE, root.path().resolve(id.value()).resolve(STATE_FILE));
             if (json.isEmpty()) {
                 DirectoryCalls.FileStatus status = DirectoryCalls.statx(dir, "", DirectoryCalls.AT_EMPTY_PATH);
                 boolean young = Instant.now().getEpochSecond() - status.modifiedSeconds() < CLAIM_GRACE_SECONDS;
@@ -301,7 +301,7 @@ public final class StateDirectory implements AutoCloseable {
         }
     }
 
-    private static Optional<byte[]> readFile(int dir, String name) {
+    private static Optional<byte[]> readFile(int dir, String name, Path shown) {
         int file;
         try {
             file = DirectoryCalls.openat(dir, name, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
@@ -309,14 +309,17 @@ public final class StateDirectory implements AutoCloseable {
             if (e.errno() == Errno.ENOENT) {
                 return Optional.empty();
             }
-            throw e;
+            if (e.errno() == Errno.ELOOP) {
+                throw new LaunchException(shown + " is a symlink; not a Bulwark state file, left alone");
+            }
+            throw new LaunchException("reading " + shown + ": " + e.getMessage(), e);
         }
         try {
             ByteArrayOutputStream content = new ByteArrayOutputStream();
             for (byte[] chunk = Syscalls.read(file, 65536); chunk.length > 0; chunk = Syscalls.read(file, 65536)) {
                 content.writeBytes(chunk);
                 if (content.size() > 1 << 20) {
-                    throw new LaunchException(name + " is larger than 1 MiB; not a Bulwark state file");
+                    throw new LaunchException(shown + " is larger than 1 MiB; not a Bulwark state file");
                 }
             }
             return Optional.of(content.toByteArray());
