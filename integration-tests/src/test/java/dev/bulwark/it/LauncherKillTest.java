@@ -41,6 +41,14 @@ class LauncherKillTest {
         Cli.Running running = Cli.start(mode, Containers.runDefault(mode, id, "/bin/sh", "-c", "sleep 600; : " + id),
                 Map.of(LaunchStep.ENVIRONMENT_VARIABLE, step.stepName()));
         awaitStderr(running, "paused at " + step.stepName());
+        String root = Containers.stateRoot(mode).toString();
+        Cli.Result paused = Cli.run(mode, List.of("state", id, "--root", root));
+        assertEquals(0, paused.exitCode(), paused.describe());
+        var pausedState = new ObjectMapper().readTree(paused.stdout());
+        assertEquals(step.compareTo(LaunchStep.RUNNING) < 0 ? "creating" : "running", pausedState.get("status").asText());
+        if (step.compareTo(LaunchStep.CHILD_CLONED) >= 0) {
+            assertTrue(pausedState.get("pid").asInt() > 0, "the child is recorded as soon as it exists: " + paused.stdout());
+        }
         long launcher = running.process().pid();
         assertEquals(0, new ProcessBuilder("kill", "-KILL", Long.toString(launcher)).start().waitFor());
         Cli.Result killed = running.await(30);
@@ -49,7 +57,6 @@ class LauncherKillTest {
         long died = awaitNoProcessOf(id);
         System.out.printf("LauncherKillTest: %s %s: container processes gone %d ms after the launcher's SIGKILL%n",
                 mode, step.stepName(), died);
-        String root = Containers.stateRoot(mode).toString();
         Cli.Result state = Cli.run(mode, List.of("state", id, "--root", root));
         assertEquals(0, state.exitCode(), state.describe());
         assertEquals("stopped", new ObjectMapper().readTree(state.stdout()).get("status").asText(), state.stdout());

@@ -112,6 +112,7 @@ public final class ContainerRun {
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
+                    state.write(creating.cloned(identityOf(pid), namespacesOf(pid)));
                     LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
                     idMaps.writeTo(pid);
                     LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
@@ -162,8 +163,7 @@ public final class ContainerRun {
                 joinQuietly(narrator);
                 throw childFailed(context.spec(), failure);
             }
-            ProcessIdentity init = ProcessIdentity.current(child.pid()).orElse(new ProcessIdentity(child.pid(), 0));
-            state.write(creating.running(init, namespacesOf(child.pid())));
+            state.write(creating.running(identityOf(child.pid()), namespacesOf(child.pid())));
             LaunchStep.RUNNING.pauseIf(request.testPause());
             SignalForwarding.register(child.pidfd());
             try {
@@ -333,6 +333,11 @@ public final class ContainerRun {
                 context.rootfs().toString(), context.rootless(), Instant.now().toString(),
                 IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(),
                 cgroup.map(Path::toString).orElse(null), null, context.spec().annotations());
+    }
+
+    /** The child by pid and start time (start time 0, "compare by pid", if it is already gone). */
+    private static ProcessIdentity identityOf(int pid) {
+        return ProcessIdentity.current(pid).orElse(new ProcessIdentity(pid, 0));
     }
 
     private static Map<String, String> namespacesOf(int pid) {

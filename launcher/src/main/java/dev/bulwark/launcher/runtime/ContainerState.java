@@ -34,6 +34,12 @@ public record ContainerState(String ociVersion, String id, String status, int pi
                 null, null, null, null);
     }
 
+    /** Still creating, with the child recorded the moment it exists: {@code delete} can kill it if the launcher is killed. */
+    public ContainerState cloned(ProcessIdentity init, Map<String, String> newNamespaces) {
+        return new ContainerState(ociVersion, id, status, init.pid(), init.startTime(), launcherPid, launcherStartTime,
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations);
+    }
+
     public ContainerState running(ProcessIdentity init, Map<String, String> newNamespaces) {
         return new ContainerState(ociVersion, id, "running", init.pid(), init.startTime(), launcherPid, launcherStartTime,
                 bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations);
