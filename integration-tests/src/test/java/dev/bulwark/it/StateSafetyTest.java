@@ -104,6 +104,21 @@ class StateSafetyTest {
             Cli.Result delete = Cli.run(MODE, List.of("delete", id, "--root", root()));
             assertOneLineError(delete, 125, "is not one Bulwark places for container " + id);
             assertTrue(Files.exists(dir.resolve("state.json")), "state left for inspection");
+            Files.writeString(Path.of(root(), id + "-corrupt"), "");
+            Path corrupt = Files.createDirectory(Path.of(root(), id + "-unreadable"));
+            Files.writeString(corrupt.resolve("state.json"), "{not json");
+            try {
+                Cli.Result list = Cli.run(MODE, List.of("list", "--root", root()));
+                assertEquals(0, list.exitCode(), list.describe());
+                assertTrue(list.stdout().contains(id + " "), "the others are still listed: " + list.describe());
+                assertTrue(list.stdout().lines().anyMatch(l -> l.startsWith(id + "-unreadable ") && l.contains(" invalid ")),
+                        list.describe());
+                assertOneLineError(Cli.run(MODE, List.of("state", id + "-unreadable", "--root", root())), 125,
+                        "cannot be read");
+            } finally {
+                Cli.deleteTree(corrupt);
+                Files.delete(Path.of(root(), id + "-corrupt"));
+            }
             Files.writeString(dir.resolve("state.json"), "{\"id\":\"" + id + "\",\"status\":\"running\",\"launcherPid\":1,"
                     + "\"launcherStartTime\":999999999,\"cgroup\":\"" + v2.resolve("bulwark/../" + id) + "\"}");
             assertOneLineError(Cli.run(MODE, List.of("delete", id, "--root", root())), 125, "left alone");

@@ -60,7 +60,13 @@ public final class DirectoryCalls {
 
     /** A directory entry: its name and {@code d_type} (DT_DIR 4, DT_REG 8, DT_LNK 10, DT_UNKNOWN 0). */
     public record Entry(String name, int type) {
+        public static final int DT_UNKNOWN = 0;
         public static final int DT_DIR = 4;
+
+        /** A directory, or a file system that does not fill in d_type (the caller must check). */
+        public boolean mayBeDirectory() {
+            return type == DT_DIR || type == DT_UNKNOWN;
+        }
     }
 
     public static int openat(int dirfd, String path, int flags, int mode) {

@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerState;
 import dev.bulwark.launcher.runtime.StateDirectory;
@@ -28,8 +29,13 @@ final class ListCommand implements Callable<Integer> {
         }
         try (StateRoot root = opened.get()) {
             for (ContainerId id : root.ids()) {
-                StateDirectory.find(root, id).ifPresent(state ->
-                        System.out.printf("%-24s %-9s %8d%n", id, state.effectiveStatus(), state.pid()));
+                try {
+                    StateDirectory.find(root, id).ifPresent(state ->
+                            System.out.printf("%-24s %-9s %8d%n", id, state.effectiveStatus(), state.pid()));
+                } catch (LaunchException e) {
+                    // one unreadable directory does not hide the others; `bulwark state ID` says what is wrong
+                    System.out.printf("%-24s %-9s %8s%n", id, "invalid", "-");
+                }
             }
         }
         return 0;

@@ -112,7 +112,7 @@ public final class StateRoot implements AutoCloseable {
         int listing = DirectoryCalls.openat(fd, ".", OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
         try {
             return DirectoryCalls.entries(listing).stream()
-                    .filter(e -> e.type() == DirectoryCalls.Entry.DT_DIR && ContainerId.isValid(e.name()))
+                    .filter(e -> e.mayBeDirectory() && ContainerId.isValid(e.name()))
                     .map(e -> new ContainerId(e.name())).sorted(java.util.Comparator.comparing(ContainerId::value)).toList();
         } finally {
             Syscalls.close(listing);
