@@ -41,7 +41,7 @@ public final class Cli {
     }
 
     public static Running start(Mode mode, List<String> args) {
-        return start(mode, List.of(), args);
+        return start(mode, List.of(), args, java.util.Map.of());
     }
 
     /**
@@ -50,10 +50,24 @@ public final class Cli {
      * change to the rootless user, so that limits it sets bound everything the run starts.
      */
     public static Running start(Mode mode, List<String> wrapper, List<String> args) {
+        return start(mode, wrapper, args, java.util.Map.of());
+    }
+
+    /** As {@link #start(Mode, List)} with extra environment variables (kept across setpriv's --reset-env). */
+    public static Running start(Mode mode, List<String> args, java.util.Map<String, String> environment) {
+        return start(mode, List.of(), args, environment);
+    }
+
+    private static Running start(Mode mode, List<String> wrapper, List<String> args,
+                                 java.util.Map<String, String> environment) {
         List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
             command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
                     "--clear-groups", "--reset-env", "--"));
+            if (!environment.isEmpty()) {
+                command.add("env"); // execs java: the launcher keeps this process's pid
+                environment.forEach((key, value) -> command.add(key + "=" + value));
+            }
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
@@ -63,6 +77,7 @@ public final class Cli {
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.directory(new java.io.File("/tmp"));
             builder.environment().put("HOME", "/tmp");
+            builder.environment().putAll(environment);
             Path out = Files.createTempFile("bulwark-it-out", ".txt");
             Path err = Files.createTempFile("bulwark-it-err", ".txt");
             builder.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));

@@ -16,8 +16,6 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -26,7 +24,8 @@ import java.util.stream.Stream;
  * collections, the condition that deadlocks a child running Java). Counts hangs (a launch over the
  * timeout), failures, and leaked processes, mounts and state directories.
  *
- * <p>{@code java -cp ... dev.bulwark.it.StressMain 10000} prints the totals; the test suite runs a smaller count.
+ * <p>{@code java -cp ... dev.bulwark.it.StressMain 10000 [--threads 16]} prints the totals (with
+ * {@code --threads}, that many threads launch at once); the test suite runs a smaller count.
  */
 public final class StressMain {
     /** What a stress run observed. */
@@ -44,11 +43,20 @@ public final class StressMain {
     private StressMain() {
     }
 
+    /** {@code StressMain [N] [--threads T]}: N launches (10,000) from T launching threads (1). */
     public static void main(String[] args) throws Exception {
         dev.bulwark.launcher.cli.LogOutput.configureOnFirstUse(); // warnings as the CLI shows them: each once
-        int count = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
-        Report report = run(count, Duration.ofSeconds(20));
-        System.out.println("stress: " + report);
+        int count = 10_000;
+        int threads = 1;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--threads")) {
+                threads = Integer.parseInt(args[++i]);
+            } else {
+                count = Integer.parseInt(args[i]);
+            }
+        }
+        Report report = run(count, threads, Duration.ofSeconds(20));
+        System.out.println("stress: threads=" + threads + " " + report);
         System.exit(report.hangs() + report.failures() + report.leakedProcesses() + report.leakedMounts()
                 + report.leftoverStateDirs() == 0 ? 0 : 1);
     }
@@ -61,6 +69,15 @@ public final class StressMain {
     }
 
     public static Report run(int count, Duration timeout) throws Exception {
+        return run(count, 1, timeout);
+    }
+
+    /**
+     * {@code count} launches spread over {@code threads} launching threads, all at once. Each thread
+     * launches one container at a time and outlives it (PR_SET_PDEATHSIG follows the thread that
+     * cloned). A launch running longer than {@code timeout} is a hang: the run stops there.
+     */
+    public static Report run(int count, int threads, Duration timeout) throws Exception {
         // 0711 like /run/bulwark: the container's root, an unprivileged host id, must reach the rootfs mount point.
         Path stateRoot = Files.createTempDirectory(Path.of("/tmp"), "bulwark-stress",
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
@@ -68,40 +85,57 @@ public final class StressMain {
         int mountsBefore = Containers.hostMountCount();
         GarbageMaker garbage = new GarbageMaker();
         garbage.start();
-        // One launching thread for the whole run: PR_SET_PDEATHSIG follows the thread that cloned.
-        ExecutorService launcher = Executors.newSingleThreadExecutor(r -> new Thread(r, "stress-launcher"));
-        int hangs = 0;
-        int failures = 0;
-        long totalNanos = 0;
-        List<String> problems = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger threadNumber = new java.util.concurrent.atomic.AtomicInteger();
+        ExecutorService launchers = Executors.newFixedThreadPool(threads,
+                r -> new Thread(r, "stress-launcher-" + threadNumber.incrementAndGet()));
+        java.util.concurrent.ConcurrentHashMap<Integer, Long> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong totalNanos = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger completed = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> problems = java.util.Collections.synchronizedList(new ArrayList<>());
         int euid = Syscalls.geteuid();
+        int hangs = 0;
         try {
+            List<Future<?>> launches = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                String id = "stress-" + i;
-                RunRequest request = new RunRequest(BuiltInDefault.spec(euid, Syscalls.getegid(), List.of("/bin/true")),
-                        null, id, true, stateRoot, false,
-                        new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE), null);
-                long started = System.nanoTime();
-                Future<RunResult> launch = launcher.submit(() -> ContainerRun.run(request));
-                try {
-                    RunResult result = launch.get(timeout.millis(), TimeUnit.MILLISECONDS);
-                    totalNanos += System.nanoTime() - started;
-                    if (result.exitStatus() != 0) {
-                        failures++;
-                        note(problems, "launch " + i + " exited " + result.exitStatus());
+                int launch = i;
+                launches.add(launchers.submit(() -> {
+                    String id = "stress-" + launch;
+                    RunRequest request = new RunRequest(BuiltInDefault.spec(euid, Syscalls.getegid(), List.of("/bin/true")),
+                            null, id, true, stateRoot, false,
+                            new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE), null);
+                    long started = System.nanoTime();
+                    inFlight.put(launch, started);
+                    try {
+                        RunResult result = ContainerRun.run(request);
+                        totalNanos.addAndGet(System.nanoTime() - started);
+                        completed.incrementAndGet();
+                        if (result.exitStatus() != 0) {
+                            failures.incrementAndGet();
+                            note(problems, "launch " + launch + " exited " + result.exitStatus());
+                        }
+                    } catch (RuntimeException e) {
+                        failures.incrementAndGet();
+                        note(problems, "launch " + launch + ": " + e.getMessage());
+                    } finally {
+                        inFlight.remove(launch);
                     }
-                } catch (TimeoutException e) {
-                    hangs++;
-                    note(problems, "launch " + i + " hung; children: " + describeChildren());
-                    break; // the launching thread is stuck; later launches would queue behind it
-                } catch (java.util.concurrent.ExecutionException e) {
-                    failures++;
-                    note(problems, "launch " + i + ": " + e.getCause().getMessage());
+                }));
+            }
+            while (!launches.stream().allMatch(Future::isDone)) {
+                long now = System.nanoTime();
+                List<Integer> hung = inFlight.entrySet().stream()
+                        .filter(e -> now - e.getValue() > timeout.millis() * 1_000_000).map(java.util.Map.Entry::getKey).toList();
+                if (!hung.isEmpty()) {
+                    hangs = hung.size();
+                    note(problems, "launches " + hung + " hung; children: " + describeChildren());
+                    break; // their threads are stuck; the others would queue behind them
                 }
+                Thread.sleep(50);
             }
         } finally {
             garbage.stop();
-            launcher.shutdownNow();
+            launchers.shutdownNow();
         }
         int leakedProcesses = (int) ProcessHandle.current().children().count();
         int leakedMounts = Containers.hostMountCount() - mountsBefore;
@@ -110,9 +144,8 @@ public final class StressMain {
             leftover = (int) dirs.count();
         }
         deleteTree(stateRoot);
-        int completed = Math.max(1, count - hangs - failures);
-        return new Report(count, hangs, failures, leakedProcesses, leakedMounts, leftover, garbage.allocatedMegabytes(),
-                totalNanos / 1e6 / completed, problems);
+        return new Report(count, hangs, failures.get(), leakedProcesses, leakedMounts, leftover, garbage.allocatedMegabytes(),
+                totalNanos.get() / 1e6 / Math.max(1, completed.get()), List.copyOf(problems));
     }
 
     private static void deleteTree(Path dir) throws IOException {
@@ -124,8 +157,10 @@ public final class StressMain {
     }
 
     private static void note(List<String> problems, String problem) {
-        if (problems.size() < 5) {
-            problems.add(problem);
+        synchronized (problems) {
+            if (problems.size() < 5) {
+                problems.add(problem);
+            }
         }
     }
 

@@ -23,6 +23,49 @@ public final class ContainerCgroup {
                 ? Optional.of(new ContainerCgroup(cgroupDir)) : Optional.empty();
     }
 
+    /**
+     * The cgroup a container's state.json names, found again for killing and removal, but only if it
+     * is one Bulwark places for that container: a normalized path in this host's cgroup v2 hierarchy
+     * whose last component is {@code ID} (root: {@code /bulwark/ID}) or {@code bulwark-ID} (rootless),
+     * and which is neither the launcher's own cgroup nor an ancestor of it. Anything else (a state file
+     * naming {@code /sys/fs/cgroup/system.slice}, say) is refused: nothing is killed or removed.
+     * Empty when the cgroup is gone or the host has no v2 hierarchy.
+     */
+    public static Optional<ContainerCgroup> findRecorded(String recorded, String containerId) throws CgroupException {
+        Optional<CgroupHost> host;
+        try {
+            host = CgroupHost.detect();
+        } catch (IOException e) {
+            throw new CgroupException("cannot read /proc/self/mountinfo to check the recorded cgroup " + recorded, e);
+        }
+        if (host.isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = requireOwn(host.get(), recorded, containerId);
+        return find(dir);
+    }
+
+    /** The check of {@link #findRecorded}, on a given hierarchy. */
+    static Path requireOwn(CgroupHost host, String recorded, String containerId) throws CgroupException {
+        String refusal = "the recorded cgroup \"" + recorded + "\" is not one Bulwark places for container "
+                + containerId + " (a directory named " + containerId + " or bulwark-" + containerId + " under "
+                + host.v2Root() + ")";
+        Path dir = Path.of(recorded);
+        if (!dir.isAbsolute() || !dir.normalize().equals(dir) || recorded.contains("/./") || recorded.contains("/../")
+                || !dir.startsWith(host.v2Root()) || dir.equals(host.v2Root())) {
+            throw new CgroupException(refusal + "; left alone");
+        }
+        String name = dir.getFileName().toString();
+        if (!name.equals(containerId) && !name.equals("bulwark-" + containerId)) {
+            throw new CgroupException(refusal + "; left alone");
+        }
+        Path own = host.dirOf(host.ownCgroup());
+        if (own.startsWith(dir)) {
+            throw new CgroupException(refusal + ": it holds this launcher; left alone");
+        }
+        return dir;
+    }
+
     public Path path() {
         return dir;
     }

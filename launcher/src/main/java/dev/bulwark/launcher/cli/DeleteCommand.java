@@ -1,22 +1,22 @@
 package dev.bulwark.launcher.cli;
 
-import dev.bulwark.launcher.LaunchException;
-import dev.bulwark.launcher.runtime.ContainerState;
+import dev.bulwark.launcher.runtime.ContainerId;
+import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateDirectory;
+import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code bulwark delete ID}: removes what a killed launcher left behind: the state directory, and the
- * cgroup with anything still in it (the container's init died with its launcher; without a pid
- * namespace its descendants may not have). A container whose launcher still runs is refused: stop it
- * through its launcher (signals are forwarded).
+ * {@code bulwark delete ID}: removes what a killed launcher left behind: the container's init if it
+ * outlived the launcher, the cgroup with anything still in it, and the state directory. A container
+ * whose launcher still runs is refused: stop it through its launcher (signals are forwarded).
  */
-@Command(name = "delete", description = "Remove the state of a container whose launcher is gone.")
+@Command(name = "delete", description = "Remove the state of a container whose launcher is gone "
+        + "(killing what is left of it). Exit status 1: no such container.")
 final class DeleteCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID")
     String id;
@@ -26,13 +26,10 @@ final class DeleteCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path root = stateRoot.resolve();
-        ContainerState state = StateDirectory.read(root, id);
-        if (state.launcherAlive()) {
-            throw new LaunchException("container " + id + ": its launcher (pid " + state.launcherPid()
-                    + ") is running; send it SIGTERM or SIGKILL instead");
+        ContainerId container = ContainerId.parse(id, "ID");
+        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+            StateDirectory.delete(root, container);
         }
-        StateDirectory.removeStale(root, id);
         return 0;
     }
 }

@@ -1,35 +1,40 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerState;
 import dev.bulwark.launcher.runtime.StateDirectory;
+import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
-/** {@code bulwark list}: the containers this user's launchers are running. */
+/**
+ * {@code bulwark list}: every container directory under the state root, with its current status:
+ * "stopped" for those a killed launcher left (remove them with {@code bulwark delete ID}).
+ */
 @Command(name = "list", description = "List containers: id, status, pid.")
 final class ListCommand implements Callable<Integer> {
     @Mixin
     StateRootOption stateRoot;
 
     @Override
-    public Integer call() throws IOException {
-        Path root = stateRoot.resolve();
+    public Integer call() {
         System.out.printf("%-24s %-9s %8s%n", "ID", "STATUS", "PID");
-        if (!Files.isDirectory(root)) {
+        Optional<StateRoot> opened = stateRoot.openExisting();
+        if (opened.isEmpty()) {
             return 0;
         }
-        try (Stream<Path> dirs = Files.list(root)) {
-            for (Path dir : dirs.sorted().toList()) {
-                if (Files.exists(dir.resolve("state.json"))) {
-                    ContainerState state = StateDirectory.read(root, dir.getFileName().toString());
-                    String status = state.launcherAlive() ? state.status() : "stopped"; // its launcher was killed; the kernel killed the container
-                    System.out.printf("%-24s %-9s %8d%n", state.id(), status, state.pid());
+        try (StateRoot root = opened.get()) {
+            for (ContainerId id : root.ids()) {
+                try {
+                    StateDirectory.find(root, id).ifPresent(state ->
+                            System.out.printf("%-24s %-9s %8d%n", id, state.effectiveStatus(), state.pid()));
+                } catch (LaunchException e) {
+                    // one unreadable directory does not hide the others; `bulwark state ID` says what is wrong
+                    System.out.printf("%-24s %-9s %8s%n", id, "invalid", "-");
                 }
             }
         }

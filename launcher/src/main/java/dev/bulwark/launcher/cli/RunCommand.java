@@ -10,7 +10,9 @@ import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
+import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
@@ -87,19 +89,21 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        String containerId = id != null ? ContainerId.parse(id, "--id").value()
+                : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+        LaunchStep testPause = LaunchStep.fromEnvironment();
         int euid = Syscalls.geteuid();
         boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         Spec spec = builtIn ? builtInSpec(euid) : bundleSpec();
         if (allowMissingLsm) {
             spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, System.err);
         }
-        String containerId = id != null ? id : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         Path root = stateRoot.resolve();
         SignalForwarding.enable();
         ParentHardening.makeLauncherNonDumpable();
         try {
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, allowHostRoot, hostIdRange(), explain ? System.err : null));
+                    root, allowHostRoot, hostIdRange(), explain ? System.err : null, testPause));
             return result.exitStatus();
         } finally {
             SignalForwarding.disable();

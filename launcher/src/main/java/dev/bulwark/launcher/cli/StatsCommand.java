@@ -4,14 +4,16 @@ import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.cgroup.CgroupException;
 import dev.bulwark.launcher.cgroup.CgroupStats;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerState;
+import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateDirectory;
+import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code bulwark stats ID}: the container's cgroup v2 metrics (memory, pids, cpu, io). */
@@ -29,14 +31,17 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path root = stateRoot.resolve();
-        ContainerState state = StateDirectory.read(root, id);
+        ContainerId container = ContainerId.parse(id, "ID");
+        ContainerState state;
+        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+            state = StateDirectory.read(root, container);
+        }
         if (state.cgroup() == null) {
             throw new LaunchException("container " + id + ": runs without a cgroup (its limits could not be applied on this host)");
         }
-        ContainerCgroup cgroup = ContainerCgroup.find(Path.of(state.cgroup())).orElseThrow(() ->
-                new LaunchException("container " + id + ": cgroup " + state.cgroup() + " is gone"));
         try {
+            ContainerCgroup cgroup = ContainerCgroup.findRecorded(state.cgroup(), container.value()).orElseThrow(() ->
+                    new LaunchException("container " + id + ": cgroup " + state.cgroup() + " is gone"));
             CgroupStats stats = cgroup.stats();
             System.out.println(json ? stats.toJson() : stats.toText());
             return 0;

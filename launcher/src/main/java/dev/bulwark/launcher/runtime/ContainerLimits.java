@@ -43,6 +43,16 @@ final class ContainerLimits implements AutoCloseable {
     }
 
     static ContainerLimits create(String id, Spec spec, boolean rootless) {
+        return create(id, spec, rootless, planned -> { });
+    }
+
+    /**
+     * Plans and creates the cgroup; {@code beforeCreate} gets the planned directory first, so the
+     * launcher can record it in state.json: a launcher killed right after creating it leaves a cgroup
+     * {@code bulwark delete} can find.
+     */
+    static ContainerLimits create(String id, Spec spec, boolean rootless,
+                                  java.util.function.Consumer<Optional<Path>> beforeCreate) {
         LinuxResources resources = spec.linux().resources();
         try {
             CgroupPlan plan = CgroupPlanner.plan(id, resources, spec.linux().cgroupsPath(), rootless,
@@ -57,6 +67,7 @@ final class ContainerLimits implements AutoCloseable {
                 LOG.log(System.Logger.Level.DEBUG, "default limits not applied: " + plan.defaultsNotApplied().get());
             }
             Long memoryLimit = resources == null || resources.memory() == null ? null : resources.memory().limit();
+            beforeCreate.accept(plan.path());
             return new ContainerLimits(plan.create(), memoryLimit, fallback, plan.defaultsNotApplied());
         } catch (CgroupException e) {
             throw new LaunchException(e.getMessage(), e);

@@ -53,6 +53,7 @@ public final class ContainerRun {
     }
 
     private RunResult run() {
+        ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
         Spec spec = withUserNamespace(validated(request.spec()));
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             System.err.println("bulwark: warning: process.terminal: no pseudo-terminal is allocated; "
@@ -73,23 +74,31 @@ public final class ContainerRun {
         }
         Path bundleRootfs = request.hostUsrRoot() ? null : bundleRootfs(spec);
         long started = System.nanoTime();
-        try (StateDirectory state = StateDirectory.claim(request.stateRoot(), request.id())) {
-            Path rootfs = bundleRootfs != null ? bundleRootfs : rootfsMountPoint(state);
+        ProcessIdentity launcher = ProcessIdentity.self();
+        try (StateRoot stateRoot = StateRoot.openOrCreate(request.stateRoot());
+             StateDirectory state = StateDirectory.claim(stateRoot, id, ContainerState.claimed(id.value(), launcher, rootless))) {
+            LaunchStep.STATE_CLAIMED.pauseIf(request.testPause());
+            Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
             if (!rootless) {
                 requireReachable(rootfs, idMaps.uid().get(0).hostId(),
                         bundleRootfs != null ? "root.path" : "--root (state directory)");
             }
-            try (ContainerLimits limits = ContainerLimits.create(request.id(), spec, rootless)) {
+            ContainerState[] creating = new ContainerState[1];
+            try (ContainerLimits limits = ContainerLimits.create(id.value(), spec, rootless, cgroup -> {
+                creating[0] = initialState(id.value(), spec, rootfs, rootless, idMaps, launcher, cgroup);
+                state.write(creating[0]);
+            })) {
+                LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tell);
-                ContainerContext context = new ContainerContext(request.id(), spec, request.bundle(), rootfs,
+                ContainerContext context = new ContainerContext(id.value(), spec, request.bundle(), rootfs,
                         request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits());
-                return launch(context, idMaps, state, limits, started);
+                return launch(context, idMaps, state, limits, creating[0], started);
             }
         }
     }
 
     private RunResult launch(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerLimits limits,
-                             long started) {
+                             ContainerState creating, long started) {
         List<Integer> fds = new ArrayList<>();
         try {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
@@ -99,26 +108,29 @@ public final class ContainerRun {
             long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked);
             try (SyscallTable table = steps.table()) {
-                ContainerState creating = initialState(context, idMaps, limits);
-                state.write(creating);
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | SpawnMode.current().cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
+                    state.write(creating.cloned(identityOf(pid), namespacesOf(pid)));
+                    LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
                     idMaps.writeTo(pid);
+                    LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
                     ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
                     tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
                             + " (container id, host id, count): container root is an unprivileged host user");
                     tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
                             + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
                     limits.join(pid);
+                    LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
                     limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
                     if (progress[0] >= 0) {
                         narrator[0] = narrate(progress[0], pid, table, steps);
                     }
                     Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
                     tell("released the child: it now runs its prepared syscalls, no Java involved");
+                    LaunchStep.RELEASED.pauseIf(request.testPause());
                 });
                 fds.add(child.pidfd());
                 closeNow(fds, sync[0]);
@@ -152,7 +164,8 @@ public final class ContainerRun {
                 joinQuietly(narrator);
                 throw childFailed(context.spec(), failure);
             }
-            state.write(creating.withStatus("running", child.pid(), namespacesOf(child.pid())));
+            state.write(creating.running(identityOf(child.pid()), namespacesOf(child.pid())));
+            LaunchStep.RUNNING.pauseIf(request.testPause());
             SignalForwarding.register(child.pidfd());
             try {
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
@@ -314,21 +327,18 @@ public final class ContainerRun {
         }
     }
 
-    private static Path rootfsMountPoint(StateDirectory state) {
-        try {
-            return state.rootfsMountPoint();
-        } catch (IOException e) {
-            throw new LaunchException("state directory " + state.path() + ": " + e.getMessage(), e);
-        }
+    private ContainerState initialState(String id, Spec spec, Path rootfs, boolean rootless, IdMaps idMaps,
+                                        ProcessIdentity launcher, java.util.Optional<Path> cgroup) {
+        return new ContainerState(spec.ociVersion(), id, "creating", 0, 0, launcher.pid(),
+                launcher.startTime(), request.bundle() == null ? null : request.bundle().toAbsolutePath().toString(),
+                rootfs.toString(), rootless, Instant.now().toString(),
+                IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(),
+                cgroup.map(Path::toString).orElse(null), null, spec.annotations());
     }
 
-    private ContainerState initialState(ContainerContext context, IdMaps idMaps, ContainerLimits limits) {
-        return new ContainerState(context.spec().ociVersion(), context.id(), "creating", 0, Syscalls.getpid(),
-                request.bundle() == null ? null : request.bundle().toAbsolutePath().toString(),
-                context.rootfs().toString(), context.rootless(), Instant.now().toString(),
-                IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(),
-                limits.path().map(Path::toString).orElse(null), null,
-                context.spec().annotations());
+    /** The child by pid and start time (start time 0, "compare by pid", if it is already gone). */
+    private static ProcessIdentity identityOf(int pid) {
+        return ProcessIdentity.current(pid).orElse(new ProcessIdentity(pid, 0));
     }
 
     private static Map<String, String> namespacesOf(int pid) {

@@ -1,30 +1,82 @@
 package dev.bulwark.launcher.runtime;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
+import java.time.Instant;
 import java.util.Map;
 
 /**
  * What {@code state.json} records, shaped like the OCI runtime state (ociVersion, id, status, pid,
  * bundle, annotations) plus what inspecting a Bulwark container from outside needs.
  *
- * @param status       "creating", "running" or "stopped" (OCI's state names)
- * @param pid          the container's init process on the host (0 before it exists)
- * @param launcherPid  the bulwark process holding the container
- * @param namespaces   namespace type to the inode link of /proc/PID/ns/TYPE, e.g. "pid:[4026532290]"
+ * @param status             "creating", "running" or "stopped" (OCI's state names), as the launcher last recorded it
+ * @param pid                the container's init process on the host (0 before it exists)
+ * @param pidStartTime       its start time (/proc/PID/stat field 22), so a reused pid is not taken for it
+ * @param launcherPid        the bulwark process holding the container
+ * @param launcherStartTime  the launcher's start time, likewise
+ * @param namespaces         namespace type to the inode link of /proc/PID/ns/TYPE, e.g. "pid:[4026532290]"
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record ContainerState(String ociVersion, String id, String status, int pid, int launcherPid, String bundle,
-                             String rootfs, boolean rootless, String created, String uidMap, String gidMap,
-                             String cgroup, Map<String, String> namespaces, Map<String, String> annotations) {
-    public ContainerState withStatus(String newStatus, int newPid, Map<String, String> newNamespaces) {
-        return new ContainerState(ociVersion, id, newStatus, newPid, launcherPid, bundle, rootfs, rootless, created,
-                uidMap, gidMap, cgroup, newNamespaces, annotations);
+public record ContainerState(String ociVersion, String id, String status, int pid, long pidStartTime, int launcherPid,
+                             long launcherStartTime, String bundle, String rootfs, boolean rootless, String created,
+                             String uidMap, String gidMap, String cgroup, Map<String, String> namespaces,
+                             Map<String, String> annotations) {
+    /** What a launcher records the moment it claims an id: enough for list and delete if it is killed next. */
+    public static ContainerState claimed(String id, ProcessIdentity launcher, boolean rootless) {
+        return new ContainerState(null, id, "creating", 0, 0, launcher.pid(), launcher.startTime(), null, null, rootless,
+                Instant.now().toString(), null, null, null, null, null);
     }
 
-    /** Whether the launcher that holds this container still runs (if not, the kernel ended the container). */
+    /** A directory without state.json: being claimed right now when {@code young}, abandoned otherwise. */
+    static ContainerState withoutRecord(String id, boolean young) {
+        return new ContainerState(null, id, young ? "creating" : "stopped", 0, 0, 0, 0, null, null, false, null, null,
+                null, null, null, null);
+    }
+
+    /** Still creating, with the child recorded the moment it exists: {@code delete} can kill it if the launcher is killed. */
+    public ContainerState cloned(ProcessIdentity init, Map<String, String> newNamespaces) {
+        return new ContainerState(ociVersion, id, status, init.pid(), init.startTime(), launcherPid, launcherStartTime,
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations);
+    }
+
+    public ContainerState running(ProcessIdentity init, Map<String, String> newNamespaces) {
+        return new ContainerState(ociVersion, id, "running", init.pid(), init.startTime(), launcherPid, launcherStartTime,
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations);
+    }
+
+    /** Whether the launcher that holds this container still runs (if not, the kernel is ending the container). */
+    @JsonIgnore
     public boolean launcherAlive() {
-        return launcherPid > 0 && ProcessHandle.of(launcherPid).map(ProcessHandle::isAlive).orElse(false);
+        return new ProcessIdentity(launcherPid, launcherStartTime).alive();
+    }
+
+    /** Whether the container's init still runs (it may outlive a SIGKILLed launcher briefly). */
+    @JsonIgnore
+    public boolean initAlive() {
+        return pid > 0 && new ProcessIdentity(pid, pidStartTime).alive();
+    }
+
+    /**
+     * The status as it is now: the recorded one while the launcher runs; "running" while only the
+     * container's init outlives a killed launcher; otherwise "stopped".
+     */
+    @JsonIgnore
+    public String effectiveStatus() {
+        if (launcherPid == 0) {
+            return status; // no record: "creating" while young, else "stopped"
+        }
+        if (launcherAlive()) {
+            return status;
+        }
+        return initAlive() ? "running" : "stopped";
+    }
+
+    /** This state with {@link #effectiveStatus()} as its status, for printing. */
+    public ContainerState current() {
+        String now = effectiveStatus();
+        return now.equals(status) ? this : new ContainerState(ociVersion, id, now, pid, pidStartTime, launcherPid,
+                launcherStartTime, bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, namespaces, annotations);
     }
 
     /**
@@ -34,7 +86,8 @@ public record ContainerState(String ociVersion, String id, String status, int pi
     public String toJson() {
         JsonText json = new JsonText();
         json.field("ociVersion", ociVersion).field("id", id).field("status", status).field("pid", pid)
-                .field("launcherPid", launcherPid).field("bundle", bundle).field("rootfs", rootfs)
+                .field("pidStartTime", pidStartTime).field("launcherPid", launcherPid)
+                .field("launcherStartTime", launcherStartTime).field("bundle", bundle).field("rootfs", rootfs)
                 .field("rootless", rootless).field("created", created).field("uidMap", uidMap).field("gidMap", gidMap)
                 .field("cgroup", cgroup).field("namespaces", namespaces).field("annotations", annotations);
         return json.close();

@@ -17,7 +17,12 @@ import java.nio.file.Path;
  * @param allowHostRoot confirm a config that maps container ids onto host root
  * @param hostIdRange   the host id range container ids map onto when running as root without mappings
  * @param explain       where to narrate each step as it happens, or null for silence
+ * @param testPause     test hook: the launch step to stop at (see {@link LaunchStep#fromEnvironment()}), or null
  */
 public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
-                         boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain) {
+                         boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause) {
+    public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
+                      LinuxIdMapping hostIdRange, PrintStream explain) {
+        this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, null);
+    }
 }

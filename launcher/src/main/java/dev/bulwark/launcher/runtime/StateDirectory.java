@@ -1,169 +1,346 @@
 package dev.bulwark.launcher.runtime;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.launcher.LaunchException;
-import dev.bulwark.launcher.cgroup.CgroupException;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.nativ.DirectoryCalls;
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.OpenFlags;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
 
 /**
- * A container's directory under the state root ({@code /run/bulwark/<id>} as root,
+ * A container's directory under the {@link StateRoot} ({@code /run/bulwark/<id>} as root,
  * {@code $XDG_RUNTIME_DIR/bulwark/<id>} or {@code /tmp/bulwark-<uid>/<id>} rootless): holds
  * {@code state.json}, which lets the container be inspected from outside, and the mount point of
  * the built-in root. Creating it claims the id; it is removed when the container is gone.
+ *
+ * <p>Kill safety: the directory gets a minimal {@code state.json} (status creating, the launcher's pid
+ * and start time) right after it is made, and every later state is written to a temporary file and
+ * renamed over it, so a launcher killed at any point leaves a directory that {@code list} shows as
+ * stopped and {@code delete} removes. A directory without state.json (only a launcher killed between
+ * mkdir and that first write leaves one) counts as stopped once it is {@link #CLAIM_GRACE_SECONDS} old.
+ *
+ * <p>Every access is relative to the root's descriptor and this directory's, with O_NOFOLLOW; removal
+ * touches only the entries Bulwark makes here and refuses a directory holding anything else.
  */
 public final class StateDirectory implements AutoCloseable {
+    static final String STATE_FILE = "state.json";
+    private static final String STATE_TEMPORARY = "state.json.tmp";
+    private static final String ROOTFS = "rootfs";
+    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS);
+    private static final String TOMBSTONE_PREFIX = ".removing-";
+    static final long CLAIM_GRACE_SECONDS = 10;
+    private static final int DIRECTORY_FLAGS = OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW
+            | OpenFlags.O_CLOEXEC;
+
     /** For reading state.json only (writing is by hand, see {@link ContainerState#toJson()}). */
     private static final class Reader {
-        static final ObjectMapper JSON = new ObjectMapper();
+        static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     }
 
-    private final Path path;
+    private final StateRoot root;
+    private final ContainerId id;
+    private final int fd;
 
-    private StateDirectory(Path path) {
-        this.path = path;
-    }
-
-    /** The default state root for this user. */
-    public static Path defaultRoot(int euid) {
-        if (euid == 0) {
-            return Path.of("/run/bulwark");
-        }
-        String runtime = System.getenv("XDG_RUNTIME_DIR");
-        if (runtime != null && !runtime.isEmpty() && Files.isWritable(Path.of(runtime))) {
-            return Path.of(runtime, "bulwark");
-        }
-        return Path.of(System.getProperty("java.io.tmpdir"), "bulwark-" + euid);
-    }
-
-    /** Claims {@code id}: fails if a container of that id is already running. */
-    public static StateDirectory claim(Path root, String id) {
-        try {
-            // 0711: the container's root user (an unprivileged host id) must traverse to the rootfs mount point.
-            Files.createDirectories(root, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-            Path dir = root.resolve(id);
-            try {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-            } catch (FileAlreadyExistsException e) {
-                if (!reclaimIfStale(dir)) {
-                    throw new LaunchException("--id " + id + ": a container with this id is running (" + dir + ")");
-                }
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
-            }
-            return new StateDirectory(dir);
-        } catch (IOException e) {
-            throw new LaunchException("state directory " + root.resolve(id) + ": " + e.getMessage(), e);
-        }
-    }
-
-    /** A directory left by a launcher that was killed: its recorded pid is gone. */
-    private static boolean reclaimIfStale(Path dir) throws IOException {
-        ContainerState recorded = recordedIn(dir);
-        if (recorded != null) {
-            if (recorded.launcherAlive()) {
-                return false;
-            }
-        } else if (Files.getLastModifiedTime(dir).toMillis() > System.currentTimeMillis() - 60_000) {
-            return false; // being created right now by another launcher
-        }
-        return removeLeftovers(dir, recorded);
+    private StateDirectory(StateRoot root, ContainerId id, int fd) {
+        this.root = root;
+        this.id = id;
+        this.fd = fd;
     }
 
     /**
-     * Removes what a killed launcher left: its container's cgroup (killing anything still in it) and
-     * its state directory. The directory is first renamed atomically, so of two launchers reclaiming
-     * the same id only one deletes it; false for the one that lost.
+     * Claims {@code id} and records {@code claimed} in it at once: fails if a container of that id is
+     * running or being created; reclaims the directory of one whose launcher was killed.
      */
-    private static boolean removeLeftovers(Path dir, ContainerState recorded) throws IOException {
-        Path tombstone = dir.resolveSibling("." + dir.getFileName() + ".removing-" + ProcessHandle.current().pid());
+    public static StateDirectory claim(StateRoot root, ContainerId id, ContainerState claimed) {
         try {
-            Files.move(dir, tombstone, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.NoSuchFileException e) {
+            DirectoryCalls.mkdirat(root.fd(), id.value(), StateRoot.DIRECTORY_MODE);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EEXIST) {
+                throw new LaunchException("--id " + id + ": cannot create its state directory in " + root.path() + ": "
+                        + e.getMessage(), e);
+            }
+            if (!reclaimIfStale(root, id)) {
+                throw new LaunchException("--id " + id + ": a container with this id is running or being created ("
+                        + root.path().resolve(id.value()) + ")");
+            }
+            try {
+                DirectoryCalls.mkdirat(root.fd(), id.value(), StateRoot.DIRECTORY_MODE);
+            } catch (SyscallException again) {
+                throw new LaunchException("--id " + id + ": another launcher claimed this id meanwhile", again);
+            }
+        }
+        StateDirectory directory = new StateDirectory(root, id, DirectoryCalls.openat(root.fd(), id.value(), DIRECTORY_FLAGS, 0));
+        try {
+            directory.write(claimed);
+        } catch (RuntimeException e) {
+            directory.close();
+            throw e;
+        }
+        return directory;
+    }
+
+    /** A directory whose launcher and container are gone is removed; false if it is in use (or another launcher won the race). */
+    private static boolean reclaimIfStale(StateRoot root, ContainerId id) {
+        Optional<ContainerState> recorded = find(root, id);
+        if (recorded.isEmpty()) {
+            return true; // removed meanwhile
+        }
+        if (!recorded.get().effectiveStatus().equals("stopped")) {
             return false;
         }
-        if (recorded != null && recorded.cgroup() != null) {
-            ContainerCgroup.find(Path.of(recorded.cgroup())).ifPresent(cgroup -> {
-                try {
-                    cgroup.kill();
-                    cgroup.remove();
-                } catch (CgroupException e) {
-                    System.err.println("bulwark: warning: could not remove cgroup " + cgroup.path() + ": " + e.getMessage());
-                }
-            });
+        return removeLeftovers(root, id, recorded.get());
+    }
+
+    /**
+     * The state recorded for {@code id}, with {@link ContainerState#effectiveStatus()} telling whether
+     * it still runs; empty when there is no such container.
+     */
+    public static Optional<ContainerState> find(StateRoot root, ContainerId id) {
+        int dir;
+        try {
+            dir = DirectoryCalls.openat(root.fd(), id.value(), DIRECTORY_FLAGS, 0);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return Optional.empty();
+            }
+            if (e.errno() == Errno.ELOOP || e.errno() == Errno.ENOTDIR) {
+                throw new LaunchException("container " + id + ": " + root.path().resolve(id.value())
+                        + " is not a state directory (a symlink or a file)");
+            }
+            throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
-        deleteTree(tombstone);
+        try {
+            Optional<byte[]> json = readFile(dir, STATE_FILE, root.path().resolve(id.value()).resolve(STATE_FILE));
+            if (json.isEmpty()) {
+                DirectoryCalls.FileStatus status = DirectoryCalls.statx(dir, "", DirectoryCalls.AT_EMPTY_PATH);
+                boolean young = Instant.now().getEpochSecond() - status.modifiedSeconds() < CLAIM_GRACE_SECONDS;
+                return Optional.of(ContainerState.withoutRecord(id.value(), young));
+            }
+            try {
+                return Optional.of(Reader.JSON.readValue(json.get(), ContainerState.class));
+            } catch (IOException e) {
+                throw new LaunchException("container " + id + ": " + root.path().resolve(id.value()).resolve(STATE_FILE)
+                        + " cannot be read: " + e.getMessage().lines().findFirst().orElse(""), e);
+            }
+        } finally {
+            Syscalls.close(dir);
+        }
+    }
+
+    /** The state of {@code id}, or a one-line "does not exist" error (exit status 1). */
+    public static ContainerState read(StateRoot root, ContainerId id) {
+        return find(root, id).orElseThrow(() -> new NoSuchContainerException(id));
+    }
+
+    /**
+     * {@code bulwark delete}: kills what is left of a container whose launcher is gone (its init, if
+     * still alive, and its cgroup) and removes its state. Refused while the launcher runs.
+     */
+    public static void delete(StateRoot root, ContainerId id) {
+        ContainerState state = read(root, id);
+        if (state.launcherAlive()) {
+            throw new LaunchException("container " + id + ": its launcher (pid " + state.launcherPid()
+                    + ") is running; send it SIGTERM or SIGKILL instead");
+        }
+        if (state.launcherPid() == 0 && state.status().equals("creating")) {
+            throw new LaunchException("container " + id + ": being created (no state yet); try again in "
+                    + CLAIM_GRACE_SECONDS + " s");
+        }
+        if (!removeLeftovers(root, id, state)) {
+            throw new NoSuchContainerException(id);
+        }
+    }
+
+    /**
+     * Removes what a killed launcher left: its container's init and cgroup (killing anything still in
+     * them) and its state directory. The directory is first renamed atomically to a tombstone, so of
+     * two processes reclaiming the same id only one goes on; false for the one that lost.
+     */
+    private static boolean removeLeftovers(StateRoot root, ContainerId id, ContainerState recorded) {
+        Optional<ContainerCgroup> cgroup = Leftovers.recordedCgroup(id, recorded);
+        withOwnEntries(root, id.value(), root.path().resolve(id.value()), (dir, entries) -> { }); // refuse before touching anything
+        String tombstone = TOMBSTONE_PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime();
+        try {
+            DirectoryCalls.renameat2(root.fd(), id.value(), root.fd(), tombstone, DirectoryCalls.RENAME_NOREPLACE);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw new LaunchException("container " + id + ": " + e.getMessage(), e);
+        }
+        Leftovers.kill(recorded, cgroup);
+        removeDirectory(root, tombstone, root.path().resolve(id.value()));
+        sweepTombstones(root);
         return true;
     }
 
+    /** Tombstones of a remover that was killed half-way: finished once their remover is gone. */
+    private static void sweepTombstones(StateRoot root) {
+        for (String name : root.entryNames()) {
+            if (!name.startsWith(TOMBSTONE_PREFIX)) {
+                continue;
+            }
+            String pid = name.substring(TOMBSTONE_PREFIX.length()).split("-")[0];
+            boolean removerAlive = pid.matches("\\d{1,9}") && ProcessHandle.of(Long.parseLong(pid)).isPresent();
+            if (!removerAlive) {
+                try {
+                    removeDirectory(root, name, root.path().resolve(name));
+                } catch (LaunchException e) {
+                    warn(e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Removes a state directory by its name under the root: its own entries (state files, the empty
+     * rootfs mount point), then itself. Anything else in it means it is not (only) Bulwark's: refused.
+     */
+    private static void removeDirectory(StateRoot root, String name, Path shown) {
+        withOwnEntries(root, name, shown, (dir, entries) -> {
+            for (DirectoryCalls.Entry entry : entries) {
+                DirectoryCalls.unlinkat(dir, entry.name(), entry.name().equals(ROOTFS) ? OpenFlags.AT_REMOVEDIR : 0);
+            }
+            DirectoryCalls.unlinkat(root.fd(), name, OpenFlags.AT_REMOVEDIR);
+        });
+    }
+
+    /** What may be done to a state directory once its entries are checked to be Bulwark's own. */
+    private interface EntryAction {
+        void apply(int dirfd, java.util.List<DirectoryCalls.Entry> entries);
+    }
+
+    /**
+     * Opens the directory {@code name} under the root (no symlink), checks that it holds only what
+     * Bulwark makes there (state files, the rootfs mount point directory), and runs {@code action};
+     * refuses (one line) anything else. Nothing when the directory does not exist.
+     */
+    private static void withOwnEntries(StateRoot root, String name, Path shown, EntryAction action) {
+        int dir;
+        try {
+            dir = DirectoryCalls.openat(root.fd(), name, DIRECTORY_FLAGS, 0);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return;
+            }
+            throw new LaunchException("removing " + shown + ": " + e.getMessage(), e);
+        }
+        try {
+            int listing = DirectoryCalls.openat(dir, ".", DIRECTORY_FLAGS, 0);
+            java.util.List<DirectoryCalls.Entry> entries;
+            try {
+                entries = DirectoryCalls.entries(listing);
+            } finally {
+                Syscalls.close(listing);
+            }
+            for (DirectoryCalls.Entry entry : entries) {
+                if (!OWN_ENTRIES.contains(entry.name())) {
+                    throw new LaunchException("removing " + shown + ": it holds \"" + entry.name()
+                            + "\", which Bulwark does not make; not a Bulwark state directory, left alone");
+                }
+                DirectoryCalls.FileStatus status = DirectoryCalls.statx(dir, entry.name(), OpenFlags.AT_SYMLINK_NOFOLLOW);
+                boolean expectedType = entry.name().equals(ROOTFS) ? status.isDirectory() : status.isRegularFile();
+                if (!expectedType) {
+                    throw new LaunchException("removing " + shown + ": \"" + entry.name() + "\" is not the kind of file "
+                            + "Bulwark makes; not a Bulwark state directory, left alone");
+                }
+            }
+            action.apply(dir, entries);
+        } catch (SyscallException e) {
+            throw new LaunchException("removing " + shown + ": " + e.getMessage(), e);
+        } finally {
+            Syscalls.close(dir);
+        }
+    }
+
+    public ContainerId id() {
+        return id;
+    }
+
     public Path path() {
-        return path;
+        return root.path().resolve(id.value());
     }
 
-    /** The state recorded in {@code dir}, or null when it has none (yet). */
-    private static ContainerState recordedIn(Path dir) throws IOException {
-        Path state = dir.resolve("state.json");
-        return Files.exists(state) ? Reader.JSON.readValue(state.toFile(), ContainerState.class) : null;
-    }
-
-    /** Removes the cgroup and state of a container whose launcher is gone (callers check that first). */
-    public static void removeStale(Path root, String id) {
-        Path dir = root.resolve(id);
+    /** The (empty) directory the built-in root is mounted on in the container's mount namespace. */
+    public Path rootfsMountPoint() {
         try {
-            removeLeftovers(dir, recordedIn(dir));
-        } catch (IOException e) {
-            throw new LaunchException("removing " + dir + ": " + e.getMessage(), e);
+            DirectoryCalls.mkdirat(fd, ROOTFS, StateRoot.DIRECTORY_MODE);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EEXIST) {
+                throw new LaunchException("state directory " + path() + ": " + e.getMessage(), e);
+            }
         }
+        return path().resolve(ROOTFS);
     }
 
-    public Path rootfsMountPoint() throws IOException {
-        Path rootfs = path.resolve("rootfs");
-        Files.createDirectories(rootfs);
-        return rootfs;
-    }
-
+    /** Replaces state.json atomically (a temporary file renamed over it). */
     public void write(ContainerState state) {
+        byte[] json = state.toJson().getBytes(StandardCharsets.UTF_8);
         try {
-            Path temporary = path.resolve("state.json.tmp");
-            Files.writeString(temporary, state.toJson());
-            Files.move(temporary, path.resolve("state.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new LaunchException("writing " + path.resolve("state.json") + ": " + e.getMessage(), e);
+            int file = DirectoryCalls.openat(fd, STATE_TEMPORARY, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_TRUNC
+                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0644);
+            try {
+                Syscalls.write(file, json);
+            } finally {
+                Syscalls.close(file);
+            }
+            DirectoryCalls.renameat2(fd, STATE_TEMPORARY, fd, STATE_FILE, 0);
+        } catch (SyscallException e) {
+            throw new LaunchException("writing " + path().resolve(STATE_FILE) + ": " + e.getMessage(), e);
         }
     }
 
-    public static ContainerState read(Path root, String id) {
-        Path state = root.resolve(id).resolve("state.json");
+    private static Optional<byte[]> readFile(int dir, String name, Path shown) {
+        int file;
         try {
-            return Reader.JSON.readValue(state.toFile(), ContainerState.class);
-        } catch (IOException e) {
-            throw new LaunchException("container " + id + ": no state at " + state + " (" + e.getClass().getSimpleName() + ")");
+            file = DirectoryCalls.openat(dir, name, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return Optional.empty();
+            }
+            if (e.errno() == Errno.ELOOP) {
+                throw new LaunchException(shown + " is a symlink; not a Bulwark state file, left alone");
+            }
+            throw new LaunchException("reading " + shown + ": " + e.getMessage(), e);
+        }
+        try {
+            ByteArrayOutputStream content = new ByteArrayOutputStream();
+            for (byte[] chunk = Syscalls.read(file, 65536); chunk.length > 0; chunk = Syscalls.read(file, 65536)) {
+                content.writeBytes(chunk);
+                if (content.size() > 1 << 20) {
+                    throw new LaunchException(shown + " is larger than 1 MiB; not a Bulwark state file");
+                }
+            }
+            return Optional.of(content.toByteArray());
+        } finally {
+            Syscalls.close(file);
         }
     }
 
+    /** Removes the directory: the container is gone. */
     @Override
     public void close() {
         try {
-            deleteTree(path);
-        } catch (IOException e) {
-            System.err.println("bulwark: warning: could not remove " + path + ": " + e.getMessage());
+            Syscalls.close(fd);
+            removeDirectory(root, id.value(), path());
+        } catch (RuntimeException e) {
+            warn("could not remove " + path() + ": " + e.getMessage());
         }
     }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
+    /** One line on stderr, as the launcher's other warnings (the CLI has no logging configuration yet). */
+    static void warn(String message) {
+        System.err.println("bulwark: warning: " + message);
     }
 }

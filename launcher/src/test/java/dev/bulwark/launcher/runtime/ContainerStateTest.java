@@ -15,7 +15,7 @@ class ContainerStateTest {
         Map<String, String> annotations = new LinkedHashMap<>();
         annotations.put("org.example/quote", "say \"hi\"\\n\ttab \u0001");
         annotations.put("empty", "");
-        ContainerState state = new ContainerState("1.2.0", "web-1", "running", 4242, 4200, "/srv/bundle", "/srv/bundle/rootfs",
+        ContainerState state = new ContainerState("1.2.0", "web-1", "running", 4242, 123456, 4200, 120000, "/srv/bundle", "/srv/bundle/rootfs",
                 true, "2026-11-23T15:00:00Z", "0 1000 1", "0 1000 1", null,
                 Map.of("pid", "pid:[4026532290]"), annotations);
         String json = state.toJson();
@@ -25,8 +25,29 @@ class ContainerStateTest {
 
     @Test
     void emptyMapsAndNoOptionalFields() throws Exception {
-        ContainerState state = new ContainerState("1.2.0", "c", "creating", 0, 1, null, "/r", false, "t", "m", "m",
+        ContainerState state = new ContainerState("1.2.0", "c", "creating", 0, 0, 1, 0, null, "/r", false, "t", "m", "m",
                 null, null, Map.of());
-        assertEquals(state.withStatus("creating", 0, null), new ObjectMapper().readValue(state.toJson(), ContainerState.class));
+        assertEquals(state, new ObjectMapper().readValue(state.toJson(), ContainerState.class));
+    }
+
+    @Test
+    void aClaimedStateReadsBackEqual() throws Exception {
+        ContainerState claimed = ContainerState.claimed("c", new ProcessIdentity(77, 99), true);
+        assertEquals(claimed, new ObjectMapper().readValue(claimed.toJson(), ContainerState.class));
+    }
+
+    @Test
+    void aStateWhoseLauncherAndInitAreGoneIsStopped() {
+        // This JVM's pid with a start time it does not have: a reused pid, not the recorded process.
+        int self = (int) ProcessHandle.current().pid();
+        ProcessIdentity me = ProcessIdentity.self();
+        ContainerState reused = ContainerState.claimed("c", new ProcessIdentity(self, me.startTime() + 1), false);
+        assertEquals("stopped", reused.effectiveStatus());
+        assertEquals("stopped", reused.current().status());
+        ContainerState live = ContainerState.claimed("c", me, false);
+        assertEquals("creating", live.effectiveStatus());
+        ContainerState orphan = ContainerState.claimed("c", new ProcessIdentity(self, me.startTime() + 1), false)
+                .running(me, null);
+        assertEquals("running", orphan.effectiveStatus(), "its init still runs: not stopped yet");
     }
 }

@@ -1,0 +1,105 @@
+package dev.bulwark.launcher.runtime;
+
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.cgroup.CgroupException;
+import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.nativ.DirectoryCalls;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.Signals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * What may still run of a container whose launcher was killed: its init (when the parent-death signal
+ * is late) and anything in its cgroup. Killed only when state.json names them in a way that can be
+ * checked: the init by pid, start time and user namespace, the cgroup by its place in the hierarchy.
+ */
+final class Leftovers {
+    private Leftovers() {
+    }
+
+    /** Kills the recorded init, then everything in the cgroup, and removes the cgroup. */
+    static void kill(ContainerState recorded, Optional<ContainerCgroup> cgroup) {
+        killInit(recorded);
+        cgroup.ifPresent(found -> {
+            try {
+                found.kill();
+                found.remove();
+            } catch (CgroupException e) {
+                StateDirectory.warn("could not remove cgroup " + found.path() + ": " + e.getMessage());
+            }
+        });
+    }
+
+    /** The recorded cgroup, if it still exists; refused (one line) when it is not one Bulwark places for this id. */
+    static Optional<ContainerCgroup> recordedCgroup(ContainerId id, ContainerState recorded) {
+        if (recorded.cgroup() == null) {
+            return Optional.empty();
+        }
+        try {
+            return ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
+        } catch (CgroupException e) {
+            throw new LaunchException("container " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * SIGKILLs the container's init when it outlived its launcher (the parent-death signal arrives
+     * late, or not at all if the launcher died before setting it up): through a pidfd, after checking
+     * that the pid still names the process recorded (same start time), then waits for it to go.
+     */
+    private static void killInit(ContainerState recorded) {
+        if (!recorded.initAlive()) {
+            return;
+        }
+        if (!inRecordedUserNamespace(recorded)) {
+            StateDirectory.warn("container " + recorded.id() + ": pid " + recorded.pid() + " is not in the user namespace state.json"
+                    + " records for it; not killed");
+            return;
+        }
+        int pidfd;
+        try {
+            pidfd = DirectoryCalls.pidfdOpen(recorded.pid());
+        } catch (SyscallException e) {
+            return; // ESRCH: gone meanwhile
+        }
+        try {
+            if (!recorded.initAlive()) {
+                return; // the pid was reused between the check and pidfd_open
+            }
+            Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL);
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (recorded.initAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } catch (SyscallException e) {
+            // ESRCH: it exited meanwhile
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            Syscalls.close(pidfd);
+        }
+    }
+
+    /**
+     * Whether the recorded init is in the user namespace recorded with it: Bulwark always creates one,
+     * so a pid outside it (this launcher's own namespace, say) is not the container's.
+     */
+    private static boolean inRecordedUserNamespace(ContainerState recorded) {
+        String userNamespace = recorded.namespaces() == null ? null : recorded.namespaces().get("user");
+        if (userNamespace == null) {
+            return false;
+        }
+        try {
+            Path link = Path.of("/proc", Integer.toString(recorded.pid()), "ns", "user");
+            return Files.readSymbolicLink(link).toString().equals(userNamespace)
+                    && !userNamespace.equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString());
+        } catch (IOException e) {
+            return false; // gone meanwhile
+        }
+    }
+}

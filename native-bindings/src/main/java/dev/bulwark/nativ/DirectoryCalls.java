@@ -1,0 +1,167 @@
+package dev.bulwark.nativ;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Typed wrappers for the {@code *at(2)} system calls, which act on a name relative to an open
+ * directory file descriptor, plus {@code statx}, {@code getdents64} and {@code pidfd_open}. Thin: the
+ * caller picks the flags (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW, ...); each failure throws
+ * {@link SyscallException}.
+ */
+public final class DirectoryCalls {
+    private static final SyscallNumbers NR = SyscallNumbers.host();
+    private static final int SYS_OPENAT = NR.require("openat");
+    private static final int SYS_MKDIRAT = NR.require("mkdirat");
+    private static final int SYS_UNLINKAT = NR.require("unlinkat");
+    private static final int SYS_RENAMEAT2 = NR.require("renameat2");
+    private static final int SYS_STATX = NR.require("statx");
+    private static final int SYS_GETDENTS64 = NR.require("getdents64");
+    private static final int SYS_PIDFD_OPEN = NR.require("pidfd_open");
+
+    public static final int AT_EMPTY_PATH = 0x1000;
+    public static final int RENAME_NOREPLACE = 1;
+    public static final int S_IFMT = 0170000;
+    public static final int S_IFDIR = 0040000;
+    public static final int S_IFREG = 0100000;
+    public static final int S_IFLNK = 0120000;
+
+    /** struct statx: the same layout on every architecture. */
+    private static final int STATX_SIZE = 256;
+    private static final int STATX_BASIC_STATS = 0x7ff;
+    private static final int DIRENT_BUFFER = 32 * 1024;
+
+    private DirectoryCalls() {
+    }
+
+    /** What statx reports about a file (the fields Bulwark reads). */
+    public record FileStatus(int mode, int uid, int gid, long size, long modifiedSeconds) {
+        public int type() {
+            return mode & S_IFMT;
+        }
+
+        public boolean isDirectory() {
+            return type() == S_IFDIR;
+        }
+
+        public boolean isRegularFile() {
+            return type() == S_IFREG;
+        }
+
+        public boolean isSymlink() {
+            return type() == S_IFLNK;
+        }
+
+        public int permissions() {
+            return mode & 07777;
+        }
+    }
+
+    /** A directory entry: its name and {@code d_type} (DT_DIR 4, DT_REG 8, DT_LNK 10, DT_UNKNOWN 0). */
+    public record Entry(String name, int type) {
+        public static final int DT_UNKNOWN = 0;
+        public static final int DT_DIR = 4;
+
+        /** A directory, or a file system that does not fill in d_type (the caller must check). */
+        public boolean mayBeDirectory() {
+            return type == DT_DIR || type == DT_UNKNOWN;
+        }
+    }
+
+    public static int openat(int dirfd, String path, int flags, int mode) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long result;
+            do {
+                result = Kernel.raw(SYS_OPENAT, dirfd, memory.cString(path), flags, mode, 0);
+            } while (result == -Errno.EINTR);
+            return (int) check(result, "openat", dirfd, q(path), "0x" + Integer.toHexString(flags), "0" + Integer.toOctalString(mode));
+        }
+    }
+
+    public static void mkdirat(int dirfd, String name, int mode) {
+        try (NativeMemory memory = new NativeMemory()) {
+            check(Kernel.raw(SYS_MKDIRAT, dirfd, memory.cString(name), mode, 0, 0), "mkdirat", dirfd, q(name),
+                    "0" + Integer.toOctalString(mode));
+        }
+    }
+
+    /** unlinkat(dirfd, name, flags): flags 0 for a file, AT_REMOVEDIR for an empty directory. Never follows a symlink. */
+    public static void unlinkat(int dirfd, String name, int flags) {
+        try (NativeMemory memory = new NativeMemory()) {
+            check(Kernel.raw(SYS_UNLINKAT, dirfd, memory.cString(name), flags, 0, 0), "unlinkat", dirfd, q(name), flags);
+        }
+    }
+
+    /** renameat2: with RENAME_NOREPLACE, EEXIST instead of replacing an existing target. */
+    public static void renameat2(int fromDirfd, String from, int toDirfd, String to, int flags) {
+        try (NativeMemory memory = new NativeMemory()) {
+            check(Kernel.raw(SYS_RENAMEAT2, fromDirfd, memory.cString(from), toDirfd, memory.cString(to), flags),
+                    "renameat2", fromDirfd, q(from), toDirfd, q(to), flags);
+        }
+    }
+
+    /** statx(dirfd, path, flags): pass AT_SYMLINK_NOFOLLOW to see a symlink itself, AT_EMPTY_PATH with "" for dirfd itself. */
+    public static FileStatus statx(int dirfd, String path, int flags) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long buffer = memory.allocate(STATX_SIZE);
+            check(Kernel.raw(SYS_STATX, dirfd, memory.cString(path), flags, STATX_BASIC_STATS, buffer), "statx", dirfd,
+                    q(path), "0x" + Integer.toHexString(flags), "[buf]");
+            int uid = NativeMemory.getInt(buffer + 20);
+            int gid = NativeMemory.getInt(buffer + 24);
+            int mode = NativeMemory.getInt(buffer + 28) & 0xffff;
+            long size = NativeMemory.getLong(buffer + 40);
+            long mtime = NativeMemory.getLong(buffer + 112);
+            return new FileStatus(mode, uid, gid, size, mtime);
+        }
+    }
+
+    /** Every entry of the directory open at {@code dirfd} (reads it from its current offset), without "." and "..". */
+    public static List<Entry> entries(int dirfd) {
+        List<Entry> entries = new ArrayList<>();
+        try (NativeMemory memory = new NativeMemory()) {
+            long buffer = memory.allocate(DIRENT_BUFFER);
+            while (true) {
+                long count = check(Kernel.raw(SYS_GETDENTS64, dirfd, buffer, DIRENT_BUFFER, 0, 0), "getdents64", dirfd,
+                        "[buf]", DIRENT_BUFFER);
+                if (count == 0) {
+                    return entries;
+                }
+                // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[]
+                for (long offset = 0; offset < count; ) {
+                    long record = buffer + offset;
+                    int length = NativeMemory.getBytes(record + 16, 2)[0] & 0xff
+                            | (NativeMemory.getBytes(record + 17, 1)[0] & 0xff) << 8;
+                    int type = NativeMemory.getBytes(record + 18, 1)[0] & 0xff;
+                    byte[] raw = NativeMemory.getBytes(record + 19, length - 19);
+                    int end = 0;
+                    while (end < raw.length && raw[end] != 0) {
+                        end++;
+                    }
+                    String name = new String(raw, 0, end, StandardCharsets.UTF_8);
+                    if (!name.equals(".") && !name.equals("..")) {
+                        entries.add(new Entry(name, type));
+                    }
+                    offset += length;
+                }
+            }
+        }
+    }
+
+    /** pidfd_open(pid, 0): a descriptor that keeps naming this process even after its pid is reused. */
+    public static int pidfdOpen(int pid) {
+        return (int) check(Kernel.raw(SYS_PIDFD_OPEN, pid, 0, 0, 0, 0), "pidfd_open", pid, 0);
+    }
+
+    private static String q(String name) {
+        return '"' + name + '"';
+    }
+
+    private static long check(long result, String operation, Object... arguments) {
+        if (Kernel.isError(result)) {
+            throw new SyscallException(operation, java.util.Arrays.stream(arguments).map(String::valueOf).toList(),
+                    (int) -result);
+        }
+        return result;
+    }
+}
