@@ -109,12 +109,12 @@ public final class ChildProgram {
             SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
             masks.apply();
             LsmSteps.labelExec(steps, spec);
-            LandlockSteps landlock = LandlockSteps.forSpec(steps, context, System.err);
+            LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits();
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
-            SeccompSteps seccomp = new SeccompSteps(steps, spec, System.err);
+            SeccompSteps seccomp = new SeccompSteps(steps, spec);
             capabilities.dropBoundingSet();
             boolean noNewPrivileges = !Boolean.FALSE.equals(process.noNewPrivileges());
             if (noNewPrivileges) {

@@ -9,7 +9,6 @@ import dev.bulwark.nativ.SyscallNumbers;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,6 +32,7 @@ import java.util.Map;
  * to abstract unix sockets outside it.
  */
 final class LandlockSteps {
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     static final String ANNOTATION = "dev.bulwark.landlock";
 
     static final long EXECUTE = 1, WRITE_FILE = 2, READ_FILE = 4, READ_DIR = 8, REMOVE_DIR = 16, REMOVE_FILE = 32,
@@ -57,7 +57,7 @@ final class LandlockSteps {
     }
 
     /** The Landlock steps for {@code spec}, or null when the annotation turns Landlock off (or the kernel lacks it for the defaults). */
-    static LandlockSteps forSpec(ChildSteps steps, ContainerContext context, PrintStream warnings) {
+    static LandlockSteps forSpec(ChildSteps steps, ContainerContext context) {
         Spec spec = context.spec();
         String value = spec.annotations().get(ANNOTATION);
         if (value != null && value.strip().equals("off")) {
@@ -68,7 +68,7 @@ final class LandlockSteps {
             if (value != null) {
                 throw new LaunchException("annotations[\"" + ANNOTATION + "\"]: this kernel has no Landlock; set it to \"off\" to run without");
             }
-            warnings.println("bulwark: warning: this kernel has no Landlock; the default filesystem rules are not applied");
+            LOG.log(System.Logger.Level.WARNING, "this kernel has no Landlock; the default filesystem rules are not applied");
             return null;
         }
         if (value == null) {

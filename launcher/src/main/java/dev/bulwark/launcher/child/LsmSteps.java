@@ -15,6 +15,7 @@ import java.nio.file.Path;
  * warning by removing the request ({@link #withoutMissing}).
  */
 public final class LsmSteps {
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private LsmSteps() {
     }
 
@@ -58,12 +59,12 @@ public final class LsmSteps {
     }
 
     /** The spec without the LSM requests this host cannot honour (each one reported as a warning). */
-    public static Spec withoutMissing(Spec spec, java.io.PrintStream warnings) {
+    public static Spec withoutMissing(Spec spec) {
         var problems = missing(spec);
         if (problems.isEmpty()) {
             return spec;
         }
-        problems.forEach(p -> warnings.println("bulwark: warning: " + p + "; running without it (--allow-missing-lsm)"));
+        problems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p + "; running without it (--allow-missing-lsm)"));
         var p = spec.process();
         var process = new dev.bulwark.config.model.Process(p.terminal(), p.consoleSize(), p.user(), p.args(),
                 p.commandLine(), p.env(), p.cwd(), p.capabilities(), p.rlimits(), p.noNewPrivileges(),

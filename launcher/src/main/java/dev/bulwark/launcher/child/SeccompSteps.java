@@ -12,7 +12,6 @@ import dev.bulwark.launcher.seccomp.SeccompProgram;
 import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.NativeMemory;
 
-import java.io.PrintStream;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -29,13 +28,14 @@ import java.util.TreeSet;
  * calls (the default profile does), as runc does.
  */
 final class SeccompSteps {
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private static final int SECCOMP_SET_MODE_FILTER = 1;
 
     private final ChildSteps steps;
     private final SeccompProgram program;
     private final String origin;
 
-    SeccompSteps(ChildSteps steps, Spec spec, PrintStream warnings) {
+    SeccompSteps(ChildSteps steps, Spec spec) {
         this.steps = steps;
         LinuxSeccomp configured = spec.linux().seccomp();
         Arch arch = Arch.requireHost();
@@ -47,7 +47,7 @@ final class SeccompSteps {
             throw new LaunchException(e.getMessage());
         }
         for (String warning : program.warnings()) {
-            warnings.println("bulwark: warning: seccomp: " + warning);
+            LOG.log(System.Logger.Level.WARNING, "seccomp: " + warning);
         }
     }
 

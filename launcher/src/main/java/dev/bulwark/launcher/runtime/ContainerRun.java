@@ -34,6 +34,7 @@ import java.util.Map;
  * up. Every failure leaves nothing behind: the child is killed and reaped, the state directory removed.
  */
 public final class ContainerRun {
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private static final int SYNC_BYTE = 1;
 
     private final RunRequest request;
@@ -56,7 +57,7 @@ public final class ContainerRun {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
         Spec spec = withUserNamespace(validated(request.spec()));
         if (Boolean.TRUE.equals(spec.process().terminal())) {
-            System.err.println("bulwark: warning: process.terminal: no pseudo-terminal is allocated; "
+            LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
                     + "the container shares the launcher's standard streams");
         }
         int euid = Syscalls.geteuid();

@@ -339,8 +339,8 @@ public final class StateDirectory implements AutoCloseable {
         }
     }
 
-    /** One line on stderr, as the launcher's other warnings (the CLI has no logging configuration yet). */
+    /** Through the launcher's logger, as its other warnings. */
     static void warn(String message) {
-        System.err.println("bulwark: warning: " + message);
+        System.getLogger("dev.bulwark.launcher").log(System.Logger.Level.WARNING, message);
     }
 }
