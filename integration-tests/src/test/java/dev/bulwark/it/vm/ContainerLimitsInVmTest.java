@@ -78,6 +78,8 @@ class ContainerLimitsInVmTest {
                 checks.put(kv[0], kv.length > 1 ? kv[1] : "");
             }
         }
+        // The harness's own lines say which VM ran (uml or qemu-tcg) and for how long.
+        output.lines().filter(line -> line.startsWith("bulwark-vm: ")).forEach(System.out::println);
         System.out.println("ContainerLimitsInVmTest " + vmOptions + ": " + checks);
         assertFalse(checks.isEmpty(), "no CHECK lines from the VM:\n" + output);
         return checks;
