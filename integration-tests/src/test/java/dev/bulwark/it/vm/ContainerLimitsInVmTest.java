@@ -26,7 +26,7 @@ class ContainerLimitsInVmTest {
     private static final String NOBODY = "65534:65534";
     /** Bounds on one VM run; measured: UML ~60 s, QEMU TCG ~180 s on a busy 2-core machine. */
     private static final int UML_TIMEOUT_SECONDS = 400;
-    private static final int QEMU_TIMEOUT_SECONDS = 900;
+    private static final int QEMU_TIMEOUT_SECONDS = 720;
 
     @ParameterizedTest
     @ValueSource(strings = {"root", "rootless"})
