@@ -51,12 +51,18 @@ check cpu-exit $?
 check cpu-throttled "$(awk '{print $2}' /tmp/cpu.out)"
 
 # 4. bulwark stats reads a running container's cgroup from outside.
-bulwark run --root $state --id stats --memory 64m --pids 32 -- /bin/sh -c 'echo started; sleep 20' > /tmp/stats-run.out 2> /tmp/stats-run.err &
+# The workload runs until /tmp/stats-gate/done appears (at most 10 minutes): a JVM starts in seconds
+# under UML but may take half a minute under QEMU's TCG, so no fixed sleep fits both.
+mkdir -p /tmp/stats-gate
+bulwark run --root $state --id stats --memory 64m --pids 32 --mount /tmp/stats-gate:/gate -- /bin/sh -c \
+    'echo started; i=0; while [ ! -e /gate/done ] && [ $i -lt 600 ]; do sleep 1; i=$((i+1)); done' \
+    > /tmp/stats-run.out 2> /tmp/stats-run.err &
 launcher=$!
-# A JVM starts slowly under UML: wait until the workload itself has spoken.
-for i in $(seq 600); do grep -q started /tmp/stats-run.out 2>/dev/null && break; sleep 0.1; done
+# A JVM starts slowly in the VM: wait until the workload itself has spoken.
+for i in $(seq 1200); do grep -q started /tmp/stats-run.out 2>/dev/null && break; sleep 0.25; done
 bulwark stats --root $state stats > /tmp/stats.out 2> /tmp/stats.err
 check stats-exit $?
+touch /tmp/stats-gate/done
 check stats-error "$(head -1 /tmp/stats.err)"
 check stats-memory "$(grep -c '^memory.current' /tmp/stats.out)"
 check stats-pids "$(grep -c '^pids.current' /tmp/stats.out)"

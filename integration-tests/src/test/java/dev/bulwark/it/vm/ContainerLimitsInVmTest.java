@@ -17,12 +17,16 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * cgroup v2 limits on real containers, end to end: the Bulwark CLI runs inside a User-Mode Linux VM
- * with a pure cgroup v2 hierarchy (this host's cgroups are hybrid), once as root and once as an
+ * cgroup v2 limits on real containers, end to end: the Bulwark CLI runs inside a VM (User-Mode Linux, or
+ * QEMU with TCG where UML cannot boot) with a pure cgroup v2 hierarchy (this host's cgroups are hybrid),
+ * once as root and once as an
  * unprivileged user with a delegated subtree; {@code integration-tests/vm/limits-check.sh} reports.
  */
 class ContainerLimitsInVmTest {
     private static final String NOBODY = "65534:65534";
+    /** Bounds on one VM run; measured: UML ~60 s, QEMU TCG ~180 s on a busy 2-core machine. */
+    private static final int UML_TIMEOUT_SECONDS = 400;
+    private static final int QEMU_TIMEOUT_SECONDS = 720;
 
     @ParameterizedTest
     @ValueSource(strings = {"root", "rootless"})
@@ -60,11 +64,12 @@ class ContainerLimitsInVmTest {
         assumeTrue(Files.isDirectory(repo.resolve("launcher/target/lib")), "the launcher is not built (run mvn verify from the root)");
         List<String> command = new ArrayList<>(List.of(harness.toString(), "run"));
         command.addAll(vmOptions);
-        command.addAll(List.of("--timeout", "400", "--", repo.resolve("integration-tests/vm/limits-check.sh").toString()));
+        int timeout = VmBackend.of(harness).timeoutSeconds(UML_TIMEOUT_SECONDS, QEMU_TIMEOUT_SECONDS);
+        command.addAll(List.of("--timeout", Integer.toString(timeout), "--", repo.resolve("integration-tests/vm/limits-check.sh").toString()));
         Process vm = new ProcessBuilder(command).directory(repo.toFile()).redirectErrorStream(true)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         String output = new String(vm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(vm.waitFor(450, TimeUnit.SECONDS), "the VM finished");
+        assertTrue(vm.waitFor(timeout + 60, TimeUnit.SECONDS), "the VM finished");
         assertEquals(0, vm.exitValue(), "bulwark-vm run " + vmOptions + ":\n" + output);
         Map<String, String> checks = new LinkedHashMap<>();
         for (String line : output.lines().toList()) {
@@ -73,6 +78,8 @@ class ContainerLimitsInVmTest {
                 checks.put(kv[0], kv.length > 1 ? kv[1] : "");
             }
         }
+        // The harness's own lines say which VM ran (uml or qemu-tcg) and for how long.
+        output.lines().filter(line -> line.startsWith("bulwark-vm: ")).forEach(System.out::println);
         System.out.println("ContainerLimitsInVmTest " + vmOptions + ": " + checks);
         assertFalse(checks.isEmpty(), "no CHECK lines from the VM:\n" + output);
         return checks;

@@ -39,8 +39,10 @@ import org.junit.jupiter.api.Test;
  * the container's cgroup before they allocate, fork, spin or read.
  */
 class CgroupV2EnforcementTest {
-    /** A block device to throttle (the VM's scratch disk); the io test is skipped without one. */
+    /** A block device to throttle; the io test is skipped without one. */
     static final String BLOCK_DEVICE_ENV = "BULWARK_TEST_BLOCK_DEVICE";
+    /** The VM's scratch disk (/dev/ubda under UML, /dev/vda under QEMU), exported by bulwark-vm --disk. */
+    static final String VM_DISK_ENV = "BULWARK_VM_DISK";
     private static final long MIB = 1024 * 1024;
 
     private static CgroupHost host;
@@ -180,8 +182,9 @@ class CgroupV2EnforcementTest {
 
     @Test
     void ioMaxLimitsTheReadRateOfABlockDevice() throws Exception {
-        String device = System.getenv(BLOCK_DEVICE_ENV);
-        assumeTrue(device != null, BLOCK_DEVICE_ENV + " is not set (the VM harness sets it with --disk)");
+        String device = System.getenv(BLOCK_DEVICE_ENV) != null ? System.getenv(BLOCK_DEVICE_ENV) : System.getenv(VM_DISK_ENV);
+        assumeTrue(device != null, "neither " + BLOCK_DEVICE_ENV + " nor " + VM_DISK_ENV + " is set (the VM harness sets "
+                + VM_DISK_ENV + " with --disk)");
         assumeTrue(Files.isReadable(Path.of(device)), device + " is not readable by this user");
         String[] majMin = CgroupFiles.read(Path.of("/sys/class/block", Path.of(device).getFileName().toString(), "dev"))
                 .strip().split(":");
