@@ -86,6 +86,40 @@ final class Leftovers {
     }
 
     /**
+     * Sends {@code signal} to the recorded init through a pidfd, after checking that the pid still names
+     * that process (start time) in the container's user namespace. False when it is gone.
+     */
+    static boolean signalInit(ContainerState recorded, int signal) {
+        if (!recorded.initAlive()) {
+            return false;
+        }
+        if (!inRecordedUserNamespace(recorded)) {
+            throw new LaunchException("container " + recorded.id() + ": pid " + recorded.pid()
+                    + " is not in the user namespace state.json records for it; not signalled");
+        }
+        int pidfd;
+        try {
+            pidfd = DirectoryCalls.pidfdOpen(recorded.pid());
+        } catch (SyscallException e) {
+            return false; // ESRCH: gone meanwhile
+        }
+        try {
+            if (!recorded.initAlive()) {
+                return false; // the pid was reused between the check and pidfd_open
+            }
+            Syscalls.pidfdSendSignal(pidfd, signal);
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == dev.bulwark.nativ.Errno.ESRCH) {
+                return false;
+            }
+            throw new LaunchException("container " + recorded.id() + ": " + e.getMessage(), e);
+        } finally {
+            Syscalls.close(pidfd);
+        }
+    }
+
+    /**
      * Whether the recorded init is in the user namespace recorded with it: Bulwark always creates one,
      * so a pid outside it (this launcher's own namespace, say) is not the container's.
      */
