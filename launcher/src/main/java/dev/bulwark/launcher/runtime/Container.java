@@ -101,7 +101,7 @@ public final class Container {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
-            if (!recorded.isDetached() && recorded.launcherAlive()) {
+            if (!recorded.outlivesLauncher() && recorded.launcherAlive()) {
                 if (!force) {
                     throw new LaunchException("container " + id + ": its launcher (pid " + recorded.launcherPid()
                             + ") is running; send it SIGTERM, or delete --force", VERB_FAILED, null);
@@ -113,11 +113,11 @@ public final class Container {
                 throw new LaunchException("container " + id + ": being created (no state yet); try again in "
                         + StateDirectory.CLAIM_GRACE_SECONDS + " s", VERB_FAILED, null);
             }
-            if (recorded.isDetached() && status.equals("running") && !force) {
+            if (recorded.outlivesLauncher() && status.equals("running") && !force) {
                 throw new LaunchException("container " + id + ": cannot delete a running container (stop it with kill, "
                         + "or delete --force)", VERB_FAILED, null);
             }
-            if (recorded.isDetached() && status.equals("creating") && recorded.launcherAlive() && !force) {
+            if (recorded.outlivesLauncher() && status.equals("creating") && recorded.launcherAlive() && !force) {
                 throw new LaunchException("container " + id + ": being created by pid " + recorded.launcherPid(),
                         VERB_FAILED, null);
             }

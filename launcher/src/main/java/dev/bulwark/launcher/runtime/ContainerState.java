@@ -64,7 +64,7 @@ public record ContainerState(String ociVersion, String id, String status, int pi
     }
 
     @JsonIgnore
-    public boolean isDetached() {
+    public boolean outlivesLauncher() {
         return Boolean.TRUE.equals(detached);
     }
 

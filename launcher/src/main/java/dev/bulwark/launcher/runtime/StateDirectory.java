@@ -101,7 +101,7 @@ public final class StateDirectory implements AutoCloseable {
         if (recorded.isEmpty()) {
             return true; // removed meanwhile
         }
-        if (!recorded.get().effectiveStatus().equals("stopped") || recorded.get().isDetached()) {
+        if (!recorded.get().effectiveStatus().equals("stopped") || recorded.get().outlivesLauncher()) {
             return false; // a created container's state stays, stopped or not, until delete
         }
         return removeLeftovers(root, id, recorded.get());
