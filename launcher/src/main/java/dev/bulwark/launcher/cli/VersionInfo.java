@@ -16,8 +16,12 @@ final class VersionInfo implements CommandLine.IVersionProvider {
         return new String[] {"bulwark version " + VERSION, "commit: " + commit(), "spec: " + SPEC_VERSION};
     }
 
-    /** The commit scripts/build recorded in bulwark-build.properties, or "unknown". */
+    /** The commit scripts/build recorded (bin/bulwark passes -Dbulwark.commit), else bulwark-build.properties, else "unknown". */
     private static String commit() {
+        String recorded = System.getProperty("bulwark.commit");
+        if (recorded != null && !recorded.isBlank()) {
+            return recorded;
+        }
         try (InputStream in = VersionInfo.class.getResourceAsStream("/bulwark-build.properties")) {
             if (in == null) {
                 return "unknown";
