@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -61,6 +63,7 @@ class MountDestinationTest {
         int mountsBefore = Containers.hostMountCount();
         int ran = 0, refused = 0, escaped = 0;
         List<String> unexpected = new ArrayList<>();
+        Map<String, Integer> refusals = new TreeMap<>();
         racer.start();
         try {
             for (int i = 0; i < RACE_LAUNCHES; i++) {
@@ -69,8 +72,9 @@ class MountDestinationTest {
                     ran++;
                 } else if (result.exitCode() == 125 && result.errors().matches("bulwark: .*mounts\\[" + raceIndex[0] + "].*\\n")) {
                     refused++;
+                    refusals.merge(result.errors().trim(), 1, Integer::sum);
                 } else {
-                    unexpected.add(result.describe());
+                    unexpected.add("exit " + result.exitCode() + ": " + result.errors().trim());
                 }
                 if (!entries(host).isEmpty()) {
                     escaped++; // counted, then cleared, so one run measures how often the hole opens
@@ -85,6 +89,8 @@ class MountDestinationTest {
         }
         System.out.printf("mount destination race (%s): %d launches, %d ran, %d refused, %d created a host entry, %d swaps%n",
                 mode, RACE_LAUNCHES, ran, refused, escaped, swaps.get());
+        refusals.forEach((message, count) -> System.out.println("  refused " + count + "x: " + message));
+        unexpected.forEach(line -> System.out.println("  unexpected: " + line));
         try {
             assertEquals(0, escaped, "launches that created something at the host target");
             assertEquals(mountsBefore, Containers.hostMountCount(), "no mount appeared on the host");
