@@ -50,6 +50,8 @@ class MountDestinationTest {
             return Containers.withArgs(spec, "/bin/true").withMounts(mounts);
         });
         Path race = bundle.resolve("rootfs/race");
+        // The container's root may create /race when the racer has just removed it, as rootless it already can.
+        Files.setPosixFilePermissions(race.getParent(), PosixFilePermissions.fromString("rwxrwxrwx"));
         Path relative = Path.of("../".repeat(bundle.resolve("rootfs").getNameCount() + 2) + host.toString().substring(1));
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger swaps = new AtomicInteger();
