@@ -31,7 +31,7 @@ class RootfsStepsTest {
         int data = mounts.size();
         mounts.add(new Mount("/data", "tmpfs", "tmpfs", List.of("size=1m")));
         mounts.add(new Mount("/data/sub", "bind", source.toString(), List.of("rbind", "ro")));
-        ContainerContext context = new ContainerContext("t", defaults.withMounts(mounts), bundle, rootfs, false, false, 0, 0);
+        ContainerContext context = new ContainerContext("t", defaults.withMounts(mounts), bundle, rootfs, false, false, 0, 0, List.of());
         try (SyscallTable table = new SyscallTable()) {
             ChildSteps steps = new ChildSteps(table, -1);
             new RootfsSteps(steps, context).compile(() -> { });
