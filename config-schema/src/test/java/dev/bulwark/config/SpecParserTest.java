@@ -181,7 +181,24 @@ class SpecParserTest {
         SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse("""
                 {"ociVersion": "1.2.0", "process": {"user": {"gid": 0}, "cwd": "/", "args": ["a"]}}
                 """));
-        assertTrue(e.getMessage().contains("uid"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("process.user.uid: required"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"ociVersion\": \"1.2.0\", \"mounts\": [\"/tmp\"]}|mounts[0]: expected an object, got a string",
+            "{\"ociVersion\": \"1.2.0\", \"process\": {\"args\": \"sh\"}}|process.args: expected an array, got a string",
+            "{\"ociVersion\": \"1.2.0\", \"mounts\": [{\"destination\": \"/x\", \"options\": [true]}]}"
+                    + "|mounts[0].options[0]: expected a string, got a boolean",
+            "{\"ociVersion\": \"1.2.0\", \"process\": {\"user\": {\"uid\": \"0\", \"gid\": 0}}}"
+                    + "|process.user.uid: expected an integer, got a string",
+            "{\"ociVersion\": 7}|ociVersion: expected a string, got an integer",
+            "{\"ociVersion\": \"1.2.0\", \"linux\": {\"namespaces\": 1.5}}|linux.namespaces: expected an array, got a number with a fraction"})
+    void wrongTypesAreNamedInJsonTermsNotJavaTypes(String caseAndMessage) {
+        String[] parts = caseAndMessage.split("\\|");
+        SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse(parts[0]));
+        assertTrue(e.getMessage().endsWith(": " + parts[1]), e.getMessage());
+        assertFalse(e.getMessage().matches(".*(java\\.|dev\\.bulwark|`).*"), e.getMessage());
     }
 
     @Test
