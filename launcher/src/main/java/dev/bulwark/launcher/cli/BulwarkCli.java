@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,6 +18,7 @@ public final class BulwarkCli {
     /** Runs the CLI and returns its exit status (for tests and embedding). */
     public static int execute(String... args) {
         CommandLine commandLine = new CommandLine(new BulwarkCli());
+        commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
         return commandLine.execute(args);

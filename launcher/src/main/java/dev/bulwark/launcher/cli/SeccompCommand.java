@@ -8,6 +8,7 @@ import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.model.LinuxSeccomp;
 import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.validation.KnownNames;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
 import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
@@ -64,7 +65,13 @@ public final class SeccompCommand {
 
         LinuxSeccomp policy() {
             Set<String> caps = new LinkedHashSet<>();
-            capabilities.forEach(cap -> caps.add(cap.toUpperCase(Locale.ROOT)));
+            for (String cap : capabilities) {
+                String name = cap.toUpperCase(Locale.ROOT);
+                if (!KnownNames.CAPABILITIES.contains(name)) {
+                    throw new LaunchException("--cap: unknown capability \"" + cap + "\" (names look like CAP_SYS_PTRACE)");
+                }
+                caps.add(name);
+            }
             if (config == null) {
                 return DefaultSeccompProfile.forContainer(caps, arch());
             }

@@ -17,6 +17,12 @@ public final class CleanErrors {
     private CleanErrors() {
     }
 
+    /** A config error: also names the field ("root.path: ..."). */
+    public static void assertCleanFieldError(String line, String context) {
+        assertCleanLine(line, context);
+        assertTrue(line.contains(": "), () -> "the message names no field or step for " + context + ":\n" + line);
+    }
+
     /** @param context what was run, for the failure message */
     public static void assertCleanLine(String line, String context) {
         if (line == null || line.isBlank()) {
@@ -27,6 +33,5 @@ public final class CleanErrors {
         if (java.find()) {
             fail("Java detail \"" + java.group() + "\" in the message for " + context + ":\n" + line);
         }
-        assertTrue(line.contains(":"), () -> "the message names no field, flag or step for " + context + ":\n" + line);
     }
 }

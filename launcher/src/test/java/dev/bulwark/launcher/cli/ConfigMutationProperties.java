@@ -86,7 +86,7 @@ class ConfigMutationProperties {
         try {
             plan(json);
         } catch (LaunchException | SpecParseException | CgroupException e) {
-            CleanErrors.assertCleanLine(ErrorReporter.oneLine(e.getMessage()), context);
+            CleanErrors.assertCleanFieldError(ErrorReporter.oneLine(e.getMessage()), context);
         } catch (RuntimeException | Error e) {
             throw new AssertionError("not a one-line input error for " + context + ":\n" + json, e);
         }
