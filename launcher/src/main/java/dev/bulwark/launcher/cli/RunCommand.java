@@ -129,7 +129,7 @@ final class RunCommand implements Callable<Integer> {
         } catch (SpecParseException e) {
             throw new LaunchException(e.getMessage());
         } catch (IOException e) {
-            throw new LaunchException("reading " + config + ": " + e.getMessage(), e);
+            throw new LaunchException("reading " + config + ": " + FileErrors.reason(e), e);
         }
     }
 

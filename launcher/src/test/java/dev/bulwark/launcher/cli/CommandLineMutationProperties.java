@@ -53,6 +53,9 @@ class CommandLineMutationProperties {
         assertTrue(Files.isRegularFile(work.resolve("not-json")));
         Files.writeString(work.resolve("empty"), "");
         Files.writeString(work.resolve("wrong.json"), "{\"ociVersion\": 7}");
+        Files.writeString(Files.createDirectories(work.resolve("bad-config")).resolve("config.json"), "{\"ociVersion\": ");
+        Files.writeString(Files.createDirectories(work.resolve("wrong-config")).resolve("config.json"),
+                "{\"ociVersion\": \"1.2.0\", \"process\": {\"args\": \"sh\"}}");
     }
 
     @AfterContainer
@@ -107,9 +110,10 @@ class CommandLineMutationProperties {
             // regular file): the launch fails after validation, before any state, cgroup or process exists.
             args.addAll(List.of("--root", work.resolve("not-json").resolve("state").toString()));
         } else if (name.equals("run")) {
-            args.addAll(List.of("--bundle", work.resolve("no-such-bundle").toString())); // first: never a launch
+            // first, so no later "--" makes it a word of the command: a bundle that cannot launch
+            args.addAll(List.of("--bundle", pick(List.of("no-such-bundle", "not-json", "dir", "bad-config", "wrong-config"), random)));
         } else if (name.equals("spec")) {
-            args.addAll(List.of("--bundle", work.resolve("spec-out").toString()));
+            args.addAll(List.of("--bundle", pick(List.of("spec-out", "missing", "not-json"), random))); // never the working directory
         }
         List<OptionSpec> options = spec.options();
         for (int i = 0; i < extras; i++) {
@@ -147,6 +151,10 @@ class CommandLineMutationProperties {
             args.addAll(1, List.of("--root", stateRoot.toString())); // sometimes where the state goes
         }
         return args;
+    }
+
+    private static String pick(List<String> names, Random random) {
+        return work.resolve(names.get(random.nextInt(names.size()))).toString();
     }
 
     private static String value(Random random) {
