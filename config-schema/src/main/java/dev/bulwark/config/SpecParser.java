@@ -132,7 +132,8 @@ public final class SpecParser {
 
     /** Last resort for messages not classified above: the quoted Java type becomes "a value". */
     private static String withoutJavaTypes(String message) {
-        return QUOTED_TYPE.matcher(message).replaceAll("a value");
+        String withoutLimitSource = message.replaceAll(", from `[^`]*`", ""); // "(1000, from `StreamReadConstraints...`)"
+        return QUOTED_TYPE.matcher(withoutLimitSource).replaceAll("a value");
     }
 
     /** Renders Jackson's reference chain as {@code linux.namespaces[1].type}. */

@@ -202,6 +202,17 @@ class SpecParserTest {
     }
 
     @Test
+    void oversizedNumbersAndNestingAreOneLineWithoutJavaNames() {
+        String longNumber = "{\"ociVersion\": \"1.2.0\", \"process\": {\"user\": {\"uid\": " + "9".repeat(2000) + "}}}";
+        String deep = "{\"ociVersion\": \"1.2.0\", \"unknown\": " + "[".repeat(3000) + "]".repeat(3000) + "}";
+        for (String json : List.of(longNumber, deep)) {
+            SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse(json));
+            assertFalse(e.getMessage().matches("(?s).*(java\\.|dev\\.bulwark|`|StreamReadConstraints|\n).*"), e.getMessage());
+            assertTrue(e.getMessage().contains("exceeds the maximum allowed (1000)"), e.getMessage());
+        }
+    }
+
+    @Test
     void wrongTypeNamesThePath() {
         SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse("""
                 {"ociVersion": "1.2.0", "linux": {"namespaces": [{"type": "pid"}, {"type": 7}]}}
