@@ -237,41 +237,50 @@ class ConfigMutationProperties {
         }
         texts.add(SpecWriter.toJson(HardenedDefaults.spec(DefaultsOptions.root())));
         texts.add(SpecWriter.toJson(HardenedDefaults.spec(DefaultsOptions.rootless(Syscalls.geteuid(), Syscalls.getegid()))));
-        List<String> rooted = new ArrayList<>();
+        List<String> launchable = new ArrayList<>();
         for (String text : texts) {
             try {
                 ObjectNode config = (ObjectNode) JSON.readTree(text);
-                if (config.get("root") instanceof ObjectNode root) {
-                    root.put("path", "rootfs");
-                }
-                // What no mutation needs to start from and this host may refuse: LSM labels (the host may
-                // lack the LSM), id mappings for another mode, and runc's ambient capabilities, which are not in its inheritable set
-                // (Bulwark refuses them, as the kernel would).
-                if (config.get("process") instanceof ObjectNode process) {
-                    process.remove(List.of("apparmorProfile", "selinuxLabel"));
-                    if (process.get("capabilities") instanceof ObjectNode capabilities) {
-                        capabilities.remove("ambient");
-                    }
-                }
-                if (config.get("mounts") instanceof ArrayNode mounts) {
-                    for (JsonNode mount : mounts) { // bind sources of a sample host: one in the test bundle
-                        if (mount.path("source").asText().startsWith("/") && !Files.exists(Path.of(mount.path("source").asText()))) {
-                            ((ObjectNode) mount).put("source", "rootfs/tmp");
-                        }
-                    }
-                }
-                if (config.get("linux") instanceof ObjectNode linux) {
-                    linux.remove("mountLabel");
-                    if (linux.has("uidMappings")) {
-                        linux.set("uidMappings", JSON.readTree(ID_MAPPING.formatted(Syscalls.geteuid() == 0 ? 1_000_000_000 : Syscalls.geteuid())));
-                        linux.set("gidMappings", JSON.readTree(ID_MAPPING.formatted(Syscalls.geteuid() == 0 ? 1_000_000_000 : Syscalls.getegid())));
-                    }
-                }
-                rooted.add(JSON.writeValueAsString(config));
+                makeLaunchableHere(config);
+                launchable.add(JSON.writeValueAsString(config));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
-        return List.copyOf(rooted);
+        return List.copyOf(launchable);
+    }
+
+    /**
+     * Edits a sample so that, unmutated, it plans on this host in this mode: its root and bind sources in
+     * the test bundle, id mappings this launcher may write, no LSM labels (the host may lack the LSM), and
+     * no ambient capabilities (runc's sample lists some that are not inheritable, which Bulwark refuses,
+     * as the kernel would).
+     */
+    private static void makeLaunchableHere(ObjectNode config) throws IOException {
+        if (config.get("root") instanceof ObjectNode root) {
+            root.put("path", "rootfs");
+        }
+        if (config.get("process") instanceof ObjectNode process) {
+            process.remove(List.of("apparmorProfile", "selinuxLabel"));
+            if (process.get("capabilities") instanceof ObjectNode capabilities) {
+                capabilities.remove("ambient");
+            }
+        }
+        if (config.get("mounts") instanceof ArrayNode mounts) {
+            for (JsonNode mount : mounts) {
+                String source = mount.path("source").asText();
+                if (source.startsWith("/") && !Files.exists(Path.of(source))) {
+                    ((ObjectNode) mount).put("source", "rootfs/tmp");
+                }
+            }
+        }
+        if (config.get("linux") instanceof ObjectNode linux) {
+            linux.remove("mountLabel");
+            if (linux.has("uidMappings")) {
+                boolean root = Syscalls.geteuid() == 0;
+                linux.set("uidMappings", JSON.readTree(ID_MAPPING.formatted(root ? 1_000_000_000 : Syscalls.geteuid())));
+                linux.set("gidMappings", JSON.readTree(ID_MAPPING.formatted(root ? 1_000_000_000 : Syscalls.getegid())));
+            }
+        }
     }
 }
