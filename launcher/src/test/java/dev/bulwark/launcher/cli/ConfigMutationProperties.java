@@ -252,7 +252,7 @@ class ConfigMutationProperties {
 
     /**
      * Edits a sample so that, unmutated, it plans on this host in this mode: its root and bind sources in
-     * the test bundle, id mappings this launcher may write, no LSM labels (the host may lack the LSM), and
+     * the test bundle, id mappings (and, rootless, a user) this launcher may write, no LSM labels (the host may lack the LSM), and
      * no ambient capabilities (runc's sample lists some that are not inheritable, which Bulwark refuses,
      * as the kernel would).
      */
@@ -262,6 +262,9 @@ class ConfigMutationProperties {
         }
         if (config.get("process") instanceof ObjectNode process) {
             process.remove(List.of("apparmorProfile", "selinuxLabel"));
+            if (Syscalls.geteuid() != 0 && process.get("user") instanceof ObjectNode user) {
+                user.put("uid", 0).put("gid", 0).remove("additionalGids"); // rootless maps container root only
+            }
             if (process.get("capabilities") instanceof ObjectNode capabilities) {
                 capabilities.remove("ambient");
             }
