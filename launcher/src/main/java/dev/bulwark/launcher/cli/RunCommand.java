@@ -122,7 +122,7 @@ final class RunCommand implements Callable<Integer> {
         }
         try {
             Spec spec = SpecParser.parse(config);
-            if (!command.isEmpty()) {
+            if (!command.isEmpty() && spec.process() != null) { // without a process, validation says "process: required"
                 spec = spec.withProcess(spec.process().withArgs(command));
             }
             return spec;

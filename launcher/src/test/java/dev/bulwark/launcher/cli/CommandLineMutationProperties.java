@@ -56,6 +56,8 @@ class CommandLineMutationProperties {
         Files.writeString(Files.createDirectories(work.resolve("bad-config")).resolve("config.json"), "{\"ociVersion\": ");
         Files.writeString(Files.createDirectories(work.resolve("wrong-config")).resolve("config.json"),
                 "{\"ociVersion\": \"1.2.0\", \"process\": {\"args\": \"sh\"}}");
+        Files.writeString(Files.createDirectories(work.resolve("no-process")).resolve("config.json"),
+                "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": \"rootfs\"}}");
     }
 
     @AfterContainer
@@ -111,7 +113,7 @@ class CommandLineMutationProperties {
             args.addAll(List.of("--root", work.resolve("not-json").resolve("state").toString()));
         } else if (name.equals("run")) {
             // first, so no later "--" makes it a word of the command: a bundle that cannot launch
-            args.addAll(List.of("--bundle", pick(List.of("no-such-bundle", "not-json", "dir", "bad-config", "wrong-config"), random)));
+            args.addAll(List.of("--bundle", pick(List.of("no-such-bundle", "not-json", "dir", "bad-config", "wrong-config", "no-process"), random)));
         } else if (name.equals("spec")) {
             args.addAll(List.of("--bundle", pick(List.of("spec-out", "missing", "not-json"), random))); // never the working directory
         }
