@@ -29,6 +29,7 @@ public final class CleanErrors {
             fail("empty error message for " + context);
         }
         assertFalse(line.contains("\n") || line.contains("\r"), () -> "more than one line for " + context + ":\n" + line);
+        assertFalse(line.startsWith("internal error"), () -> "a bug, not an input error, for " + context + ":\n" + line);
         Matcher java = JAVA.matcher(line);
         if (java.find()) {
             fail("Java detail \"" + java.group() + "\" in the message for " + context + ":\n" + line);
