@@ -205,14 +205,14 @@ class CommandLineMutationProperties {
 
     // ---- running -----------------------------------------------------------------------------
 
-    private record Run(int exit, String stdout, String stderr) {
+    record Run(int exit, String stdout, String stderr) {
         /** stderr without warnings (the seccomp compiler's, or limits this host cannot apply). */
         List<String> errorLines() {
             return stderr.lines().filter(line -> !line.contains("warning:")).toList();
         }
     }
 
-    private static synchronized Run runInProcess(List<String> args) {
+    static synchronized Run runInProcess(List<String> args) {
         PrintStream out = System.out;
         PrintStream err = System.err;
         ByteArrayOutputStream capturedOut = new ByteArrayOutputStream();

@@ -22,6 +22,7 @@ import dev.bulwark.launcher.child.ChildSteps;
 import dev.bulwark.launcher.child.LockedMountFlags;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.runtime.LaunchPlan;
+import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.nativ.Syscalls;
 import java.io.IOException;
@@ -92,6 +93,36 @@ class ConfigMutationProperties {
             throw new AssertionError("not a one-line input error for " + context + ":\n" + json, e);
         }
         assertEquals(childrenBefore, ProcessHandle.current().children().count(), "a child process was left behind");
+    }
+
+    /**
+     * {@code seccomp show} and {@code compile --config} read a config without validating the rest of it: a
+     * mutated config (the samples with a seccomp policy) compiles or fails with one line, exit 125.
+     */
+    @Property(tries = 200)
+    void mutatedSeccompConfigCompilesOrFailsWithOneCleanLine(@ForAll @IntRange(min = 0, max = 63) int base, @ForAll long seed,
+                                                             @ForAll @IntRange(min = 1, max = 3) int mutations) throws Exception {
+        List<String> withSeccomp = BASES.stream().filter(b -> b.contains("\"seccomp\"")).toList();
+        Random random = new Random(seed);
+        ObjectNode config = (ObjectNode) JSON.readTree(withSeccomp.get(base % withSeccomp.size()));
+        List<String> applied = new ArrayList<>();
+        for (int i = 0; i < mutations; i++) {
+            applied.add(mutate(config, random));
+        }
+        Path file = bundle.resolve("seccomp-config.json");
+        // \\u escapes, so an unpaired surrogate reaches the file as JSON allows it
+        Files.write(file, JSON.writer().with(com.fasterxml.jackson.core.json.JsonWriteFeature.ESCAPE_NON_ASCII).writeValueAsBytes(config));
+        String context = ErrorReporter.oneLine("seccomp sample " + (base % withSeccomp.size()) + " with " + applied);
+        for (String command : List.of("show", "compile")) {
+            CommandLineMutationProperties.Run run = CommandLineMutationProperties.runInProcess(
+                    List.of("seccomp", command, "--arch", "x86_64", "--config", file.toString()));
+            if (run.exit() != 0) {
+                assertEquals(125, run.exit(), () -> context + ":\n" + run.stderr());
+                List<String> lines = run.errorLines();
+                assertEquals(1, lines.size(), () -> "not one line for " + context + ":\n" + run.stderr());
+                CleanErrors.assertCleanFieldError(lines.get(0).substring("bulwark: ".length()), context);
+            }
+        }
     }
 
     /** Unmutated, every base gets through the whole plan: the mutations start from configs that would launch. */
@@ -236,6 +267,9 @@ class ConfigMutationProperties {
             throw new UncheckedIOException(e);
         }
         texts.add(SpecWriter.toJson(HardenedDefaults.spec(DefaultsOptions.root())));
+        Spec hardened = HardenedDefaults.spec(DefaultsOptions.root()); // and with the policy it gets by default, spelled out
+        texts.add(SpecWriter.toJson(hardened.withLinux(hardened.linux().withSeccomp(
+                DefaultSeccompProfile.forContainer(java.util.Set.of(), dev.bulwark.nativ.Arch.X86_64)))));
         texts.add(SpecWriter.toJson(HardenedDefaults.spec(DefaultsOptions.rootless(Syscalls.geteuid(), Syscalls.getegid()))));
         List<String> launchable = new ArrayList<>();
         for (String text : texts) {
