@@ -5,6 +5,7 @@ import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.HostPaths;
 import dev.bulwark.launcher.plan.MountOptions;
 import dev.bulwark.launcher.plan.RootPath;
 import dev.bulwark.nativ.Errno;
@@ -217,7 +218,7 @@ final class RootfsSteps {
         if (mount.source() == null) {
             throw new LaunchException(field + ".source: a bind mount needs a source");
         }
-        Path source = Path.of(mount.source());
+        Path source = HostPaths.of(mount.source(), field + ".source");
         if (!source.isAbsolute()) {
             if (context.bundle() == null) {
                 throw new LaunchException(field + ".source: must be absolute without a bundle");

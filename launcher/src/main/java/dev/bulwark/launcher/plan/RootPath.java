@@ -44,7 +44,7 @@ public final class RootPath {
                 current = current.getParent();
                 continue;
             }
-            Path next = current.resolve(part);
+            Path next = HostPaths.resolve(current, part, field);
             if (Files.isSymbolicLink(next)) {
                 if (++links > MAX_LINKS) {
                     throw new LaunchException(field + ": \"" + inside + "\" has too many levels of symbolic links");
