@@ -50,6 +50,7 @@ public final class BulwarkCli {
     public static int execute(String... args) {
         LogOutput.configureOnFirstUse();
         CommandLine commandLine = new CommandLine(new BulwarkCli());
+        commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
         commandLine.setExecutionStrategy(parseResult -> {

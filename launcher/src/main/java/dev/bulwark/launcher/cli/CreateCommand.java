@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.runtime.ContainerId;
@@ -42,9 +43,9 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = "--no-new-keyring", description = "accepted for engines; no session keyring is made")
     boolean noNewKeyring;
 
-    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]",
+    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]", converter = HostIdRange.class,
             description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
-    String hostIdRange;
+    LinuxIdMapping hostIdRange = HostIdRange.defaultRange();
 
     @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root")
     boolean allowHostRoot;
@@ -69,7 +70,7 @@ final class CreateCommand implements Callable<Integer> {
         }
         ParentHardening.makeLauncherNonDumpable();
         ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), allowHostRoot,
-                BundleConfig.hostIdRange(hostIdRange), null, LaunchStep.fromEnvironment(),
+                hostIdRange, null, LaunchStep.fromEnvironment(),
                 new RunRequest.CreateOptions(pidFile, preserveFds)));
         return 0;
     }

@@ -2,7 +2,6 @@ package dev.bulwark.launcher.cli;
 
 import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
-import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Process;
@@ -56,9 +55,9 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root")
     boolean allowHostRoot;
 
-    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]",
+    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]", converter = HostIdRange.class,
             description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
-    String hostIdRange;
+    LinuxIdMapping hostIdRange = HostIdRange.defaultRange();
 
     @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "built-in default only: add an environment variable")
     List<String> env = new ArrayList<>();
@@ -115,7 +114,7 @@ final class RunCommand implements Callable<Integer> {
         int euid = Syscalls.geteuid();
         Spec spec = builtIn ? builtInSpec(euid) : bundleSpec();
         if (allowMissingLsm) {
-            spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec);
+            spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
         }
         Path root = stateRoot.resolve();
         if (detach) {
@@ -124,7 +123,7 @@ final class RunCommand implements Callable<Integer> {
             }
             ParentHardening.makeLauncherNonDumpable();
             ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, allowHostRoot,
-                    hostIdRange(), null, testPause, new RunRequest.CreateOptions(pidFile, 0)));
+                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0)));
             try (StateRoot opened = StateRoot.open(root).orElseThrow()) {
                 Container.load(opened, new ContainerId(containerId)).start();
             }
@@ -134,7 +133,7 @@ final class RunCommand implements Callable<Integer> {
         ParentHardening.makeLauncherNonDumpable();
         try {
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, allowHostRoot, hostIdRange(), explain ? System.err : null, testPause));
+                    root, allowHostRoot, hostIdRange, explain ? System.err : null, testPause));
             return result.exitStatus();
         } finally {
             SignalForwarding.disable();
@@ -158,14 +157,14 @@ final class RunCommand implements Callable<Integer> {
         }
         try {
             Spec spec = SpecParser.parse(config);
-            if (!command.isEmpty()) {
+            if (!command.isEmpty() && spec.process() != null) { // without a process, validation says "process: required"
                 spec = spec.withProcess(spec.process().withArgs(command));
             }
             return spec;
         } catch (SpecParseException e) {
             throw new LaunchException(e.getMessage());
         } catch (IOException e) {
-            throw new LaunchException("reading " + config + ": " + e.getMessage(), e);
+            throw new LaunchException("reading " + config + ": " + FileErrors.reason(e), e);
         }
     }
 
@@ -177,14 +176,13 @@ final class RunCommand implements Callable<Integer> {
         environment.addAll(env);
         User u = p.user();
         if (user != null) {
-            String[] parts = user.split(":");
-            try {
-                long uid = Long.parseLong(parts[0]);
-                long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
-                u = new User(uid, gid, u.umask(), List.of(), null);
-            } catch (NumberFormatException e) {
+            if (!user.matches("\\d{1,10}(:\\d{1,10})?")) {
                 throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
             }
+            String[] parts = user.split(":");
+            long uid = Long.parseLong(parts[0]);
+            long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
+            u = new User(uid, gid, u.umask(), List.of(), null);
         }
         Spec edited = spec.withProcess(p.withUser(u).withEnv(environment).withCwd(cwd != null ? cwd : p.cwd()));
         return ResourceFlags.apply(withBinds(edited), memory, pids, cpus);
@@ -206,22 +204,5 @@ final class RunCommand implements Callable<Integer> {
             mounts.add(new Mount(parts[1], "bind", parts[0], List.of("rbind", "nosuid", "nodev", writable ? "rw" : "ro")));
         }
         return spec.withMounts(mounts);
-    }
-
-    private LinuxIdMapping hostIdRange() {
-        if (hostIdRange == null) {
-            return new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE);
-        }
-        try {
-            String[] parts = hostIdRange.split(":");
-            long start = Long.parseLong(parts[0]);
-            long size = parts.length > 1 ? Long.parseLong(parts[1]) : DefaultsOptions.DEFAULT_ID_RANGE_SIZE;
-            if (start <= 0 || size <= 0) {
-                throw new LaunchException("--host-id-range: START and SIZE must be positive (host root is never a default)");
-            }
-            return new LinuxIdMapping(0, start, size);
-        } catch (NumberFormatException e) {
-            throw new LaunchException("--host-id-range: expected START[:SIZE], got \"" + hostIdRange + "\"");
-        }
     }
 }

@@ -1,10 +1,7 @@
 package dev.bulwark.launcher.runtime;
 
-import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.config.model.Spec;
-import dev.bulwark.config.validation.SpecValidator;
-import dev.bulwark.config.validation.ValidationException;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.child.ChildProgram;
 import dev.bulwark.launcher.child.ChildSteps;
@@ -66,25 +63,17 @@ public final class ContainerRun {
 
     private RunResult run() {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
-        Spec spec = withUserNamespace(validated(request.spec()));
+        int euid = Syscalls.geteuid();
+        int egid = Syscalls.getegid();
+        boolean rootless = euid != 0;
+        LaunchPlan plan = LaunchPlan.of(request, euid, egid);
+        Spec spec = plan.spec();
+        IdMaps idMaps = plan.idMaps();
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
                     + "the container shares the launcher's standard streams");
         }
-        int euid = Syscalls.geteuid();
-        int egid = Syscalls.getegid();
-        boolean rootless = euid != 0;
-        IdMaps idMaps = IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
-                request.hostIdRange(), request.allowHostRoot());
-        long workloadUid = spec.process().user() == null ? 0 : spec.process().user().uid();
-        long workloadGid = spec.process().user() == null ? 0 : spec.process().user().gid();
-        if (!idMaps.mapsUid(workloadUid)) {
-            throw new LaunchException("process.user.uid: " + workloadUid + " is not mapped by the user namespace");
-        }
-        if (!idMaps.mapsGid(workloadGid)) {
-            throw new LaunchException("process.user.gid: " + workloadGid + " is not mapped by the user namespace");
-        }
-        Path bundleRootfs = request.hostUsrRoot() ? null : bundleRootfs(spec);
+        Path bundleRootfs = plan.bundleRootfs();
         long started = System.nanoTime();
         ProcessIdentity launcher = ProcessIdentity.self();
         try (StateRoot stateRoot = StateRoot.openOrCreate(request.stateRoot());
@@ -262,7 +251,7 @@ public final class ContainerRun {
     }
 
     private static LaunchException childFailed(Spec spec, SyscallTable.ChildFailure failure) {
-        if (failure.step().startsWith("execute ")) {
+        if (failure.kind() == dev.bulwark.nativ.spawn.StepKind.EXEC) {
             int errno = failure.errno();
             int status = errno == Errno.ENOENT || errno == Errno.ENOTDIR ? LaunchException.NOT_FOUND : LaunchException.CANNOT_EXECUTE;
             String what = status == LaunchException.NOT_FOUND ? "not found in the container" : "cannot be executed";
@@ -345,40 +334,6 @@ public final class ContainerRun {
             Syscalls.wait4(child.pid(), 0);
         } catch (SyscallException e) {
             // ECHILD: already reaped
-        }
-    }
-
-    private static Spec validated(Spec spec) {
-        try {
-            SpecValidator.requireValid(spec);
-            return spec;
-        } catch (ValidationException e) {
-            throw new LaunchException(e.getMessage());
-        }
-    }
-
-    /** Bulwark always creates a user namespace: a config without one gets it (with the default mapping). */
-    static Spec withUserNamespace(Spec spec) {
-        Linux linux = spec.linux();
-        if (linux.hasNamespace("user")) {
-            return spec;
-        }
-        List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());
-        namespaces.add(0, new LinuxNamespace("user"));
-        return spec.withLinux(linux.withNamespaces(namespaces));
-    }
-
-    private Path bundleRootfs(Spec spec) {
-        Path bundle = request.bundle() == null ? Path.of(".") : request.bundle();
-        Path root = bundle.resolve(spec.root().path());
-        try {
-            Path real = root.toRealPath();
-            if (!Files.isDirectory(real)) {
-                throw new LaunchException("root.path: " + root + " is not a directory");
-            }
-            return real;
-        } catch (IOException e) {
-            throw new LaunchException("root.path: " + root + " does not exist");
         }
     }
 

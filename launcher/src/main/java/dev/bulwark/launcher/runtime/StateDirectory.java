@@ -38,9 +38,8 @@ public final class StateDirectory implements AutoCloseable {
     private static final String STATE_TEMPORARY = "state.json.tmp";
     private static final String ROOTFS = "rootfs";
     static final String EXEC_FIFO = "exec.fifo";
-    private static final String PID_TEMPORARY = "pid.tmp";
-    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, PID_TEMPORARY);
-    private static final String TOMBSTONE_PREFIX = ".removing-";
+    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO);
+    private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
     private static final long LOCK_WAIT_SECONDS = 30;
     private static final int DIRECTORY_FLAGS = OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW
