@@ -43,6 +43,17 @@ final class Leftovers {
         try {
             return ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
         } catch (CgroupException e) {
+            if (recorded.outlivesLauncher() && recorded.namespaces() != null && recorded.namespaces().get("user") != null) {
+                // create honours linux.cgroupsPath, which need not name the id: accept that cgroup only when
+                // everything in it is in the container's own user namespace
+                String userNamespace = recorded.namespaces().get("user");
+                try {
+                    return ContainerCgroup.findConfigured(recorded.cgroup(),
+                            pid -> inUserNamespace(pid, userNamespace) && !userNamespace.equals(ownUserNamespace()));
+                } catch (CgroupException refused) {
+                    throw new LaunchException("container " + id + ": " + refused.getMessage(), refused);
+                }
+            }
             throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
     }
@@ -116,6 +127,22 @@ final class Leftovers {
             throw new LaunchException("container " + recorded.id() + ": " + e.getMessage(), e);
         } finally {
             Syscalls.close(pidfd);
+        }
+    }
+
+    private static boolean inUserNamespace(long pid, String userNamespace) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "user")).toString().equals(userNamespace);
+        } catch (IOException e) {
+            return true; // exited meanwhile: nothing of it to protect
+        }
+    }
+
+    private static String ownUserNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString();
+        } catch (IOException e) {
+            throw new LaunchException("reading /proc/self/ns/user: " + e.getMessage(), e);
         }
     }
 
