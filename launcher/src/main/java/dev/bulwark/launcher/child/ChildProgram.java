@@ -94,7 +94,7 @@ public final class ChildProgram {
             }
             // After the last namespace the child creates itself, while the host's /proc is still reachable.
             UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
-            LsmSteps.requireAvailable(spec);
+            LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
             new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
 
@@ -108,7 +108,7 @@ public final class ChildProgram {
             }
             SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
             masks.apply();
-            LsmSteps.labelExec(steps, spec);
+            LsmSteps.labelExec(steps, spec, context.lsm());
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits();

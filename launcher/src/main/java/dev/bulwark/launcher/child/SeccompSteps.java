@@ -1,10 +1,10 @@
 package dev.bulwark.launcher.child;
 
-import dev.bulwark.config.model.LinuxCapabilities;
 import dev.bulwark.config.model.LinuxSeccomp;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
 import dev.bulwark.launcher.seccomp.SeccompCompiler;
 import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
@@ -13,12 +13,11 @@ import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.NativeMemory;
 
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Where the seccomp filter is installed. The filter comes from {@code linux.seccomp}, or, when the
  * config has none, from {@link DefaultSeccompProfile} shaped by every capability the config grants
- * in any set (the same rule as {@code bulwark seccomp show --config}).
+ * in any set: {@link EffectiveSeccompPolicy}, which {@code bulwark seccomp show --config} uses too.
  *
  * <p>Order: with no_new_privs (the default) the filter is the last step before the execve chain, so
  * that nothing the launcher itself still does has to be allowed by it; only execve must be. With
@@ -39,7 +38,7 @@ final class SeccompSteps {
         this.steps = steps;
         LinuxSeccomp configured = spec.linux().seccomp();
         Arch arch = Arch.requireHost();
-        LinuxSeccomp policy = configured != null ? configured : DefaultSeccompProfile.forContainer(granted(spec), arch);
+        LinuxSeccomp policy = EffectiveSeccompPolicy.of(spec, Set.of(), arch);
         this.origin = configured != null ? "linux.seccomp" : "the default profile";
         try {
             this.program = SeccompCompiler.compile(SeccompPolicyReader.read(policy, arch));
@@ -51,18 +50,9 @@ final class SeccompSteps {
         }
     }
 
-    /** Every capability named in any set: the profile allows the syscalls only those make useful. */
-    static Set<String> granted(Spec spec) {
-        LinuxCapabilities caps = spec.process().capabilities();
-        Set<String> granted = new TreeSet<>();
-        if (caps != null) {
-            granted.addAll(caps.bounding());
-            granted.addAll(caps.effective());
-            granted.addAll(caps.permitted());
-            granted.addAll(caps.inheritable());
-            granted.addAll(caps.ambient());
-        }
-        return granted;
+    /** The compiled filter {@link #install} loads. */
+    SeccompProgram program() {
+        return program;
     }
 
     /** seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, filter}) on this thread; the workload inherits it. */

@@ -95,7 +95,7 @@ final class RunCommand implements Callable<Integer> {
         boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         Spec spec = builtIn ? builtInSpec(euid) : bundleSpec();
         if (allowMissingLsm) {
-            spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec);
+            spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
         }
         Path root = stateRoot.resolve();
         SignalForwarding.enable();
