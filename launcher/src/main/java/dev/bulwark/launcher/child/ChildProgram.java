@@ -93,13 +93,15 @@ public final class ChildProgram {
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
             // After the last namespace the child creates itself, while the host's /proc is still reachable.
-            UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
+            if (linux.hasNamespace("user")) { // without one these would be the host's own limits
+                UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
+            }
             LsmSteps.requireAvailable(spec);
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
             new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
-            if (spec.root() == null || spec.root().readonly() == null || spec.root().readonly()) {
+            if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
                 processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : rootLockedFlags);
             }
             if (linux.rootfsPropagation() != null) {
@@ -116,7 +118,7 @@ public final class ChildProgram {
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
             SeccompSteps seccomp = new SeccompSteps(steps, spec);
             capabilities.dropBoundingSet();
-            boolean noNewPrivileges = !Boolean.FALSE.equals(process.noNewPrivileges());
+            boolean noNewPrivileges = Boolean.TRUE.equals(process.noNewPrivileges()); // absent: off, as the spec says
             if (noNewPrivileges) {
                 steps.step("set no_new_privs", "execve can never grant privileges again (setuid bits and file capabilities are ignored)",
                         "prctl", Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

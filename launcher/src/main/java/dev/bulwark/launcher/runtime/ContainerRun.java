@@ -1,6 +1,5 @@
 package dev.bulwark.launcher.runtime;
 
-import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.validation.SpecValidator;
@@ -9,7 +8,9 @@ import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.child.ChildProgram;
 import dev.bulwark.launcher.child.ChildSteps;
 import dev.bulwark.launcher.child.LockedMountFlags;
+import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.OwnCgroupMount;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -55,7 +56,7 @@ public final class ContainerRun {
 
     private RunResult run() {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
-        Spec spec = withUserNamespace(validated(request.spec()));
+        Spec spec = validated(request.spec());
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
                     + "the container shares the launcher's standard streams");
@@ -63,8 +64,13 @@ public final class ContainerRun {
         int euid = Syscalls.geteuid();
         int egid = Syscalls.getegid();
         boolean rootless = euid != 0;
-        IdMaps idMaps = IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
-                request.hostIdRange(), request.allowHostRoot());
+        boolean userNamespace = spec.linux().hasNamespace("user");
+        if (!userNamespace && rootless) {
+            throw new LaunchException("linux.namespaces: running without root needs a user namespace; add {\"type\": \"user\"}"
+                    + " or use --profile hardened");
+        }
+        IdMaps idMaps = userNamespace ? IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
+                request.hostIdRange(), request.allowHostRoot()) : IdMaps.hostIds();
         long workloadUid = spec.process().user() == null ? 0 : spec.process().user().uid();
         long workloadGid = spec.process().user() == null ? 0 : spec.process().user().gid();
         if (!idMaps.mapsUid(workloadUid)) {
@@ -80,7 +86,7 @@ public final class ContainerRun {
              StateDirectory state = StateDirectory.claim(stateRoot, id, ContainerState.claimed(id.value(), launcher, rootless))) {
             LaunchStep.STATE_CLAIMED.pauseIf(request.testPause());
             Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
-            if (!rootless) {
+            if (!rootless && idMaps.userNamespace()) {
                 requireReachable(rootfs, idMaps.uid().get(0).hostId(),
                         bundleRootfs != null ? "root.path" : "--root (state directory)");
             }
@@ -91,7 +97,8 @@ public final class ContainerRun {
             })) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tell);
-                ContainerContext context = new ContainerContext(id.value(), spec, request.bundle(), rootfs,
+                Spec planned = withOwnCgroupMount(spec, limits.path());
+                ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                         request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits());
                 return launch(context, idMaps, state, limits, creating[0], started);
             }
@@ -119,10 +126,14 @@ public final class ContainerRun {
                     idMaps.writeTo(pid);
                     LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
                     ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
-                    tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
-                            + " (container id, host id, count): container root is an unprivileged host user");
-                    tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
-                            + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    if (idMaps.userNamespace()) {
+                        tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                                + " (container id, host id, count): container root is an unprivileged host user");
+                        tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+                                + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    } else {
+                        tell("no user namespace (the config lists none): container ids are host ids");
+                    }
                     limits.join(pid);
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
                     limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
@@ -286,15 +297,21 @@ public final class ContainerRun {
         }
     }
 
-    /** Bulwark always creates a user namespace: a config without one gets it (with the default mapping). */
-    static Spec withUserNamespace(Spec spec) {
-        Linux linux = spec.linux();
-        if (linux.hasNamespace("user")) {
+    /** A cgroup mount without a cgroup namespace binds the container's cgroup v2 directory read-only, as runc does. */
+    private static Spec withOwnCgroupMount(Spec spec, java.util.Optional<Path> containerCgroup) {
+        if (!OwnCgroupMount.needed(spec)) {
             return spec;
         }
-        List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());
-        namespaces.add(0, new LinuxNamespace("user"));
-        return spec.withLinux(linux.withNamespaces(namespaces));
+        java.util.Optional<Path> own = containerCgroup;
+        if (own.isEmpty()) {
+            try { // no cgroup of its own: the container stays in the launcher's
+                own = CgroupHost.detect().map(host -> host.dirOf(host.ownCgroup()));
+            } catch (IOException e) {
+                throw new LaunchException("mounts: a cgroup mount needs the launcher's cgroup, which cannot be read: "
+                        + e.getMessage(), e);
+            }
+        }
+        return own.map(dir -> OwnCgroupMount.bind(spec, dir)).orElse(spec);
     }
 
     private Path bundleRootfs(Spec spec) {
