@@ -46,6 +46,9 @@ public final class ChildProgram {
     public static long cloneFlags(Spec spec) {
         long flags = Signals.SIGCHLD | CloneFlags.CLONE_PIDFD;
         for (var namespace : spec.linux().namespaces()) {
+            if (namespace.path() != null && !namespace.path().isEmpty()) {
+                continue; // joined with setns by the child (NamespaceJoinSteps)
+            }
             flags |= switch (namespace.type()) {
                 case "user" -> CloneFlags.CLONE_NEWUSER;
                 case "pid" -> CloneFlags.CLONE_NEWPID;
@@ -76,12 +79,13 @@ public final class ChildProgram {
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
+            NamespaceJoinSteps.join(steps, linux.namespaces()); // while the host's paths are still reachable
             becomeNamespaceRoot(steps, setgroupsAllowed);
-            if (linux.hasNamespace("cgroup")) {
+            if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
                         "unshare", CloneFlags.CLONE_NEWCGROUP);
             }
-            if (linux.hasNamespace("network")) {
+            if (linux.createsNamespace("network")) { // a joined one is configured by whoever made it
                 bringUpLoopback(steps);
             }
             if (spec.hostname() != null) {
@@ -93,7 +97,7 @@ public final class ChildProgram {
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
             // After the last namespace the child creates itself, while the host's /proc is still reachable.
-            if (linux.hasNamespace("user")) { // without one these would be the host's own limits
+            if (linux.createsNamespace("user")) { // without one these would be the host's (or the joined one's) limits
                 UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
             }
             LsmSteps.requireAvailable(spec);
@@ -114,6 +118,7 @@ public final class ChildProgram {
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits();
+            ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler: still holding capabilities
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
             SeccompSteps seccomp = new SeccompSteps(steps, spec);

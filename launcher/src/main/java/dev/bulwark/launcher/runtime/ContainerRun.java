@@ -11,6 +11,7 @@ import dev.bulwark.launcher.child.LockedMountFlags;
 import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.OwnCgroupMount;
+import dev.bulwark.launcher.plan.UnsupportedFields;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -57,6 +58,7 @@ public final class ContainerRun {
     private RunResult run() {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
         Spec spec = validated(request.spec());
+        UnsupportedFields.refuse(spec); // one line naming a field that would otherwise be dropped
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
                     + "the container shares the launcher's standard streams");
