@@ -21,9 +21,10 @@ import java.util.TreeSet;
  * the runtime spec says, as with runc and crun (absent {@code noNewPrivileges} is off, absent
  * {@code root.readonly} is writable, no {@code linux.seccomp} is no filter, no {@code user} namespace
  * is none). {@link #HARDENED} lifts any config to Bulwark's defaults: a user namespace (container root
- * then maps to the unprivileged host range), no_new_privs, the default seccomp profile when the config
- * has none, a bounding set cut to the capabilities the process asks for, a read-only root unless
- * {@code root.readonly} is {@code false}, and Landlock's default rules unless the config sets them.
+ * then maps to the unprivileged host range; a mapping onto host root needs --allow-host-root), no_new_privs
+ * unless {@code noNewPrivileges} is {@code false}, the default seccomp profile when the config has none, a
+ * bounding set cut to the capabilities the process asks for, a read-only root unless {@code root.readonly}
+ * is {@code false}, and Landlock's default rules unless the config sets them.
  * A config carrying {@code dev.bulwark.profile: hardened} (what {@code bulwark spec} writes) always
  * gets the hardened profile: it was written for it.
  */
@@ -70,7 +71,8 @@ public enum Profile {
             linux = linux.withSeccomp(DefaultSeccompProfile.forContainer(granted(lifted.process().capabilities()), Arch.requireHost()));
         }
         lifted = lifted.withLinux(linux);
-        lifted = lifted.withProcess(lifted.process().withNoNewPrivileges(true)
+        Boolean noNewPrivileges = lifted.process().noNewPrivileges();
+        lifted = lifted.withProcess(lifted.process().withNoNewPrivileges(noNewPrivileges == null || noNewPrivileges)
                 .withCapabilities(boundedToRequested(lifted.process().capabilities())));
         Root root = lifted.root();
         if (root != null && root.readonly() == null) {
