@@ -8,6 +8,8 @@ import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
+import dev.bulwark.config.validation.SpecValidator;
+import dev.bulwark.config.validation.ValidationException;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.plan.Profile;
@@ -103,7 +105,7 @@ final class RunCommand implements Callable<Integer> {
         int euid = Syscalls.geteuid();
         boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile).profile();
-        Spec spec = selected.apply(builtIn ? builtInSpec(euid) : bundleSpec());
+        Spec spec = selected.apply(validated(builtIn ? builtInSpec(euid) : bundleSpec())); // errors name the config's own fields
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (allowMissingLsm) {
@@ -118,6 +120,15 @@ final class RunCommand implements Callable<Integer> {
             return result.exitStatus();
         } finally {
             SignalForwarding.disable();
+        }
+    }
+
+    private static Spec validated(Spec spec) {
+        try {
+            SpecValidator.requireValid(spec);
+            return spec;
+        } catch (ValidationException e) {
+            throw new LaunchException(e.getMessage());
         }
     }
 
