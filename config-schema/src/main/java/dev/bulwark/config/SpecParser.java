@@ -2,7 +2,11 @@ package dev.bulwark.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import dev.bulwark.config.model.Spec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,8 +71,69 @@ public final class SpecParser {
         if (e instanceof JsonMappingException mapping && !mapping.getPath().isEmpty()) {
             msg.append(jsonPath(mapping.getPath())).append(": ");
         }
-        msg.append(firstLine(e.getOriginalMessage()));
+        msg.append(describe(e));
         return new SpecParseException(msg.toString(), line, column, e);
+    }
+
+    /** Jackson's reason in the config's terms: JSON kinds ("expected an array, got a string"), never Java types. */
+    static String describe(JsonProcessingException e) {
+        if (e instanceof ValueInstantiationException && e.getCause() != null && e.getCause().getMessage() != null) {
+            return firstLine(e.getCause().getMessage()); // a model record refused the value
+        }
+        String original = firstLine(e.getOriginalMessage());
+        if (original.startsWith("Missing required creator property")) {
+            return "required"; // the path names the property
+        }
+        if (e instanceof MismatchedInputException mismatch && mismatch.getTargetType() != null) {
+            String found = mismatch.getProcessor() instanceof JsonParser parser ? found(parser.currentToken()) : "";
+            return "expected " + kind(mismatch.getTargetType()) + found;
+        }
+        return withoutJavaTypes(original);
+    }
+
+    private static String found(JsonToken token) {
+        if (token == null) {
+            return "";
+        }
+        return ", got " + switch (token) {
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT -> "an integer";
+            case VALUE_NUMBER_FLOAT -> "a number with a fraction";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            case START_ARRAY, END_ARRAY -> "an array";
+            case START_OBJECT, END_OBJECT, FIELD_NAME -> "an object";
+            default -> "something else";
+        };
+    }
+
+    /** What JSON a Java target type reads from. */
+    private static String kind(Class<?> type) {
+        if (CharSequence.class.isAssignableFrom(type) || type == char.class || type == Character.class) {
+            return "a string";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (type == double.class || type == float.class || type == Double.class || type == Float.class
+                || type == java.math.BigDecimal.class) {
+            return "a number";
+        }
+        if (type.isPrimitive() || Number.class.isAssignableFrom(type)) {
+            return "an integer";
+        }
+        if (type.isArray() || java.util.Collection.class.isAssignableFrom(type)) {
+            return "an array";
+        }
+        return "an object";
+    }
+
+    private static final java.util.regex.Pattern QUOTED_TYPE = java.util.regex.Pattern.compile("`[\\w.$<>, \\[\\]]+`");
+
+    /** Last resort for messages not classified above: the quoted Java type becomes "a value". */
+    private static String withoutJavaTypes(String message) {
+        String withoutLimitSource = message.replaceAll(", from `[^`]*`", ""); // "(1000, from `StreamReadConstraints...`)"
+        return QUOTED_TYPE.matcher(withoutLimitSource).replaceAll("a value");
     }
 
     /** Renders Jackson's reference chain as {@code linux.namespaces[1].type}. */

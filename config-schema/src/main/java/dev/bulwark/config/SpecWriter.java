@@ -1,6 +1,7 @@
 package dev.bulwark.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.bulwark.config.model.Spec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,6 +21,11 @@ public final class SpecWriter {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialize spec", e); // records always serialize
         }
+    }
+
+    /** The spec as a JSON tree, with the field names config.json uses. */
+    public static JsonNode toTree(Spec spec) {
+        return SpecJson.MAPPER.valueToTree(spec);
     }
 
     public static void write(Spec spec, Writer out) throws IOException {

@@ -181,7 +181,35 @@ class SpecParserTest {
         SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse("""
                 {"ociVersion": "1.2.0", "process": {"user": {"gid": 0}, "cwd": "/", "args": ["a"]}}
                 """));
-        assertTrue(e.getMessage().contains("uid"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("process.user.uid: required"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "{\"ociVersion\": \"1.2.0\", \"mounts\": [\"/tmp\"]}|mounts[0]: expected an object, got a string",
+            "{\"ociVersion\": \"1.2.0\", \"process\": {\"args\": \"sh\"}}|process.args: expected an array, got a string",
+            "{\"ociVersion\": \"1.2.0\", \"mounts\": [{\"destination\": \"/x\", \"options\": [true]}]}"
+                    + "|mounts[0].options[0]: expected a string, got a boolean",
+            "{\"ociVersion\": \"1.2.0\", \"process\": {\"user\": {\"uid\": \"0\", \"gid\": 0}}}"
+                    + "|process.user.uid: expected an integer, got a string",
+            "{\"ociVersion\": 7}|ociVersion: expected a string, got an integer",
+            "{\"ociVersion\": \"1.2.0\", \"linux\": {\"namespaces\": 1.5}}|linux.namespaces: expected an array, got a number with a fraction"})
+    void wrongTypesAreNamedInJsonTermsNotJavaTypes(String caseAndMessage) {
+        String[] parts = caseAndMessage.split("\\|");
+        SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse(parts[0]));
+        assertTrue(e.getMessage().endsWith(": " + parts[1]), e.getMessage());
+        assertFalse(e.getMessage().matches(".*(java\\.|dev\\.bulwark|`).*"), e.getMessage());
+    }
+
+    @Test
+    void oversizedNumbersAndNestingAreOneLineWithoutJavaNames() {
+        String longNumber = "{\"ociVersion\": \"1.2.0\", \"process\": {\"user\": {\"uid\": " + "9".repeat(2000) + "}}}";
+        String deep = "{\"ociVersion\": \"1.2.0\", \"unknown\": " + "[".repeat(3000) + "]".repeat(3000) + "}";
+        for (String json : List.of(longNumber, deep)) {
+            SpecParseException e = assertThrows(SpecParseException.class, () -> SpecParser.parse(json));
+            assertFalse(e.getMessage().matches("(?s).*(java\\.|dev\\.bulwark|`|StreamReadConstraints|\n).*"), e.getMessage());
+            assertTrue(e.getMessage().contains("exceeds the maximum allowed (1000)"), e.getMessage());
+        }
     }
 
     @Test

@@ -174,9 +174,11 @@ class ContainerIsolationTest {
         try {
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
             assertEquals(125, result.exitCode(), result.describe());
-            assertTrue(result.errors().contains("bulwark: linux.resources.memory.limit: "), result.describe());
-            assertTrue(result.errors().contains("bulwark: mounts[" + (7) + "].destination: must be absolute")
-                    || result.errors().matches("(?s).*mounts\\[\\d+]\\.destination: must be absolute.*"), result.describe());
+            // every problem, on the one line a bad config gets
+            assertEquals(1, result.errors().lines().count(), result.describe());
+            assertTrue(result.errors().startsWith("bulwark: "), result.describe());
+            assertTrue(result.errors().contains("linux.resources.memory.limit: "), result.describe());
+            assertTrue(result.errors().matches("(?s).*mounts\\[\\d+]\\.destination: must be absolute.*"), result.describe());
             Containers.assertNothingLeft(mode, id, mountsBefore);
         } finally {
             Bundles.delete(bundle);

@@ -33,7 +33,7 @@ class KernelLimitsTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final Pattern FALLBACK_WARNING = Pattern.compile(
             "bulwark: warning: cgroup v2 cannot apply the default pids/memory limits here; using "
-                    + "RLIMIT_NPROC=(\\d+) and RLIMIT_DATA=(\\d+)M \\(per process\\) instead");
+                    + "RLIMIT_NPROC=(\\d+) and RLIMIT_DATA=(\\d+)M \\(per process, private memory\\)");
     private static int counter;
 
     private static String newId(Mode mode) {

@@ -165,6 +165,17 @@ public final class HardenedDefaults {
                 null, new LinuxPids(PIDS_LIMIT), null, null, null, null, null);
     }
 
+    /**
+     * The linux section a config without one runs with (the runtime-spec makes it optional): the
+     * namespaces, masked and read-only paths and default limits of {@link #spec}, but neither id mappings
+     * nor the user namespace they belong to: the launcher adds both, as for any config without them.
+     */
+    public static Linux linuxWithoutUserNamespace(boolean rootless) {
+        return new Linux(null, null, null, resources(rootless), null,
+                NAMESPACES.stream().filter(type -> !type.equals("user")).map(LinuxNamespace::new).toList(),
+                null, null, null, MASKED_PATHS, READONLY_PATHS, null, null, null, null);
+    }
+
     private static Linux linux(DefaultsOptions options) {
         List<LinuxIdMapping> uids = List.of(new LinuxIdMapping(0, options.hostUid(), options.idRangeSize()));
         List<LinuxIdMapping> gids = List.of(new LinuxIdMapping(0, options.hostGid(), options.idRangeSize()));

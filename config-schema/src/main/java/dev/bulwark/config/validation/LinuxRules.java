@@ -60,7 +60,9 @@ final class LinuxRules {
         for (int i = 0; i < namespaces.size(); i++) {
             LinuxNamespace ns = namespaces.get(i);
             String at = Problems.at("linux.namespaces", i);
-            if (!KnownNames.NAMESPACES.contains(ns.type())) {
+            if (ns.type() == null) {
+                problems.add(at + ".type", "required");
+            } else if (!KnownNames.NAMESPACES.contains(ns.type())) {
                 problems.add(at + ".type", "unknown namespace \"" + ns.type() + "\"");
             } else if (!seen.add(ns.type())) {
                 problems.add(at + ".type", "duplicate namespace \"" + ns.type() + "\"");
@@ -127,7 +129,9 @@ final class LinuxRules {
             LinuxDevice dev = devices.get(i);
             String at = Problems.at("linux.devices", i);
             problems.absolutePath(at + ".path", dev.path());
-            if (!DEVICE_TYPES.contains(dev.type())) {
+            if (dev.type() == null) {
+                problems.add(at + ".type", "required");
+            } else if (!DEVICE_TYPES.contains(dev.type())) {
                 problems.add(at + ".type", "unknown device type \"" + dev.type() + "\" (expected c, b, u or p)");
             } else if (!dev.type().equals("p")) {
                 if (dev.major() == null) {
@@ -154,7 +158,9 @@ final class LinuxRules {
     }
 
     private static void checkPersonality(LinuxPersonality personality, Problems problems) {
-        if (personality != null && !KnownNames.PERSONALITY_DOMAINS.contains(personality.domain())) {
+        if (personality != null && personality.domain() == null) {
+            problems.add("linux.personality.domain", "required");
+        } else if (personality != null && !KnownNames.PERSONALITY_DOMAINS.contains(personality.domain())) {
             problems.add("linux.personality.domain", "unknown domain \"" + personality.domain() + "\"");
         }
     }

@@ -7,8 +7,12 @@ import java.util.List;
 final class Problems {
     private final List<Problem> found = new ArrayList<>();
 
+    /** Adds the problem unless the same one was already found (two rules may catch it). */
     void add(String path, String reason) {
-        found.add(new Problem(path, reason));
+        Problem problem = new Problem(path, reason);
+        if (!found.contains(problem)) {
+            found.add(problem);
+        }
     }
 
     int count() {

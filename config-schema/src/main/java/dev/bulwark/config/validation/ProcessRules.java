@@ -115,7 +115,9 @@ final class ProcessRules {
         for (int i = 0; i < rlimits.size(); i++) {
             PosixRlimit rlimit = rlimits.get(i);
             String path = Problems.at("process.rlimits", i);
-            if (!KnownNames.RLIMITS.contains(rlimit.type())) {
+            if (rlimit.type() == null) {
+                problems.add(path + ".type", "required");
+            } else if (!KnownNames.RLIMITS.contains(rlimit.type())) {
                 problems.add(path + ".type", "unknown rlimit \"" + rlimit.type() + "\"");
             } else if (!seen.add(rlimit.type())) {
                 problems.add(path + ".type", "duplicate rlimit \"" + rlimit.type() + "\"");
@@ -129,7 +131,9 @@ final class ProcessRules {
 
     private static void checkScheduler(Scheduler scheduler, Problems problems) {
         String policy = scheduler.policy();
-        if (!KnownNames.SCHEDULER_POLICIES.contains(policy)) {
+        if (policy == null) {
+            problems.add("process.scheduler.policy", "required");
+        } else if (!KnownNames.SCHEDULER_POLICIES.contains(policy)) {
             problems.add("process.scheduler.policy", "unknown policy \"" + policy + "\"");
         }
         problems.inRange("process.scheduler.nice", scheduler.nice(), -20, 19);
@@ -163,7 +167,9 @@ final class ProcessRules {
     }
 
     private static void checkIoPriority(LinuxIOPriority io, Problems problems) {
-        if (!KnownNames.IO_PRIORITY_CLASSES.contains(io.ioClass())) {
+        if (io.ioClass() == null) {
+            problems.add("process.ioPriority.class", "required");
+        } else if (!KnownNames.IO_PRIORITY_CLASSES.contains(io.ioClass())) {
             problems.add("process.ioPriority.class", "unknown class \"" + io.ioClass() + "\"");
         }
         problems.inRange("process.ioPriority.priority", io.priority(), 0, 7);

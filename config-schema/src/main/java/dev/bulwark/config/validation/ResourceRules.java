@@ -183,7 +183,9 @@ final class ResourceRules {
         for (int i = 0; i < limits.size(); i++) {
             LinuxHugepageLimit limit = limits.get(i);
             String at = Problems.at(BASE + ".hugepageLimits", i);
-            if (!PAGE_SIZE.matcher(limit.pageSize()).matches()) {
+            if (limit.pageSize() == null) {
+                problems.add(at + ".pageSize", "required");
+            } else if (!PAGE_SIZE.matcher(limit.pageSize()).matches()) {
                 problems.add(at + ".pageSize", "\"" + limit.pageSize() + "\" is not a size like \"2MB\"");
             } else if (!seen.add(limit.pageSize())) {
                 problems.add(at + ".pageSize", "duplicate page size \"" + limit.pageSize() + "\"");

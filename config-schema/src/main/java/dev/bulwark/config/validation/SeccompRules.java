@@ -78,7 +78,9 @@ final class SeccompRules {
         if (arg.index() < 0 || arg.index() > MAX_ARG_INDEX) {
             problems.add(at + ".index", "must be between 0 and " + MAX_ARG_INDEX);
         }
-        if (!KnownNames.SECCOMP_OPERATORS.contains(arg.op())) {
+        if (arg.op() == null) {
+            problems.add(at + ".op", "required");
+        } else if (!KnownNames.SECCOMP_OPERATORS.contains(arg.op())) {
             problems.add(at + ".op", "unknown operator \"" + arg.op() + "\"");
         }
     }

@@ -43,6 +43,7 @@ public final class SpecValidator {
         if (linux != null) {
             LinuxRules.check(linux, problems);
         }
+        TextRules.check(spec, problems);
         return problems.toList();
     }
 

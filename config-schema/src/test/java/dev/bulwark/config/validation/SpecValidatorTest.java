@@ -57,6 +57,17 @@ class SpecValidatorTest {
                 rule(e -> e.set("/process/args", "[]"), "process.args: must not be empty"),
                 rule(e -> e.set("/process/args", "[\"\"]"), "process.args[0]: must not be empty"),
                 rule(e -> e.set("/process/args/-", "\"a\\u0000b\""), "process.args[1]: must not contain NUL"),
+                // any string: no NUL (C strings end there), valid Unicode (an unpaired surrogate has no UTF-8 form)
+                rule(e -> e.set("/root/path", "\"root\\u0000fs\""), "root.path: must not contain NUL"),
+                rule(e -> e.set("/root/path", "\"root\\ud800fs\""),
+                        "root.path: is not valid Unicode (an unpaired surrogate such as \\ud800 has no UTF-8 form)"),
+                rule(e -> e.set("/mounts/0/source", "\"pro\\u0000c\""), "mounts[0].source: must not contain NUL"),
+                rule(e -> e.set("/linux/maskedPaths/0", "\"/x\\udc00\""),
+                        "linux.maskedPaths[0]: is not valid Unicode (an unpaired surrogate such as \\ud800 has no UTF-8 form)"),
+                rule(e -> e.set("/annotations", "{\"a\\u0000\": \"x\"}"), "annotations[\"a\\u0000\"]: must not contain NUL"),
+                // required names that are missing
+                rule(e -> e.set("/linux/namespaces/1/type", "null"), "linux.namespaces[1].type: required"),
+                rule(e -> e.set("/process/rlimits/0/type", "null"), "process.rlimits[0].type: required"),
                 rule(e -> e.set("/process/cwd", "\"work\""), "process.cwd: must be absolute"),
                 rule(e -> e.remove("/process/cwd"), "process.cwd: required"),
                 rule(e -> e.remove("/process/user"), "process.user: required"),

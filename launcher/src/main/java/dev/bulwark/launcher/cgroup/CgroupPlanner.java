@@ -110,6 +110,11 @@ public final class CgroupPlanner {
                     + " a container needs a cgroup of its own");
         }
         String normalized = "/" + String.join("/", parts);
+        try {
+            java.nio.file.Path.of(normalized);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new CgroupException("linux.cgroupsPath: \"" + cgroupsPath + "\" is not a usable file name here (" + e.getReason() + ")");
+        }
         if (own.equals(normalized) || own.startsWith(normalized + "/")) {
             throw new CgroupException("linux.cgroupsPath: \"" + normalized + "\" is the launcher's own cgroup or"
                     + " one of its ancestors; a container needs a cgroup of its own");

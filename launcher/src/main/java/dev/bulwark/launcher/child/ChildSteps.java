@@ -77,19 +77,6 @@ public final class ChildSteps {
                 OpenFlags.AT_FDCWD, string(path), mode).tolerate(Errno.EEXIST);
     }
 
-    /** Creates every missing directory of {@code path} from {@code base} down (base must exist). */
-    public void mkdirs(String base, String path) {
-        String relative = path.substring(base.length());
-        StringBuilder current = new StringBuilder(base);
-        for (String part : relative.split("/")) {
-            if (part.isEmpty()) {
-                continue;
-            }
-            current.append('/').append(part);
-            mkdir(current.toString(), 0755);
-        }
-    }
-
     /**
      * Creates an empty file (a mount point for a file bind mount) unless something is there already.
      * mknodat never opens what exists: a FIFO or a device node planted in an image cannot block or arm.

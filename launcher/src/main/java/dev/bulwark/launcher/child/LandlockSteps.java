@@ -3,6 +3,7 @@ package dev.bulwark.launcher.child;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.HostPaths;
 import dev.bulwark.nativ.Kernel;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.SyscallNumbers;
@@ -88,7 +89,9 @@ final class LandlockSteps {
         if (RootfsSteps.DEFAULT_DEVICES.contains(path)) {
             return true;
         }
-        java.nio.file.Path where = context.hostUsrRoot() ? java.nio.file.Path.of(path) : context.rootfs().resolve(path.substring(1));
+        String field = "annotations[\"" + ANNOTATION + "\"]";
+        java.nio.file.Path where = context.hostUsrRoot() ? HostPaths.of(path, field)
+                : HostPaths.resolve(context.rootfs(), path.substring(1), field);
         return Files.exists(where) && !Files.isDirectory(where);
     }
 
@@ -97,7 +100,8 @@ final class LandlockSteps {
                 || context.spec().mounts().stream().anyMatch(m -> path.equals(m.destination()))) {
             return true;
         }
-        return !context.hostUsrRoot() && Files.exists(context.rootfs().resolve(path.substring(1)));
+        return !context.hostUsrRoot()
+                && Files.exists(HostPaths.resolve(context.rootfs(), path.substring(1), "annotations[\"" + ANNOTATION + "\"]"));
     }
 
     /** The kernel's Landlock ABI version, or 0 without Landlock. */

@@ -34,15 +34,15 @@ public final class LsmSteps {
     /** The fields asking for an LSM this host lacks, with the reason; empty when all can be honoured. */
     public static java.util.List<String> missing(Spec spec) {
         java.util.List<String> problems = new java.util.ArrayList<>();
-        if (spec.process().apparmorProfile() != null && !spec.process().apparmorProfile().isEmpty() && !appArmorActive()) {
+        if (spec.process() != null && spec.process().apparmorProfile() != null && !spec.process().apparmorProfile().isEmpty() && !appArmorActive()) {
             problems.add("process.apparmorProfile: \"" + spec.process().apparmorProfile()
                     + "\" requested, but AppArmor is not active on this host");
         }
-        if (spec.process().selinuxLabel() != null && !spec.process().selinuxLabel().isEmpty() && !seLinuxActive()) {
+        if (spec.process() != null && spec.process().selinuxLabel() != null && !spec.process().selinuxLabel().isEmpty() && !seLinuxActive()) {
             problems.add("process.selinuxLabel: \"" + spec.process().selinuxLabel()
                     + "\" requested, but SELinux is not active on this host");
         }
-        if (spec.linux().mountLabel() != null && !spec.linux().mountLabel().isEmpty() && !seLinuxActive()) {
+        if (spec.linux() != null && spec.linux().mountLabel() != null && !spec.linux().mountLabel().isEmpty() && !seLinuxActive()) {
             problems.add("linux.mountLabel: \"" + spec.linux().mountLabel()
                     + "\" requested, but SELinux is not active on this host");
         }
@@ -53,7 +53,7 @@ public final class LsmSteps {
     static void requireAvailable(Spec spec) {
         var problems = missing(spec);
         if (!problems.isEmpty()) {
-            throw new LaunchException(String.join("\nbulwark: ", problems)
+            throw new LaunchException(String.join("; ", problems)
                     + " (pass --allow-missing-lsm to run without it)");
         }
     }

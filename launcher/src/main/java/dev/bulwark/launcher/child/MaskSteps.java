@@ -5,6 +5,7 @@ import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
+import dev.bulwark.launcher.plan.HostPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,26 +41,29 @@ final class MaskSteps {
 
     MaskSteps(ChildSteps steps, List<String> masked, List<String> readOnlyPaths) {
         this.steps = steps;
-        for (String path : masked) {
-            if (predictablyMissing(path)) {
+        for (int i = 0; i < masked.size(); i++) {
+            String path = masked.get(i);
+            Path host = HostPaths.of(path, "linux.maskedPaths[" + i + "]");
+            if (predictablyMissing(path, host)) {
                 continue;
             }
             if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) {
                 maskedEither.add(path);
             } else {
-                (Files.isDirectory(Path.of(path)) ? maskedDirectories : maskedFiles).add(path);
+                (Files.isDirectory(host) ? maskedDirectories : maskedFiles).add(path);
             }
         }
-        for (String path : readOnlyPaths) {
-            if (!predictablyMissing(path)) {
+        for (int i = 0; i < readOnlyPaths.size(); i++) {
+            String path = readOnlyPaths.get(i);
+            if (!predictablyMissing(path, HostPaths.of(path, "linux.readonlyPaths[" + i + "]"))) {
                 readOnly.add(path);
             }
         }
     }
 
     /** /proc and /sys in the container show this same kernel: what the host lacks there, the container lacks too. */
-    private static boolean predictablyMissing(String path) {
-        return (path.startsWith("/proc/") || path.startsWith("/sys/")) && !Files.exists(Path.of(path));
+    private static boolean predictablyMissing(String path, Path host) {
+        return (path.startsWith("/proc/") || path.startsWith("/sys/")) && !Files.exists(host);
     }
 
     /** Before pivot_root: one detached clone of the host's /dev/null per masked file. */

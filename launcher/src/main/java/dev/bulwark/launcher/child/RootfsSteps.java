@@ -5,14 +5,19 @@ import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.HostPaths;
 import dev.bulwark.launcher.plan.MountOptions;
 import dev.bulwark.launcher.plan.RootPath;
 import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.NativeMemory;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static dev.bulwark.nativ.constants.MountApi.*;
 import static dev.bulwark.nativ.constants.MountFlags.*;
 
 /**
@@ -52,57 +57,168 @@ final class RootfsSteps {
             steps.changeMount("remount the root filesystem nodev", "device nodes in the image cannot be opened",
                     rootText, MS_BIND | MS_REMOUNT | MS_NODEV | LockedMountFlags.of(root, 0));
         }
+        InRootPaths inRoot = new InRootPaths(steps, rootText);
         List<Mount> mounts = spec.mounts();
         for (int i = 0; i < mounts.size(); i++) {
-            mount(mounts.get(i), "mounts[" + i + "]");
+            mount(inRoot, mounts, i);
         }
-        devices();
+        devices(inRoot);
+        inRoot.closeRoot();
         beforePivot.run();
         pivot();
     }
 
-    private void mount(Mount mount, String field) {
+    /**
+     * Mounts {@code mounts[index]} onto an fd of its destination opened inside the root (see
+     * {@link InRootPaths}): a bind is a detached clone of the source (open_tree), a filesystem a new
+     * one (fsopen, fsconfig, fsmount); flags go on with mount_setattr or fsmount, and move_mount
+     * attaches the result to that fd. No step names the destination by a host path.
+     */
+    private void mount(InRootPaths inRoot, List<Mount> mounts, int index) {
+        Mount mount = mounts.get(index);
+        String field = "mounts[" + index + "]";
         String destination = mount.destination();
-        Path target = RootPath.resolve(root, destination, field + ".destination");
+        refuseEscapingImageSymlink(mounts, index, field + ".destination");
         MountOptions options = MountOptions.parse(mount.options(), field + ".options");
         String type = mount.type() == null ? "" : mount.type();
         boolean bind = options.isBind() || type.equals("bind");
-        String targetText = target.toString();
+        String label = field + ".destination " + destination;
+        Entry attached;
+        Entry target;
         if (bind) {
             Path source = bindSource(mount, field);
-            createMountPoint(targetText, Files.isDirectory(source));
-            long flags = MS_BIND | (options.isRecursiveBind() || !options.isBind() ? MS_REC : 0);
-            steps.mount("bind " + source + " on " + destination, "make a host path visible inside the container",
-                    source.toString(), targetText, null, flags, null);
-            // nodev unless the options say "dev": device nodes come only from linux.devices.
-            long remount = options.remountFlags() | ((options.clearedFlags() & MS_NODEV) == 0 ? MS_NODEV : 0);
-            steps.changeMount("remount " + destination + " with " + String.join(",", mount.options()) + " (nodev unless dev)",
-                    "a bind mount takes flags like ro only through a remount",
-                    targetText, MS_BIND | MS_REMOUNT | remount | LockedMountFlags.of(source, remount));
+            target = inRoot.create(destination, Files.isDirectory(source), label);
+            boolean recursive = options.isRecursiveBind() || !options.isBind();
+            attached = steps.step(field + ".source: clone " + source, "a detached copy of the host path, attached below to the destination's fd",
+                    "open_tree", OpenFlags.AT_FDCWD, steps.string(source.toString()),
+                    OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+            bindAttributes(attached, source, options, field, destination, mount.options());
+            moveMount("bind " + source + " on " + destination + " (" + field + ")", "make a host path visible inside the container", attached, target);
         } else {
-            createMountPoint(targetText, true);
+            if ((options.flags() & MS_REMOUNT) != 0) {
+                throw new LaunchException(field + ".options: \"remount\" is only supported with a bind mount");
+            }
+            target = inRoot.create(destination, true, label);
             String fsType = type.equals("cgroup") ? "cgroup2" : type; // Bulwark is cgroup v2 only
+            Entry under = null;
             if (fsType.equals("cgroup2")) {
                 // A rootless /sys is an rbind of the host's and brings the host's cgroup2 mount along; the kernel
                 // refuses (EBUSY) to stack the same cgroup2 superblock on the root of a mount of it.
-                steps.mount("mount an empty tmpfs under the cgroup2 mount on " + destination,
-                        "cgroup2 cannot be stacked directly on the host's cgroup2 mount that a rootless /sys brings along",
-                        "tmpfs", targetText, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555,size=4k");
+                under = newFilesystem(field, "tmpfs", "tmpfs", List.of("mode=0555", "size=4k"),
+                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "an empty tmpfs under the cgroup2 mount on " + destination);
+                moveMount("mount an empty tmpfs under the cgroup2 mount on " + destination + " (" + field + ")",
+                        "cgroup2 cannot be stacked directly on the host's cgroup2 mount that a rootless /sys brings along", under, target);
             }
-            steps.mount("mount " + fsType + " on " + destination, explainFilesystem(fsType),
-                    mount.source() == null ? fsType : mount.source(), targetText, fsType, options.flags(),
-                    options.data().isEmpty() ? null : options.data());
+            List<String> data = options.data().isEmpty() ? List.of() : List.of(options.data().split(","));
+            attached = newFilesystem(field, fsType, mount.source() == null ? fsType : mount.source(), data, options.flags(),
+                    fsType + " for " + destination);
+            moveMount("mount " + fsType + " on " + destination + " (" + field + ")", explainFilesystem(fsType), attached, under != null ? under : target);
+            if (under != null) {
+                inRoot.close(under, label);
+            }
         }
         for (long propagation : options.propagation()) {
-            steps.changeMount("set propagation of " + destination, "as the mount's options ask", targetText, propagation);
+            long attr = mountAttr(0, 0, propagation & ~MS_REC);
+            steps.step(field + ".options: set propagation of " + destination, "as the mount's options ask", "mount_setattr", 0, steps.string(""),
+                    AT_EMPTY_PATH | ((propagation & MS_REC) != 0 ? AT_RECURSIVE : 0), attr, MOUNT_ATTR_SIZE).argumentFrom(0, attached);
         }
+        inRoot.close(attached, label);
+        inRoot.close(target, label);
+    }
+
+    /**
+     * An early, clear refusal of a destination that leaves the root through a symlink of the image as
+     * it is now. Only a hint: the child resolves again, by fd, and that is what holds. A destination
+     * under an earlier one is left to the child, which resolves it in the mounted tree, not the image.
+     */
+    private void refuseEscapingImageSymlink(List<Mount> mounts, int index, String field) {
+        String destination = mounts.get(index).destination();
+        if (!underAnEarlierDestination(mounts, index, destination)) {
+            RootPath.resolve(root, destination, field);
+        }
+    }
+
+    private static boolean underAnEarlierDestination(List<Mount> mounts, int count, String path) {
+        Path normalized = Path.of(path).normalize();
+        for (int i = 0; i < count; i++) {
+            Path earlier = Path.of(mounts.get(i).destination()).normalize();
+            if (normalized.startsWith(earlier) && !earlier.equals(normalized)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Flags for a bind, set on the detached clone before it is attached: the options' flags on the top
+     * mount (like the remount they replace), nodev unless "dev" (device nodes come only from
+     * linux.devices). Flags the kernel locks on a host mount (read from the host) are never cleared.
+     */
+    private void bindAttributes(Entry clone, Path source, MountOptions options, String field, String destination,
+                                List<String> written) {
+        long requested = options.remountFlags();
+        long set = MountAttributes.flags(requested) | ((options.clearedFlags() & MS_NODEV) == 0 ? MOUNT_ATTR_NODEV : 0);
+        long locked = MountAttributes.flags(LockedMountFlags.of(source, requested));
+        long clear = MountAttributes.flags(options.clearedFlags()) & ~locked;
+        if (MountAttributes.setsAtime(requested)) {
+            set |= MountAttributes.atime(requested);
+            clear |= MOUNT_ATTR__ATIME;
+        }
+        steps.step(field + ".options: set " + String.join(",", written) + " on the clone for " + destination + " (nodev unless dev)",
+                "flags go on the detached copy before it is attached", "mount_setattr", 0, steps.string(""), AT_EMPTY_PATH,
+                mountAttr(set, clear, 0), MOUNT_ATTR_SIZE).argumentFrom(0, clone);
+    }
+
+    /** fsopen, fsconfig (source, each option, create), fsmount: a detached new filesystem. */
+    private Entry newFilesystem(String field, String fsType, String source, List<String> data, long flags, String what) {
+        Entry context = steps.step(field + ".type: new " + what, "a filesystem context, configured below",
+                "fsopen", steps.string(fsType), FSOPEN_CLOEXEC);
+        fsconfig(context, field + ".source: " + source, FSCONFIG_SET_STRING, "source", source);
+        for (String option : data) {
+            int equals = option.indexOf('=');
+            if (equals < 0) {
+                fsconfig(context, field + ".options: " + option, FSCONFIG_SET_FLAG, option, null);
+            } else {
+                fsconfig(context, field + ".options: " + option, FSCONFIG_SET_STRING, option.substring(0, equals),
+                        option.substring(equals + 1));
+            }
+        }
+        for (String flag : MountAttributes.superblockFlags(flags)) {
+            fsconfig(context, field + ".options: " + flag, FSCONFIG_SET_FLAG, flag, null);
+        }
+        steps.step(field + ": create " + what, "the superblock exists now", "fsconfig", 0, FSCONFIG_CMD_CREATE, 0, 0, 0)
+                .argumentFrom(0, context);
+        Entry mount = steps.step(field + ".options: detached mount of " + what + " with its flags", "attached below to the destination's fd",
+                "fsmount", 0, FSMOUNT_CLOEXEC, MountAttributes.flags(flags) | MountAttributes.atime(flags))
+                .argumentFrom(0, context);
+        steps.step(field + ": close the context of " + what, "done with it", "close", 0).argumentFrom(0, context);
+        return mount;
+    }
+
+    private void fsconfig(Entry context, String name, long command, String key, String value) {
+        steps.step(name, "a filesystem option, passed to the kernel as mount(2) would", "fsconfig", 0, command,
+                steps.string(key), value == null ? 0 : steps.string(value), 0).argumentFrom(0, context);
+    }
+
+    private void moveMount(String name, String why, Entry from, Entry target) {
+        steps.step(name, why + "; attached to the destination's fd, not to a path looked up again", "move_mount",
+                0, steps.string(""), 0, steps.string(""), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+                .argumentFrom(0, from).argumentFrom(2, target);
+    }
+
+    private long mountAttr(long set, long clear, long propagation) {
+        long attr = steps.memory().allocate(MOUNT_ATTR_SIZE); // struct mount_attr: attr_set, attr_clr, propagation, userns_fd
+        NativeMemory.putLong(attr, set);
+        NativeMemory.putLong(attr + 8, clear);
+        NativeMemory.putLong(attr + 16, propagation);
+        return attr;
     }
 
     private Path bindSource(Mount mount, String field) {
         if (mount.source() == null) {
             throw new LaunchException(field + ".source: a bind mount needs a source");
         }
-        Path source = Path.of(mount.source());
+        Path source = HostPaths.of(mount.source(), field + ".source");
         if (!source.isAbsolute()) {
             if (context.bundle() == null) {
                 throw new LaunchException(field + ".source: must be absolute without a bundle");
@@ -113,19 +229,6 @@ final class RootfsSteps {
             throw new LaunchException(field + ".source: " + source + " does not exist");
         }
         return source.toAbsolutePath().normalize();
-    }
-
-    /** Creates the directory (or empty file) a mount lands on, and any missing parents, in the child. */
-    private void createMountPoint(String target, boolean directory) {
-        if (!target.startsWith(rootText)) {
-            throw new IllegalStateException(target + " is outside " + rootText);
-        }
-        if (directory) {
-            steps.mkdirs(rootText, target);
-        } else {
-            steps.mkdirs(rootText, target.substring(0, target.lastIndexOf('/')));
-            steps.touch(target);
-        }
     }
 
     private static String explainFilesystem(String type) {
@@ -140,12 +243,15 @@ final class RootfsSteps {
         };
     }
 
-    /** A minimal /dev: a few safe device nodes bound from the host, and the standard links. */
-    private void devices() {
-        String dev = inRoot("/dev", "linux.devices");
-        steps.mkdirs(rootText, dev);
+    /** A minimal /dev: a few safe device nodes bound from the host, and the standard links, all through fds in the root. */
+    private void devices(InRootPaths inRoot) {
+        List<Mount> mounts = spec.mounts();
+        if (!underAnEarlierDestination(mounts, mounts.size(), "/dev/null")) {
+            RootPath.resolve(root, "/dev", "linux.devices"); // the early hint, as for mounts[]
+        }
+        Entry dev = inRoot.create("/dev", true, "linux.devices /dev");
         for (String device : DEFAULT_DEVICES) {
-            bindDevice(device, "linux.devices");
+            bindDevice(inRoot, device, "linux.devices");
         }
         List<LinuxDevice> extra = spec.linux() == null ? List.of() : spec.linux().devices();
         for (int i = 0; i < extra.size(); i++) {
@@ -157,30 +263,30 @@ final class RootfsSteps {
                 throw new LaunchException("linux.devices[" + i + "].path: " + path
                         + " does not exist on the host; in a user namespace devices can only be bound from the host");
             }
-            bindDevice(path, "linux.devices[" + i + "].path");
+            bindDevice(inRoot, path, "linux.devices[" + i + "].path");
         }
-        steps.symlink("/proc/self/fd", dev + "/fd").tolerate(Errno.EEXIST);
-        steps.symlink("/proc/self/fd/0", dev + "/stdin").tolerate(Errno.EEXIST);
-        steps.symlink("/proc/self/fd/1", dev + "/stdout").tolerate(Errno.EEXIST);
-        steps.symlink("/proc/self/fd/2", dev + "/stderr").tolerate(Errno.EEXIST);
-        steps.symlink("pts/ptmx", dev + "/ptmx").tolerate(Errno.EEXIST);
+        symlink(dev, "/proc/self/fd", "fd");
+        symlink(dev, "/proc/self/fd/0", "stdin");
+        symlink(dev, "/proc/self/fd/1", "stdout");
+        symlink(dev, "/proc/self/fd/2", "stderr");
+        symlink(dev, "pts/ptmx", "ptmx");
+        inRoot.close(dev, "linux.devices /dev");
     }
 
-    /**
-     * The host path of {@code containerPath} in the root, resolved like mount destinations so that
-     * creating it never follows an image's symlink out to the host.
-     */
-    private String inRoot(String containerPath, String field) {
-        return RootPath.resolve(root, containerPath, field).toString();
+    private void symlink(Entry dev, String target, String name) {
+        steps.step("create symlink /dev/" + name + " -> " + target, "a standard link the container expects, made in /dev's fd",
+                "symlinkat", steps.string(target), 0, steps.string(name)).argumentFrom(1, dev).tolerate(Errno.EEXIST);
     }
 
-    private void bindDevice(String device, String field) {
-        String directory = inRoot(device.substring(0, device.lastIndexOf('/')), field);
-        String target = directory + device.substring(device.lastIndexOf('/'));
-        steps.mkdirs(rootText, directory);
-        steps.touch(target);
-        steps.mount("bind device " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
-                device, target, null, MS_BIND, null);
+    private void bindDevice(InRootPaths inRoot, String device, String field) {
+        String label = field + " " + device;
+        Entry target = inRoot.create(device, false, label);
+        Entry clone = steps.step("clone the host's " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
+                "open_tree", OpenFlags.AT_FDCWD, steps.string(device), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC);
+        moveMount("bind device " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
+                clone, target);
+        inRoot.close(clone, label);
+        inRoot.close(target, label);
     }
 
     private void pivot() {

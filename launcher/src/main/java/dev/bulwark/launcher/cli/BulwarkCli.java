@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +19,7 @@ public final class BulwarkCli {
     public static int execute(String... args) {
         LogOutput.configureOnFirstUse();
         CommandLine commandLine = new CommandLine(new BulwarkCli());
+        commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
         return commandLine.execute(args);

@@ -2,14 +2,11 @@ package dev.bulwark.launcher.cli;
 
 import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
-import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
-import dev.bulwark.config.validation.SpecValidator;
-import dev.bulwark.config.validation.ValidationException;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.plan.Profile;
@@ -63,9 +60,9 @@ final class RunCommand implements Callable<Integer> {
             + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
     String profile;
 
-    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]",
+    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]", converter = HostIdRange.class,
             description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
-    String hostIdRange;
+    LinuxIdMapping hostIdRange = HostIdRange.defaultRange();
 
     @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "built-in default only: add an environment variable")
     List<String> env = new ArrayList<>();
@@ -105,7 +102,7 @@ final class RunCommand implements Callable<Integer> {
         int euid = Syscalls.geteuid();
         boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile).profile();
-        Spec spec = selected.apply(validated(builtIn ? builtInSpec(euid) : bundleSpec())); // errors name the config's own fields
+        Spec spec = selected.apply(builtIn ? builtInSpec(euid) : bundleSpec());
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (allowMissingLsm) {
@@ -116,19 +113,10 @@ final class RunCommand implements Callable<Integer> {
         ParentHardening.makeLauncherNonDumpable();
         try {
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, hostRootAllowed, hostIdRange(), explain ? System.err : null, testPause));
+                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause));
             return result.exitStatus();
         } finally {
             SignalForwarding.disable();
-        }
-    }
-
-    private static Spec validated(Spec spec) {
-        try {
-            SpecValidator.requireValid(spec);
-            return spec;
-        } catch (ValidationException e) {
-            throw new LaunchException(e.getMessage());
         }
     }
 
@@ -149,14 +137,14 @@ final class RunCommand implements Callable<Integer> {
         }
         try {
             Spec spec = SpecParser.parse(config);
-            if (!command.isEmpty()) {
+            if (!command.isEmpty() && spec.process() != null) { // without a process, validation says "process: required"
                 spec = spec.withProcess(spec.process().withArgs(command));
             }
             return spec;
         } catch (SpecParseException e) {
             throw new LaunchException(e.getMessage());
         } catch (IOException e) {
-            throw new LaunchException("reading " + config + ": " + e.getMessage(), e);
+            throw new LaunchException("reading " + config + ": " + FileErrors.reason(e), e);
         }
     }
 
@@ -168,14 +156,13 @@ final class RunCommand implements Callable<Integer> {
         environment.addAll(env);
         User u = p.user();
         if (user != null) {
-            String[] parts = user.split(":");
-            try {
-                long uid = Long.parseLong(parts[0]);
-                long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
-                u = new User(uid, gid, u.umask(), List.of(), null);
-            } catch (NumberFormatException e) {
+            if (!user.matches("\\d{1,10}(:\\d{1,10})?")) {
                 throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
             }
+            String[] parts = user.split(":");
+            long uid = Long.parseLong(parts[0]);
+            long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
+            u = new User(uid, gid, u.umask(), List.of(), null);
         }
         Spec edited = spec.withProcess(p.withUser(u).withEnv(environment).withCwd(cwd != null ? cwd : p.cwd()));
         return ResourceFlags.apply(withBinds(edited), memory, pids, cpus);
@@ -197,22 +184,5 @@ final class RunCommand implements Callable<Integer> {
             mounts.add(new Mount(parts[1], "bind", parts[0], List.of("rbind", "nosuid", "nodev", writable ? "rw" : "ro")));
         }
         return spec.withMounts(mounts);
-    }
-
-    private LinuxIdMapping hostIdRange() {
-        if (hostIdRange == null) {
-            return new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE);
-        }
-        try {
-            String[] parts = hostIdRange.split(":");
-            long start = Long.parseLong(parts[0]);
-            long size = parts.length > 1 ? Long.parseLong(parts[1]) : DefaultsOptions.DEFAULT_ID_RANGE_SIZE;
-            if (start <= 0 || size <= 0) {
-                throw new LaunchException("--host-id-range: START and SIZE must be positive (host root is never a default)");
-            }
-            return new LinuxIdMapping(0, start, size);
-        } catch (NumberFormatException e) {
-            throw new LaunchException("--host-id-range: expected START[:SIZE], got \"" + hostIdRange + "\"");
-        }
     }
 }

@@ -8,7 +8,10 @@ import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.model.LinuxSeccomp;
 import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.validation.KnownNames;
+import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
 import dev.bulwark.launcher.seccomp.SeccompCompiler;
 import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
 import dev.bulwark.launcher.seccomp.SeccompProgram;
@@ -60,13 +63,19 @@ public final class SeccompCommand {
             };
         }
 
-        LinuxSeccomp policy() throws IOException, SpecParseException {
+        LinuxSeccomp policy() {
             Set<String> caps = new LinkedHashSet<>();
-            capabilities.forEach(cap -> caps.add(cap.toUpperCase(Locale.ROOT)));
+            for (String cap : capabilities) {
+                String name = cap.toUpperCase(Locale.ROOT);
+                if (!KnownNames.CAPABILITIES.contains(name)) {
+                    throw new LaunchException("--cap: unknown capability \"" + cap + "\" (names look like CAP_SYS_PTRACE)");
+                }
+                caps.add(name);
+            }
             if (config == null) {
                 return DefaultSeccompProfile.forContainer(caps, arch());
             }
-            Spec spec = SpecParser.parse(config);
+            Spec spec = readConfig();
             if (spec.linux() != null && spec.linux().seccomp() != null) {
                 return spec.linux().seccomp();
             }
@@ -75,6 +84,19 @@ public final class SeccompCommand {
                 granted.addAll(spec.process().capabilities().bounding());
             }
             return DefaultSeccompProfile.forContainer(granted, arch());
+        }
+
+        private Spec readConfig() {
+            if (Files.isDirectory(config)) {
+                throw new LaunchException("--config: " + config + " is a directory; give the config.json file in it");
+            }
+            try {
+                return SpecParser.parse(config);
+            } catch (SpecParseException e) {
+                throw new LaunchException("--config: " + e.getMessage());
+            } catch (IOException e) {
+                throw new LaunchException("--config: " + config + ": " + FileErrors.reason(e), e);
+            }
         }
     }
 
@@ -110,18 +132,36 @@ public final class SeccompCommand {
 
         @Override
         public Integer call() throws Exception {
-            SeccompProgram program = SeccompCompiler.compile(SeccompPolicyReader.read(source.policy(), source.arch()));
+            SeccompProgram program;
+            try {
+                program = SeccompCompiler.compile(SeccompPolicyReader.read(source.policy(), source.arch()));
+            } catch (InvalidSeccompConfigException e) {
+                throw new LaunchException(source.config == null ? e.getMessage() : "--config: " + source.config + ": " + e.getMessage());
+            }
             PrintWriter err = command.commandLine().getErr();
             program.warnings().forEach(warning -> err.println("warning: " + warning));
             err.flush();
             if (output != null) {
-                Files.write(output, program.toBytes());
+                write(program.toBytes());
                 return 0;
             }
             PrintWriter out = command.commandLine().getOut();
             out.print(program.disassemble());
             out.flush();
             return 0;
+        }
+
+        private void write(byte[] filter) {
+            if (Files.isDirectory(output)) {
+                throw new LaunchException("--output: " + output + " is a directory; give a file name");
+            }
+            try {
+                Files.write(output, filter);
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new LaunchException("--output: " + output + ": the directory it would go in does not exist", e);
+            } catch (IOException e) {
+                throw new LaunchException("--output: " + output + ": " + FileErrors.reason(e), e);
+            }
         }
     }
 

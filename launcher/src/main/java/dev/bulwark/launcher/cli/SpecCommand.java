@@ -30,18 +30,25 @@ final class SpecCommand implements Callable<Integer> {
     boolean force;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         DefaultsOptions options = rootless ? DefaultsOptions.rootless(Syscalls.geteuid(), Syscalls.getegid()) : DefaultsOptions.root();
         String json = SpecWriter.toJson(HardenedDefaults.spec(options)) + "\n";
         if (stdout) {
             System.out.print(json);
             return 0;
         }
+        if (!Files.isDirectory(bundle)) {
+            throw new LaunchException("--bundle: " + bundle + (Files.exists(bundle) ? " is not a directory" : " does not exist"));
+        }
         Path config = bundle.resolve("config.json");
         if (Files.exists(config) && !force) {
             throw new LaunchException(config + ": already exists (use --force to overwrite)");
         }
-        Files.writeString(config, json, StandardCharsets.UTF_8);
+        try {
+            Files.writeString(config, json, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new LaunchException("writing " + config + ": " + FileErrors.reason(e), e);
+        }
         return 0;
     }
 }

@@ -6,6 +6,7 @@ import dev.bulwark.config.model.LinuxCapabilities;
 import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.config.model.Root;
 import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.validation.KnownNames;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
 import dev.bulwark.nativ.Arch;
 
@@ -60,12 +61,17 @@ public enum Profile {
     }
 
     private static Spec hardened(Spec spec) {
-        Spec lifted = spec;
+        // The runtime spec makes linux optional; the launch fills in Bulwark's Linux defaults then (LaunchPlan),
+        // here with the user namespace the profile adds. Its resources are the defaults, which either mode treats alike.
+        Spec lifted = spec.linux() != null ? spec : spec.withLinux(HardenedDefaults.linuxWithoutUserNamespace(false));
         Linux linux = lifted.linux();
         if (!linux.hasNamespace("user")) {
             List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());
             namespaces.add(0, new LinuxNamespace("user"));
             linux = linux.withNamespaces(namespaces);
+        }
+        if (lifted.process() == null) {
+            return lifted.withLinux(linux); // the launch refuses a config without a process, naming it
         }
         if (linux.seccomp() == null) {
             linux = linux.withSeccomp(DefaultSeccompProfile.forContainer(granted(lifted.process().capabilities()), Arch.requireHost()));
@@ -81,7 +87,10 @@ public enum Profile {
         return lifted;
     }
 
-    /** The bounding set keeps only what some other set asks for: nothing unasked can be gained by execve. */
+    /**
+     * The bounding set keeps only what some other set asks for: nothing unasked can be gained by execve. A name
+     * that is no capability stays, so that validation still names it in the config's own field.
+     */
     private static LinuxCapabilities boundedToRequested(LinuxCapabilities caps) {
         if (caps == null) {
             return LinuxCapabilities.none();
@@ -90,7 +99,8 @@ public enum Profile {
         requested.addAll(caps.permitted());
         requested.addAll(caps.inheritable());
         requested.addAll(caps.ambient());
-        List<String> bounding = caps.bounding().stream().filter(requested::contains).toList();
+        List<String> bounding = caps.bounding().stream()
+                .filter(name -> requested.contains(name) || !KnownNames.CAPABILITIES.contains(name)).toList();
         return new LinuxCapabilities(bounding, caps.effective(), caps.inheritable(), caps.permitted(), caps.ambient());
     }
 

@@ -9,10 +9,11 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * Resolves a path inside a container's root the way the container will see it, so that mounts made
- * before pivot_root never follow a symlink out to the host: an absolute link target is resolved from
- * the container's root (as the container would), and a ".." that climbs above the root, directly or
- * through a relative link, is refused, naming the link.
+ * Resolves a path inside a container's root the way the container will see it: an absolute link
+ * target is resolved from the container's root (as the container would), and a ".." that climbs
+ * above the root, directly or through a relative link, is refused, naming the link. The launcher uses
+ * it for an early, clear refusal of an image whose symlinks leave the root; what keeps mounts inside
+ * the root is the child resolving them again through file descriptors (openat2 RESOLVE_IN_ROOT).
  */
 public final class RootPath {
     private static final int MAX_LINKS = 40; // the kernel's MAXSYMLINKS
@@ -43,7 +44,7 @@ public final class RootPath {
                 current = current.getParent();
                 continue;
             }
-            Path next = current.resolve(part);
+            Path next = HostPaths.resolve(current, part, field);
             if (Files.isSymbolicLink(next)) {
                 if (++links > MAX_LINKS) {
                     throw new LaunchException(field + ": \"" + inside + "\" has too many levels of symbolic links");

@@ -63,7 +63,7 @@ final class ContainerLimits implements AutoCloseable {
                 fallback = LimitFallback.of(resources, spec.process().rlimits(), LimitFallback.hostMemory(),
                         LimitFallback.inherited());
                 LOG.log(System.Logger.Level.WARNING, "cgroup v2 cannot apply the default pids/memory limits here; using "
-                        + fallback.summary() + " instead");
+                        + fallback.summary());
                 LOG.log(System.Logger.Level.DEBUG, "default limits not applied: " + plan.defaultsNotApplied().get());
             }
             Long memoryLimit = resources == null || resources.memory() == null ? null : resources.memory().limit();
@@ -82,7 +82,7 @@ final class ContainerLimits implements AutoCloseable {
     /** For --explain: why the default limits are not in a cgroup, and what applies instead. */
     Optional<String> fallbackExplanation() {
         return notAppliedReason.map(reason -> "limits: the default pids/memory limits cannot go in a cgroup ("
-                + reason + "); the child sets " + fallback.summary() + " instead");
+                + reason + "); the child sets " + fallback.summary());
     }
 
     /** Whether {@code resources} are exactly the defaults {@code bulwark spec} writes. */

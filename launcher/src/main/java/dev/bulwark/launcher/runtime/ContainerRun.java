@@ -2,8 +2,6 @@ package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.config.model.Spec;
-import dev.bulwark.config.validation.SpecValidator;
-import dev.bulwark.config.validation.ValidationException;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.child.ChildProgram;
 import dev.bulwark.launcher.child.ChildSteps;
@@ -11,7 +9,6 @@ import dev.bulwark.launcher.child.LockedMountFlags;
 import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.OwnCgroupMount;
-import dev.bulwark.launcher.plan.UnsupportedFields;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -57,31 +54,17 @@ public final class ContainerRun {
 
     private RunResult run() {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
-        Spec spec = validated(request.spec());
-        UnsupportedFields.refuse(spec); // one line naming a field that would otherwise be dropped
+        int euid = Syscalls.geteuid();
+        int egid = Syscalls.getegid();
+        boolean rootless = euid != 0;
+        LaunchPlan plan = LaunchPlan.of(request, euid, egid);
+        Spec spec = plan.spec();
+        IdMaps idMaps = plan.idMaps();
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
                     + "the container shares the launcher's standard streams");
         }
-        int euid = Syscalls.geteuid();
-        int egid = Syscalls.getegid();
-        boolean rootless = euid != 0;
-        boolean userNamespace = spec.linux().hasNamespace("user");
-        if (!userNamespace && rootless) {
-            throw new LaunchException("linux.namespaces: running without root needs a user namespace; add {\"type\": \"user\"}"
-                    + " or use --profile hardened");
-        }
-        IdMaps idMaps = userNamespace ? IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
-                request.hostIdRange(), request.allowHostRoot()) : IdMaps.hostIds();
-        long workloadUid = spec.process().user() == null ? 0 : spec.process().user().uid();
-        long workloadGid = spec.process().user() == null ? 0 : spec.process().user().gid();
-        if (!idMaps.mapsUid(workloadUid)) {
-            throw new LaunchException("process.user.uid: " + workloadUid + " is not mapped by the user namespace");
-        }
-        if (!idMaps.mapsGid(workloadGid)) {
-            throw new LaunchException("process.user.gid: " + workloadGid + " is not mapped by the user namespace");
-        }
-        Path bundleRootfs = request.hostUsrRoot() ? null : bundleRootfs(spec);
+        Path bundleRootfs = plan.bundleRootfs();
         long started = System.nanoTime();
         ProcessIdentity launcher = ProcessIdentity.self();
         try (StateRoot stateRoot = StateRoot.openOrCreate(request.stateRoot());
@@ -290,15 +273,6 @@ public final class ContainerRun {
         }
     }
 
-    private static Spec validated(Spec spec) {
-        try {
-            SpecValidator.requireValid(spec);
-            return spec;
-        } catch (ValidationException e) {
-            throw new LaunchException(e.getMessage());
-        }
-    }
-
     /** A cgroup mount without a cgroup namespace binds the container's cgroup v2 directory read-only, as runc does. */
     private static Spec withOwnCgroupMount(Spec spec, java.util.Optional<Path> containerCgroup) {
         if (!OwnCgroupMount.needed(spec)) {
@@ -314,20 +288,6 @@ public final class ContainerRun {
             }
         }
         return own.map(dir -> OwnCgroupMount.bind(spec, dir)).orElse(spec);
-    }
-
-    private Path bundleRootfs(Spec spec) {
-        Path bundle = request.bundle() == null ? Path.of(".") : request.bundle();
-        Path root = bundle.resolve(spec.root().path());
-        try {
-            Path real = root.toRealPath();
-            if (!Files.isDirectory(real)) {
-                throw new LaunchException("root.path: " + root + " is not a directory");
-            }
-            return real;
-        } catch (IOException e) {
-            throw new LaunchException("root.path: " + root + " does not exist");
-        }
     }
 
     /** As root the container's root user is an unprivileged host id: every directory above the rootfs must let it through. */

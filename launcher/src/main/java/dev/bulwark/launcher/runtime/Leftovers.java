@@ -68,8 +68,8 @@ final class Leftovers {
             return; // ESRCH: gone meanwhile
         }
         try {
-            if (!recorded.initAlive()) {
-                return; // the pid was reused between the check and pidfd_open
+            if (!recorded.initAlive() || !inRecordedUserNamespace(recorded)) {
+                return; // the pid was reused between the checks and pidfd_open: the pidfd names another process
             }
             Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL);
             long deadline = System.nanoTime() + 5_000_000_000L;

@@ -26,7 +26,7 @@ import java.util.List;
  * A limit the config sets in process.rlimits itself is left as it is.
  *
  * @param rlimits the limits the child sets before execve
- * @param summary "RLIMIT_NPROC=1024 and RLIMIT_DATA=888M (per process)", for the warning line
+ * @param summary "RLIMIT_NPROC=1024 and RLIMIT_DATA=888M (per process, private memory)", for the warning line
  */
 record LimitFallback(List<PosixRlimit> rlimits, String summary) {
     static final String NPROC = "RLIMIT_NPROC";
@@ -63,7 +63,7 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
         if (memory != null && memory > 0 && !sets(configured, DATA)) {
             PosixRlimit limit = capped(DATA, roundUpToMib(memory + physicalMemoryBytes / JVM_INITIAL_HEAP_FRACTION), inherited);
             rlimits.add(limit);
-            parts.add(DATA + "=" + Long.toUnsignedString(limit.hard() / MIB) + "M (per process)");
+            parts.add(DATA + "=" + Long.toUnsignedString(limit.hard() / MIB) + "M (per process, private memory)");
         }
         return rlimits.isEmpty() ? none() : new LimitFallback(rlimits, String.join(" and ", parts));
     }

@@ -38,7 +38,7 @@ public final class StateDirectory implements AutoCloseable {
     private static final String STATE_TEMPORARY = "state.json.tmp";
     private static final String ROOTFS = "rootfs";
     private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS);
-    private static final String TOMBSTONE_PREFIX = ".removing-";
+    private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
     private static final int DIRECTORY_FLAGS = OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW
             | OpenFlags.O_CLOEXEC;

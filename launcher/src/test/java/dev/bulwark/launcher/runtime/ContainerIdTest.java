@@ -16,7 +16,7 @@ class ContainerIdTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", ".", "..", "../../x", "/var/tmp/v", "a/b", "a b", "a\nb", "ü", "a:b", "a\u0000b", "*"})
+    @ValueSource(strings = {"", ".", "..", "../../x", "/var/tmp/v", "a/b", "a b", "a\nb", "ü", "a:b", "a\u0000b", "*", "~removing-1-2"})
     void refusesAnythingElseNamingTheSource(String id) {
         LaunchException e = assertThrows(LaunchException.class, () -> ContainerId.parse(id, "--id"));
         assertTrue(e.getMessage().startsWith("--id: "), e.getMessage());

@@ -21,7 +21,7 @@ class LimitFallbackTest {
         long data = HardenedDefaults.MEMORY_LIMIT_BYTES + 24 * GIB / 64; // 512 MiB + 384 MiB
         assertEquals(List.of(new PosixRlimit("RLIMIT_NPROC", 1024, 1024), new PosixRlimit("RLIMIT_DATA", data, data)),
                 fallback.rlimits());
-        assertEquals("RLIMIT_NPROC=1024 and RLIMIT_DATA=896M (per process)", fallback.summary());
+        assertEquals("RLIMIT_NPROC=1024 and RLIMIT_DATA=896M (per process, private memory)", fallback.summary());
     }
 
     @Test
@@ -51,7 +51,7 @@ class LimitFallbackTest {
         LimitFallback fallback = LimitFallback.of(HardenedDefaults.resources(false), List.of(), GIB, inherited);
         assertEquals(List.of(new PosixRlimit("RLIMIT_NPROC", 500, 300), new PosixRlimit("RLIMIT_DATA", 1L << 28, 1L << 28)),
                 fallback.rlimits());
-        assertEquals("RLIMIT_NPROC=500 and RLIMIT_DATA=256M (per process)", fallback.summary());
+        assertEquals("RLIMIT_NPROC=500 and RLIMIT_DATA=256M (per process, private memory)", fallback.summary());
     }
 
     @Test

@@ -135,7 +135,7 @@ class StateDirectoryTest {
     @Test
     void leftoverTombstonesOfADeadRemoverAreSwept() throws IOException {
         try (StateRoot root = StateRoot.openOrCreate(rootPath)) {
-            Path tombstone = Files.createDirectory(rootPath.resolve(".removing-999999999-1"));
+            Path tombstone = Files.createDirectory(rootPath.resolve("~removing-999999999-1"));
             Files.writeString(tombstone.resolve("state.json"), "{}");
             StateDirectory.claim(root, new ContainerId("x"), deadLauncher("x"));
             StateDirectory.delete(root, new ContainerId("x"));

@@ -1,0 +1,58 @@
+package dev.bulwark.config.validation;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bulwark.config.SpecWriter;
+import dev.bulwark.config.model.Spec;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Rules for every string in the spec, whatever its field: each must be valid Unicode (JSON lets
+ * {@code "\ud800"} through, but it has no UTF-8 form, so the kernel would get a different name than the
+ * config says), and none may contain NUL (strings reach the kernel as C strings, which would silently
+ * end there; even annotations do, e.g. the Landlock rules one).
+ */
+final class TextRules {
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    private TextRules() {
+    }
+
+    static void check(Spec spec, Problems problems) {
+        walk(SpecWriter.toTree(spec), "", problems);
+    }
+
+    private static void walk(JsonNode node, String path, Problems problems) {
+        if (node.isTextual()) {
+            checkText(path, node.textValue(), problems);
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                walk(node.get(i), Problems.at(path, i), problems);
+            }
+        } else if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = fields.next();
+                String key = field.getKey();
+                String child = child(path, key);
+                checkText(child, key, problems); // map keys: env-like sysctl names, annotation keys
+                walk(field.getValue(), child, problems);
+            }
+        }
+    }
+
+    private static String child(String path, String key) {
+        if (!IDENTIFIER.matcher(key).matches() || !Unicode.isValid(key)) {
+            return Problems.key(path, Unicode.printable(key));
+        }
+        return path.isEmpty() ? key : path + "." + key;
+    }
+
+    private static void checkText(String path, String text, Problems problems) {
+        if (!Unicode.isValid(text)) {
+            problems.add(path, "is not valid Unicode (an unpaired surrogate such as \\ud800 has no UTF-8 form)");
+        } else if (text.indexOf('\0') >= 0) {
+            problems.add(path, "must not contain NUL");
+        }
+    }
+}

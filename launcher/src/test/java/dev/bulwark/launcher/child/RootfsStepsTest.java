@@ -1,0 +1,47 @@
+package dev.bulwark.launcher.child;
+
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.Mount;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.nativ.spawn.SyscallTable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The compiled steps of the root: no mount destination is ever named by a host path (CVE-2021-30465 class). */
+class RootfsStepsTest {
+    @TempDir
+    Path bundle;
+
+    @Test
+    void onlyTheRootItselfIsNamedByAHostPathAndNestedDestinationsOpenAfterTheirParentMount() throws IOException {
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
+        Path source = Files.createDirectories(bundle.resolve("source"));
+        Spec defaults = HardenedDefaults.spec(DefaultsOptions.root());
+        List<Mount> mounts = new ArrayList<>(defaults.mounts());
+        int data = mounts.size();
+        mounts.add(new Mount("/data", "tmpfs", "tmpfs", List.of("size=1m")));
+        mounts.add(new Mount("/data/sub", "bind", source.toString(), List.of("rbind", "ro")));
+        ContainerContext context = new ContainerContext("t", defaults.withMounts(mounts), bundle, rootfs, false, false, 0, 0, List.of());
+        try (SyscallTable table = new SyscallTable()) {
+            ChildSteps steps = new ChildSteps(table, -1);
+            new RootfsSteps(steps, context).compile(() -> { });
+            List<String> names = table.steps();
+            List<String> byHostPath = names.stream().filter(name -> name.contains(rootfs.toString())).toList();
+            assertEquals(List.of("bind the root filesystem " + rootfs, "open the root " + rootfs,
+                    "change directory to " + rootfs, "pivot_root into " + rootfs), byHostPath);
+            int parentMounted = names.indexOf("mount tmpfs on /data (mounts[" + data + "])");
+            int nestedOpened = names.indexOf("mounts[" + (data + 1) + "].destination /data/sub: open /data/sub inside the root");
+            assertTrue(parentMounted >= 0 && nestedOpened > parentMounted, "the nested destination opens in the mounted tree: " + names);
+        }
+    }
+}
