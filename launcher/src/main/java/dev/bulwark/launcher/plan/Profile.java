@@ -88,19 +88,21 @@ public enum Profile {
     }
 
     /**
-     * The bounding set keeps only what some other set asks for: nothing unasked can be gained by execve. A name
-     * that is no capability stays, so that validation still names it in the config's own field.
+     * The bounding set keeps only what some other set asks for: nothing unasked can be gained by execve. A set
+     * holding a name that is no capability stays as written, so that validation names it at its own index.
      */
     private static LinuxCapabilities boundedToRequested(LinuxCapabilities caps) {
         if (caps == null) {
             return LinuxCapabilities.none();
         }
+        if (!KnownNames.CAPABILITIES.containsAll(caps.bounding())) {
+            return caps;
+        }
         Set<String> requested = new TreeSet<>(caps.effective());
         requested.addAll(caps.permitted());
         requested.addAll(caps.inheritable());
         requested.addAll(caps.ambient());
-        List<String> bounding = caps.bounding().stream()
-                .filter(name -> requested.contains(name) || !KnownNames.CAPABILITIES.contains(name)).toList();
+        List<String> bounding = caps.bounding().stream().filter(requested::contains).toList();
         return new LinuxCapabilities(bounding, caps.effective(), caps.inheritable(), caps.permitted(), caps.ambient());
     }
 
