@@ -183,6 +183,22 @@ class RealConfigsTest {
     }
 
     @Test
+    void hardenedProfileRootless() {
+        Mode mode = Mode.ROOTLESS;
+        mode.assumeAvailable();
+        Path plain = bundle(mode, "crun-rootless.json", PROBE, c -> ((ObjectNode) c.get("process")).remove("noNewPrivileges"));
+        Cli.Result oci = run(mode, plain);
+        assertEquals(0, oci.exitCode(), oci.describe());
+        assertEquals("0", line(oci.stdout(), "NoNewPrivs:"), oci.describe());
+        assertEquals("0", line(oci.stdout(), "Seccomp:"), oci.describe());
+        Cli.Result hardened = run(mode, bundle(mode, "crun-rootless.json", PROBE,
+                c -> ((ObjectNode) c.get("process")).remove("noNewPrivileges")), "--profile", "hardened");
+        assertEquals(0, hardened.exitCode(), hardened.describe());
+        assertEquals("1", line(hardened.stdout(), "NoNewPrivs:"), hardened.describe());
+        assertEquals("2", line(hardened.stdout(), "Seccomp:"), hardened.describe());
+    }
+
+    @Test
     void unknownProfileIsOneLine() {
         Cli.Result result = run(Mode.ROOT, plainBundle(Mode.ROOT), Map.of("BULWARK_PROFILE", "strict"));
         assertEquals(125, result.exitCode(), result.describe());
