@@ -12,18 +12,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /** Rules for {@code linux.resources}, using the kernel's cgroup limits. */
 final class ResourceRules {
     private ResourceRules() {}
 
     private static final String BASE = "linux.resources";
-    private static final Pattern CPU_LIST = Pattern.compile("\\d+(-\\d+)?(,\\d+(-\\d+)?)*");
-    private static final Pattern PAGE_SIZE = Pattern.compile("[1-9][0-9]*[KMG]B");
-    private static final Pattern UNIFIED_KEY = Pattern.compile("[a-z0-9_]+\\.[a-z0-9_.]+");
-    /** Files through which a config could move processes between cgroups. */
-    private static final Set<String> RUNTIME_OWNED_FILES = Set.of("cgroup.procs", "cgroup.threads");
     private static final long MIN_CFS_PERIOD_US = 1_000;
     private static final long MAX_CFS_PERIOD_US = 1_000_000;
     private static final long MIN_CFS_QUOTA_US = 1_000;
@@ -52,16 +46,15 @@ final class ResourceRules {
         }
         resources.rdma().forEach((device, rdma) -> {
             String at = Problems.key(BASE + ".rdma", device);
+            ResourceSyntax.rdmaDeviceProblem(device).ifPresent(reason -> problems.add(at, reason));
             problems.uint32(at + ".hcaHandles", rdma.hcaHandles());
             problems.uint32(at + ".hcaObjects", rdma.hcaObjects());
         });
         for (Map.Entry<String, String> entry : resources.unified().entrySet()) {
-            String key = entry.getKey();
-            String at = Problems.key(BASE + ".unified", key);
-            if (!UNIFIED_KEY.matcher(key).matches() || key.contains("..")) {
-                problems.add(at, "not a cgroup v2 interface file name like \"memory.max\"");
-            } else if (RUNTIME_OWNED_FILES.contains(key)) {
-                problems.add(at, "managed by the runtime; must not be set");
+            String at = Problems.key(BASE + ".unified", entry.getKey());
+            ResourceSyntax.unifiedKeyProblem(entry.getKey()).ifPresent(reason -> problems.add(at, reason));
+            if (entry.getValue() == null) {
+                problems.add(at, "required");
             }
         }
     }
@@ -104,6 +97,9 @@ final class ResourceRules {
         if (limit != null && limit == -1 && swap != null && swap > 0) {
             problems.add(at + ".swap", "must be -1 when memory.limit is -1");
         }
+        if ((limit == null || limit == 0) && swap != null && swap > 0) {
+            problems.add(at + ".swap", "a finite memory+swap limit needs a finite memory.limit");
+        }
     }
 
     private static void checkCpu(LinuxCpu cpu, Problems problems) {
@@ -135,19 +131,7 @@ final class ResourceRules {
     }
 
     private static void checkCpuList(String path, String list, Problems problems) {
-        if (list == null || list.isEmpty()) {
-            return;
-        }
-        if (!CPU_LIST.matcher(list).matches()) {
-            problems.add(path, "\"" + list + "\" is not a list like \"0-3,7\"");
-            return;
-        }
-        for (String range : list.split(",")) {
-            String[] ends = range.split("-");
-            if (ends.length == 2 && Long.parseLong(ends[0]) > Long.parseLong(ends[1])) {
-                problems.add(path, "range \"" + range + "\" is reversed");
-            }
-        }
+        ResourceSyntax.cpuListProblem(list).ifPresent(reason -> problems.add(path, reason));
     }
 
     private static void checkBlockIo(LinuxBlockIO io, Problems problems) {
@@ -183,10 +167,9 @@ final class ResourceRules {
         for (int i = 0; i < limits.size(); i++) {
             LinuxHugepageLimit limit = limits.get(i);
             String at = Problems.at(BASE + ".hugepageLimits", i);
-            if (limit.pageSize() == null) {
-                problems.add(at + ".pageSize", "required");
-            } else if (!PAGE_SIZE.matcher(limit.pageSize()).matches()) {
-                problems.add(at + ".pageSize", "\"" + limit.pageSize() + "\" is not a size like \"2MB\"");
+            var problem = ResourceSyntax.pageSizeProblem(limit.pageSize());
+            if (problem.isPresent()) {
+                problems.add(at + ".pageSize", problem.get());
             } else if (!seen.add(limit.pageSize())) {
                 problems.add(at + ".pageSize", "duplicate page size \"" + limit.pageSize() + "\"");
             }

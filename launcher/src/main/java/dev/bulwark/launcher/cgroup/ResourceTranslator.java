@@ -8,13 +8,12 @@ import dev.bulwark.config.model.LinuxPids;
 import dev.bulwark.config.model.LinuxResources;
 import dev.bulwark.config.model.LinuxThrottleDevice;
 import dev.bulwark.config.model.LinuxWeightDevice;
+import dev.bulwark.config.validation.ResourceSyntax;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Translates OCI {@code linux.resources} into cgroup v2 interface-file writes. Pure: no file
@@ -23,12 +22,6 @@ import java.util.regex.Pattern;
  */
 public final class ResourceTranslator {
     static final String PREFIX = "linux.resources.";
-    private static final Pattern CPU_LIST = Pattern.compile("^\\d+(-\\d+)?(,\\d+(-\\d+)?)*$");
-    private static final Pattern PAGE_SIZE = Pattern.compile("^\\d+[KMGTP]B$");
-    private static final Pattern UNIFIED_KEY = Pattern.compile("^[a-z0-9_]+\\.[A-Za-z0-9_.]+$");
-    /** Core files the launcher itself manages: a config must not move processes or enable controllers. */
-    private static final Set<String> RESERVED_KEYS = Set.of(
-            "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill", "cgroup.type");
 
     /** The writes, in the order they are applied, and notes on fields that have no v2 meaning. */
     public record Translation(List<CgroupWrite> writes, List<String> warnings) {
@@ -250,9 +243,7 @@ public final class ResourceTranslator {
     private void hugepages(List<LinuxHugepageLimit> limits) throws CgroupException {
         for (LinuxHugepageLimit h : limits) {
             String field = PREFIX + "hugepageLimits[" + h.pageSize() + "]";
-            if (!PAGE_SIZE.matcher(h.pageSize()).matches()) {
-                throw new CgroupException(field + ".pageSize: \"" + h.pageSize() + "\" is not a size like 2MB or 1GB");
-            }
+            rejectIfPresent(field + ".pageSize", ResourceSyntax.pageSizeProblem(h.pageSize()));
             add(Controller.HUGETLB, "hugetlb." + h.pageSize() + ".max", maxOrNumber(h.limit()), field + ".limit");
         }
     }
@@ -261,9 +252,7 @@ public final class ResourceTranslator {
         for (var entry : rdma.entrySet()) {
             String device = entry.getKey();
             String field = PREFIX + "rdma." + device;
-            if (!device.matches("^[A-Za-z0-9_.-]+$")) {
-                throw new CgroupException(field + ": \"" + device + "\" is not an RDMA device name");
-            }
+            rejectIfPresent(field, ResourceSyntax.rdmaDeviceProblem(device));
             var limits = entry.getValue();
             StringBuilder line = new StringBuilder(device);
             if (limits.hcaHandles() != null) {
@@ -286,21 +275,12 @@ public final class ResourceTranslator {
         for (var entry : unified.entrySet()) {
             String key = entry.getKey();
             String field = PREFIX + "unified[\"" + key + "\"]";
-            if (key.contains("/") || key.contains("\0") || !UNIFIED_KEY.matcher(key).matches()) {
-                throw new CgroupException(field + ": not an interface file name (CONTROLLER.FILE, no path separators)");
-            }
-            if (RESERVED_KEYS.contains(key)) {
-                throw new CgroupException(field + ": " + key + " is managed by the launcher and cannot be set");
-            }
+            rejectIfPresent(field, ResourceSyntax.unifiedKeyProblem(key));
             String value = entry.getValue();
             if (value == null) {
                 throw new CgroupException(field + ": the value is null");
             }
-            Optional<Controller> controller = Controller.owningFile(key);
-            String prefix = key.substring(0, key.indexOf('.'));
-            if (controller.isEmpty() && !prefix.equals("cgroup")) {
-                throw new CgroupException(field + ": unknown controller \"" + prefix + "\"");
-            }
+            Optional<Controller> controller = Controller.owningFile(key); // empty for the core cgroup.* files
             writes.add(new CgroupWrite(key, value, controller, field, Optional.empty()));
         }
     }
@@ -326,10 +306,13 @@ public final class ResourceTranslator {
     }
 
     private static String cpuList(String field, String list) throws CgroupException {
-        String trimmed = list.strip();
-        if (!CPU_LIST.matcher(trimmed).matches()) {
-            throw new CgroupException(field + ": \"" + list + "\" is not a list like 0-3,7");
+        rejectIfPresent(field, ResourceSyntax.cpuListProblem(list));
+        return list;
+    }
+
+    private static void rejectIfPresent(String field, Optional<String> problem) throws CgroupException {
+        if (problem.isPresent()) {
+            throw new CgroupException(field + ": " + problem.get());
         }
-        return trimmed;
     }
 }

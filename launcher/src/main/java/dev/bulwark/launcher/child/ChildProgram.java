@@ -100,7 +100,7 @@ public final class ChildProgram {
             if (linux.createsNamespace("user")) { // without one these would be the host's (or the joined one's) limits
                 UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
             }
-            LsmSteps.requireAvailable(spec);
+            LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
             new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
 
@@ -114,7 +114,7 @@ public final class ChildProgram {
             }
             SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
             masks.apply();
-            LsmSteps.labelExec(steps, spec);
+            LsmSteps.labelExec(steps, spec, context.lsm());
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits();

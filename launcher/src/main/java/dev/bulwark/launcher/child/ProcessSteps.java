@@ -10,6 +10,7 @@ import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.Rlimits;
 import dev.bulwark.nativ.constants.Signals;
 
+import dev.bulwark.nativ.spawn.StepKind;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -135,7 +136,7 @@ final class ProcessSteps {
         for (int i = 0; i < candidates.size(); i++) {
             String candidate = candidates.get(i);
             var entry = steps.step("execute " + candidate, "replace the prepared child with the workload",
-                    "execve", steps.string(candidate), argv, envp);
+                    "execve", steps.string(candidate), argv, envp).kind(StepKind.EXEC);
             if (i < candidates.size() - 1) {
                 // As execvp: a candidate that is missing, not a directory on the way, or not executable is skipped.
                 entry.tolerate(Errno.ENOENT).tolerate(Errno.ENOTDIR).tolerate(Errno.EACCES);

@@ -1,10 +1,10 @@
 package dev.bulwark.launcher.child;
 
-import dev.bulwark.config.model.LinuxCapabilities;
 import dev.bulwark.config.model.LinuxSeccomp;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
 import dev.bulwark.launcher.seccomp.SeccompCompiler;
 import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
@@ -12,14 +12,12 @@ import dev.bulwark.launcher.seccomp.SeccompProgram;
 import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.NativeMemory;
 
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Where the seccomp filter is installed. The filter comes from {@code linux.seccomp}; a config without
  * one gets no filter, as the runtime spec says. The hardened profile ({@code plan.Profile}) writes
- * {@link DefaultSeccompProfile}, shaped by every capability the config grants in any set (the same rule
- * as {@code bulwark seccomp show --config}), into a config that has none.
+ * {@link DefaultSeccompProfile}, shaped by {@link EffectiveSeccompPolicy} (what {@code bulwark seccomp show
+ * --config} prints for a config without one), into a config that has none.
  *
  * <p>Order: with no_new_privs (the default) the filter is the last step before the execve chain, so
  * that nothing the launcher itself still does has to be allowed by it; only execve must be. With
@@ -56,18 +54,9 @@ final class SeccompSteps {
         }
     }
 
-    /** Every capability named in any set: the profile allows the syscalls only those make useful. */
-    static Set<String> granted(Spec spec) {
-        LinuxCapabilities caps = spec.process().capabilities();
-        Set<String> granted = new TreeSet<>();
-        if (caps != null) {
-            granted.addAll(caps.bounding());
-            granted.addAll(caps.effective());
-            granted.addAll(caps.permitted());
-            granted.addAll(caps.inheritable());
-            granted.addAll(caps.ambient());
-        }
-        return granted;
+    /** The compiled filter {@link #install} loads. */
+    SeccompProgram program() {
+        return program;
     }
 
     /** seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, filter}) on this thread; the workload inherits it. */

@@ -11,6 +11,7 @@ import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.validation.KnownNames;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
 import dev.bulwark.launcher.seccomp.SeccompCompiler;
 import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
@@ -75,15 +76,7 @@ public final class SeccompCommand {
             if (config == null) {
                 return DefaultSeccompProfile.forContainer(caps, arch());
             }
-            Spec spec = readConfig();
-            if (spec.linux() != null && spec.linux().seccomp() != null) {
-                return spec.linux().seccomp();
-            }
-            Set<String> granted = new LinkedHashSet<>(caps);
-            if (spec.process() != null && spec.process().capabilities() != null) {
-                granted.addAll(spec.process().capabilities().bounding());
-            }
-            return DefaultSeccompProfile.forContainer(granted, arch());
+            return EffectiveSeccompPolicy.of(readConfig(), caps, arch()); // the launch's own rule
         }
 
         private Spec readConfig() {

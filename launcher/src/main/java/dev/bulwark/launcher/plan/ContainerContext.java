@@ -19,10 +19,19 @@ import java.util.List;
  * @param hostUid     the launcher's uid on the host
  * @param hostGid     the launcher's gid on the host
  * @param limitFallback rlimits the child sets because cgroup v2 cannot apply the default limits here
+ * @param lsm         the security modules this host has active, probed once for the launch
  */
 public record ContainerContext(String id, Spec spec, Path bundle, Path rootfs, boolean hostUsrRoot,
-                               boolean rootless, int hostUid, int hostGid, List<PosixRlimit> limitFallback) {
+                               boolean rootless, int hostUid, int hostGid, List<PosixRlimit> limitFallback,
+                               LsmHost lsm) {
     public ContainerContext {
         limitFallback = List.copyOf(limitFallback);
+        java.util.Objects.requireNonNull(lsm, "lsm");
+    }
+
+    /** For a caller that has not probed the host's LSMs yet: probes them here, once. */
+    public ContainerContext(String id, Spec spec, Path bundle, Path rootfs, boolean hostUsrRoot,
+                            boolean rootless, int hostUid, int hostGid, List<PosixRlimit> limitFallback) {
+        this(id, spec, bundle, rootfs, hostUsrRoot, rootless, hostUid, hostGid, limitFallback, LsmHost.probe());
     }
 }

@@ -7,7 +7,7 @@ import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.config.model.Root;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.validation.KnownNames;
-import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
+import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.nativ.Arch;
 
 import java.util.ArrayList;
@@ -74,7 +74,7 @@ public enum Profile {
             return lifted.withLinux(linux); // the launch refuses a config without a process, naming it
         }
         if (linux.seccomp() == null) {
-            linux = linux.withSeccomp(DefaultSeccompProfile.forContainer(granted(lifted.process().capabilities()), Arch.requireHost()));
+            linux = linux.withSeccomp(EffectiveSeccompPolicy.of(lifted, Set.of(), Arch.requireHost())); // the default profile
         }
         lifted = lifted.withLinux(linux);
         Boolean noNewPrivileges = lifted.process().noNewPrivileges();
@@ -104,18 +104,6 @@ public enum Profile {
         requested.addAll(caps.ambient());
         List<String> bounding = caps.bounding().stream().filter(requested::contains).toList();
         return new LinuxCapabilities(bounding, caps.effective(), caps.inheritable(), caps.permitted(), caps.ambient());
-    }
-
-    private static Set<String> granted(LinuxCapabilities caps) {
-        Set<String> granted = new TreeSet<>();
-        if (caps != null) {
-            granted.addAll(caps.bounding());
-            granted.addAll(caps.effective());
-            granted.addAll(caps.permitted());
-            granted.addAll(caps.inheritable());
-            granted.addAll(caps.ambient());
-        }
-        return granted;
     }
 
     /** Parses a profile name; {@code where} names the flag, variable or file in the one-line error. */

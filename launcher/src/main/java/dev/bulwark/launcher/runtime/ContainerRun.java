@@ -187,7 +187,7 @@ public final class ContainerRun {
     }
 
     private static LaunchException childFailed(Spec spec, SyscallTable.ChildFailure failure) {
-        if (failure.step().startsWith("execute ")) {
+        if (failure.kind() == dev.bulwark.nativ.spawn.StepKind.EXEC) {
             int errno = failure.errno();
             int status = errno == Errno.ENOENT || errno == Errno.ENOTDIR ? LaunchException.NOT_FOUND : LaunchException.CANNOT_EXECUTE;
             String what = status == LaunchException.NOT_FOUND ? "not found in the container" : "cannot be executed";

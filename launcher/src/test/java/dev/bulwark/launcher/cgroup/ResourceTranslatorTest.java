@@ -119,7 +119,7 @@ class ResourceTranslatorTest {
         assertEquals(Map.of("cpu.max.burst", "1000", "cpu.idle", "1", "cpuset.cpus", "0-1,3", "cpuset.mems", "0",
                 "hugetlb.2MB.max", "4194304"), files(r));
         var bad = resources(null, new LinuxCpu(null, null, null, null, null, null, "0-a", null, null), null, null, null, null);
-        assertEquals("linux.resources.cpu.cpus: \"0-a\" is not a list like 0-3,7",
+        assertEquals("linux.resources.cpu.cpus: \"0-a\" is not a list like \"0-3,7\"",
                 assertThrows(CgroupException.class, () -> ResourceTranslator.translate(bad)).getMessage());
     }
 
@@ -136,11 +136,11 @@ class ResourceTranslatorTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-            "../memory.max|not an interface file name",
-            "memory/../../x|not an interface file name",
-            "cgroup.procs|is managed by the launcher",
+            "../memory.max|not a cgroup v2 interface file name",
+            "memory/../../x|not a cgroup v2 interface file name",
+            "cgroup.procs|managed by the runtime",
             "bogus.max|unknown controller \"bogus\"",
-            "nodot|not an interface file name"})
+            "nodot|not a cgroup v2 interface file name"})
     void unifiedKeysAreValidated(String key, String reason) {
         var r = resources(null, null, null, null, null, Map.of(key, "1"));
         var e = assertThrows(CgroupException.class, () -> ResourceTranslator.translate(r));

@@ -62,6 +62,11 @@ public final class SyscallTable implements AutoCloseable {
         return index >= 0 && index < entries.size() ? entries.get(index).step : "after the last step";
     }
 
+    /** The kind of entry {@code index}; {@link StepKind#SETUP} past the end. */
+    public StepKind kind(int index) {
+        return index >= 0 && index < entries.size() ? entries.get(index).kind : StepKind.SETUP;
+    }
+
     /** Every step name, in order: what the child will do. */
     public List<String> steps() {
         return entries.stream().map(e -> e.step).toList();
@@ -133,7 +138,7 @@ public final class SyscallTable implements AutoCloseable {
         java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         int index = (int) buffer.getLong();
         long result = buffer.getLong();
-        return new ChildFailure(index, step(index), result);
+        return new ChildFailure(index, step(index), kind(index), result);
     }
 
     @Override
@@ -154,6 +159,7 @@ public final class SyscallTable implements AutoCloseable {
         private long flags;
         private long expected;
         private long toleratedErrnos;
+        private StepKind kind = StepKind.SETUP;
         private final int[] argumentFromEntry = {-1, -1, -1, -1, -1, -1};
 
         private Entry(int index, String step, int number, long[] args) {
@@ -165,6 +171,12 @@ public final class SyscallTable implements AutoCloseable {
 
         public int index() {
             return index;
+        }
+
+        /** Marks what this entry is for (every entry is {@link StepKind#SETUP} unless marked). */
+        public Entry kind(StepKind newKind) {
+            kind = java.util.Objects.requireNonNull(newKind);
+            return this;
         }
 
         /** The result must be exactly {@code value} (e.g. read of one sync byte must return 1). */
@@ -208,8 +220,8 @@ public final class SyscallTable implements AutoCloseable {
         }
     }
 
-    /** What the child reported: which step failed and the kernel's result. */
-    public record ChildFailure(int index, String step, long result) {
+    /** What the child reported: which step failed, what kind of step it is, and the kernel's result. */
+    public record ChildFailure(int index, String step, StepKind kind, long result) {
         public boolean isErrno() {
             return Kernel.isError(result);
         }

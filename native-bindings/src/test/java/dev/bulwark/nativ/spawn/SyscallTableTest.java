@@ -51,6 +51,26 @@ class SyscallTableTest {
             SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
             assertEquals(1, reported.index());
             assertEquals("close a bad fd: EBADF (Bad file descriptor)", reported.message());
+            assertEquals(StepKind.SETUP, reported.kind());
+            assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode());
+        } finally {
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
+    void aFailedExecIsReportedAsOneByItsKindNotItsName() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            long argv = table.memory().cStringArray(List.of("missing"));
+            long envp = table.memory().cStringArray(List.of());
+            table.add("run the workload", NR.require("execve"), table.memory().cString("/nonexistent/missing"), argv, envp)
+                    .kind(StepKind.EXEC);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
+            Syscalls.close(failure[1]);
+            SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
+            assertEquals(StepKind.EXEC, reported.kind());
+            assertEquals(2, reported.errno()); // ENOENT
             assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode());
         } finally {
             Syscalls.close(failure[0]);

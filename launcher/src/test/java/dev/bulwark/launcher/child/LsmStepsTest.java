@@ -1,0 +1,58 @@
+package dev.bulwark.launcher.child;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.LsmHost;
+import dev.bulwark.nativ.spawn.SyscallTable;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The LSM steps decide from the host facts they are given (probed once per launch), never by probing again. */
+class LsmStepsTest {
+    private static final LsmHost BOTH = new LsmHost(true, true);
+    private static final LsmHost NONE = new LsmHost(false, false);
+
+    private static Spec asking(String apparmorProfile, String selinuxLabel) {
+        Spec base = HardenedDefaults.spec(DefaultsOptions.root());
+        Process p = base.process();
+        return base.withProcess(new Process(p.terminal(), p.consoleSize(), p.user(), p.args(), p.commandLine(), p.env(),
+                p.cwd(), p.capabilities(), p.rlimits(), p.noNewPrivileges(), apparmorProfile, p.oomScoreAdj(),
+                p.scheduler(), selinuxLabel, p.ioPriority()));
+    }
+
+    private static List<String> labelSteps(Spec spec, LsmHost host) {
+        try (SyscallTable table = new SyscallTable()) {
+            LsmSteps.labelExec(new ChildSteps(table, -1), spec, host);
+            return table.steps();
+        }
+    }
+
+    @Test
+    void labelsTheExecExactlyForTheModulesTheFactsSayAreActive() {
+        Spec spec = asking("bulwark-default", "system_u:system_r:container_t:s0");
+        assertEquals(List.of("set AppArmor profile bulwark-default", "write /proc/thread-self/attr/apparmor/exec",
+                "close /proc/thread-self/attr/apparmor/exec", "set SELinux label system_u:system_r:container_t:s0",
+                "write /proc/thread-self/attr/exec", "close /proc/thread-self/attr/exec"), labelSteps(spec, BOTH));
+        assertEquals(List.of(), labelSteps(spec, NONE));
+        assertEquals(3, labelSteps(spec, new LsmHost(true, false)).size());
+    }
+
+    @Test
+    void aRequestTheHostCannotHonourFailsOrIsDroppedPerTheFacts() {
+        Spec spec = asking("bulwark-default", null);
+        LsmSteps.requireAvailable(spec, BOTH);
+        var e = assertThrows(LaunchException.class, () -> LsmSteps.requireAvailable(spec, NONE));
+        assertTrue(e.getMessage().startsWith("process.apparmorProfile: \"bulwark-default\" requested, but AppArmor"),
+                e.getMessage());
+        assertNull(LsmSteps.withoutMissing(spec, NONE).process().apparmorProfile());
+        assertEquals("bulwark-default", LsmSteps.withoutMissing(spec, BOTH).process().apparmorProfile());
+    }
+}
