@@ -1,7 +1,6 @@
 package dev.bulwark.launcher.child;
 
 import dev.bulwark.nativ.Errno;
-import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
@@ -12,7 +11,7 @@ import static dev.bulwark.nativ.constants.MountApi.*;
 
 /**
  * Paths inside the container's root, reached in the child only through file descriptors
- * (CVE-2021-30465 class). The root is opened once it is mounted; every later path is opened from
+ * (CVE-2021-30465 class). The root is an fd of the mounted root (see {@link RootfsSteps}); every path is opened from
  * that fd with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so a symlink, absolute or climbing
  * with "..", resolves as it would inside the container and never leaves the root, whatever another
  * process swaps in meanwhile. A missing component is created with mkdirat (mknodat for a file) in
@@ -25,12 +24,10 @@ final class InRootPaths {
     private final ChildSteps steps;
     private final Entry root;
 
-    /** Opens the root at {@code rootText} (canonical, so any symlink on it is a swap and fails). */
-    InRootPaths(ChildSteps steps, String rootText) {
+    /** @param root an fd of the mounted root (its owner closes it, after pivot_root) */
+    InRootPaths(ChildSteps steps, Entry root) {
         this.steps = steps;
-        this.root = steps.step("open the root " + rootText, "every path inside the root is resolved from this fd",
-                "openat2", OpenFlags.AT_FDCWD, steps.string(rootText),
-                openHow(OpenFlags.O_DIRECTORY, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), OPEN_HOW_SIZE);
+        this.root = root;
     }
 
     /**
@@ -85,15 +82,7 @@ final class InRootPaths {
         steps.step(label + ": close an fd", "done with it", "close", 0).argumentFrom(0, fd);
     }
 
-    /** After the last mount: nothing below resolves from the root's fd. */
-    void closeRoot() {
-        steps.step("close the root's fd", "every mount is in place", "close", 0).argumentFrom(0, root);
-    }
-
     private long openHow(long extraFlags, long resolve) {
-        long how = steps.memory().allocate(OPEN_HOW_SIZE); // struct open_how: flags, mode, resolve
-        NativeMemory.putLong(how, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC | extraFlags);
-        NativeMemory.putLong(how + 16, resolve);
-        return how;
+        return HostPathFds.openHow(steps, extraFlags, resolve);
     }
 }

@@ -23,7 +23,8 @@ import static dev.bulwark.nativ.constants.MountFlags.*;
 /**
  * The container's filesystem, in the child's new mount namespace and before pivot_root: the root
  * (the bundle's rootfs bound onto itself, or a tmpfs assembled from the host's /usr), the config's
- * mounts, a minimal /dev, then pivot_root into it and detach the host's tree.
+ * mounts, a minimal /dev, then pivot_root into it and detach the host's tree. Host paths (the
+ * rootfs, bind sources, devices) are looked up once, without following symlinks, and used by fd.
  */
 final class RootfsSteps {
     /** Device nodes every container gets, bind-mounted from the host (mknod is not allowed in a user namespace). */
@@ -48,24 +49,45 @@ final class RootfsSteps {
     void compile(Runnable beforePivot) {
         steps.changeMount("make every mount private", "nothing mounted from here on propagates back to the host",
                 "/", MS_REC | MS_PRIVATE);
+        Entry rootFd;
         if (context.hostUsrRoot()) {
+            // A fresh tmpfs on the launcher's own state directory, in the child's private mount namespace.
             new HostUsrRoot(steps, rootText, spec).compile();
+            rootFd = HostPathFds.open(steps, "--root (state directory)", root, true);
         } else {
-            steps.mount("bind the root filesystem " + rootText, "the root must be a mount point of its own for pivot_root",
-                    rootText, rootText, null, MS_BIND | MS_REC, null);
-            // Without a device cgroup, nodev is what keeps device nodes shipped in an image (a raw disk) unusable.
-            steps.changeMount("remount the root filesystem nodev", "device nodes in the image cannot be opened",
-                    rootText, MS_BIND | MS_REMOUNT | MS_NODEV | LockedMountFlags.of(root, 0));
+            rootFd = bindBundleRoot();
         }
-        InRootPaths inRoot = new InRootPaths(steps, rootText);
+        InRootPaths inRoot = new InRootPaths(steps, rootFd);
         List<Mount> mounts = spec.mounts();
         for (int i = 0; i < mounts.size(); i++) {
             mount(inRoot, mounts, i);
         }
         devices(inRoot);
-        inRoot.closeRoot();
         beforePivot.run();
-        pivot();
+        pivot(rootFd);
+    }
+
+    /**
+     * The bundle's rootfs, by fd from its first lookup on: opened once without following any
+     * symlink (a rootfs swapped for a symlink fails with ELOOP), cloned recursively (open_tree),
+     * made nodev, and attached on top of the directory it was cloned from, so that it is a mount
+     * point of its own for pivot_root. The clone's fd is then the root's fd for every later step,
+     * pivot_root included: rootText is never looked up again.
+     */
+    private Entry bindBundleRoot() {
+        Entry directory = HostPathFds.open(steps, "root.path", root, true);
+        Entry tree = steps.step("root.path: clone the root filesystem " + rootText, "a detached recursive copy of the rootfs, from its fd",
+                "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH)
+                .argumentFrom(0, directory);
+        // Without a device cgroup, nodev is what keeps device nodes shipped in an image (a raw disk) unusable.
+        // mount_setattr only adds nodev: flags the kernel locks on the rootfs's mount stay as they are.
+        steps.step("root.path: set nodev on the root filesystem", "device nodes in the image cannot be opened", "mount_setattr",
+                0, steps.string(""), AT_EMPTY_PATH, mountAttr(MOUNT_ATTR_NODEV, 0, 0), MOUNT_ATTR_SIZE).argumentFrom(0, tree);
+        moveMount("root.path: attach the root filesystem on its own directory",
+                "the root must be a mount point of its own for pivot_root", tree, directory);
+        steps.step("root.path: close the rootfs directory's fd", "the attached clone's fd is the root from here on", "close", 0)
+                .argumentFrom(0, directory);
+        return tree;
     }
 
     /**
@@ -89,9 +111,11 @@ final class RootfsSteps {
             Path source = bindSource(mount, field);
             target = inRoot.create(destination, Files.isDirectory(source), label);
             boolean recursive = options.isRecursiveBind() || !options.isBind();
-            attached = steps.step(field + ".source: clone " + source, "a detached copy of the host path, attached below to the destination's fd",
-                    "open_tree", OpenFlags.AT_FDCWD, steps.string(source.toString()),
-                    OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+            Entry sourceFd = HostPathFds.open(steps, field + ".source", source, false);
+            attached = steps.step(field + ".source: clone " + source, "a detached copy of the host path, from its fd, attached below to the destination's fd",
+                    "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0))
+                    .argumentFrom(0, sourceFd);
+            inRoot.close(sourceFd, field + ".source");
             bindAttributes(attached, source, options, field, destination, mount.options());
             moveMount("bind " + source + " on " + destination + " (" + field + ")", "make a host path visible inside the container", attached, target);
         } else {
@@ -214,6 +238,7 @@ final class RootfsSteps {
         return attr;
     }
 
+    /** The canonical host path of a bind's source (a bundle-relative one from the bundle): the child opens it by fd. */
     private Path bindSource(Mount mount, String field) {
         if (mount.source() == null) {
             throw new LaunchException(field + ".source: a bind mount needs a source");
@@ -225,10 +250,7 @@ final class RootfsSteps {
             }
             source = context.bundle().resolve(source);
         }
-        if (!Files.exists(source)) {
-            throw new LaunchException(field + ".source: " + source + " does not exist");
-        }
-        return source.toAbsolutePath().normalize();
+        return HostPathFds.canonical(source.toAbsolutePath().normalize(), field + ".source");
     }
 
     private static String explainFilesystem(String type) {
@@ -278,19 +300,27 @@ final class RootfsSteps {
                 "symlinkat", steps.string(target), 0, steps.string(name)).argumentFrom(1, dev).tolerate(Errno.EEXIST);
     }
 
+    /** Binds the host's {@code device} (its canonical path, by fd) on the same path inside the root. */
     private void bindDevice(InRootPaths inRoot, String device, String field) {
         String label = field + " " + device;
+        Path host = HostPathFds.canonical(Path.of(device), field);
         Entry target = inRoot.create(device, false, label);
-        Entry clone = steps.step("clone the host's " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
-                "open_tree", OpenFlags.AT_FDCWD, steps.string(device), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC);
+        Entry hostFd = HostPathFds.open(steps, field, host, false);
+        Entry clone = steps.step(field + ": clone the host's " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
+                "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH).argumentFrom(0, hostFd);
+        inRoot.close(hostFd, label);
         moveMount("bind device " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
                 clone, target);
         inRoot.close(clone, label);
         inRoot.close(target, label);
     }
 
-    private void pivot() {
-        steps.chdir(rootText, "pivot_root works on the current directory");
+    /** pivot_root into the root's fd: fchdir to it, never a chdir by the host path. */
+    private void pivot(Entry rootFd) {
+        steps.step("change directory to the root's fd", "pivot_root works on the current directory; the fd, not " + rootText,
+                "fchdir", 0).argumentFrom(0, rootFd);
+        steps.step("close the root's fd", "every mount is in place and the current directory holds the root", "close", 0)
+                .argumentFrom(0, rootFd);
         steps.step("pivot_root into " + rootText, "the container's root becomes /, the host's tree moves under it",
                 "pivot_root", steps.string("."), steps.string("."));
         steps.step("detach the host's root", "lazily unmount the old root so no host path stays reachable",

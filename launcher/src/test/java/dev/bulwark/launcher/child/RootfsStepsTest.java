@@ -17,7 +17,10 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The compiled steps of the root: no mount destination is ever named by a host path (CVE-2021-30465 class). */
+/**
+ * The compiled steps of the root: no mount destination is ever named by a host path (CVE-2021-30465
+ * class), and the rootfs and bind sources are looked up once, by their canonical path, then used by fd.
+ */
 class RootfsStepsTest {
     @TempDir
     Path bundle;
@@ -37,8 +40,14 @@ class RootfsStepsTest {
             new RootfsSteps(steps, context).compile(() -> { });
             List<String> names = table.steps();
             List<String> byHostPath = names.stream().filter(name -> name.contains(rootfs.toString())).toList();
-            assertEquals(List.of("bind the root filesystem " + rootfs, "open the root " + rootfs,
-                    "change directory to " + rootfs, "pivot_root into " + rootfs), byHostPath);
+            assertEquals(List.of("root.path: open " + rootfs + " (canonical, no symlink followed)",
+                    "root.path: clone the root filesystem " + rootfs, "pivot_root into " + rootfs), byHostPath);
+            assertEquals(names.indexOf("pivot_root into " + rootfs) - 2, names.indexOf("change directory to the root's fd"),
+                    "pivot_root's directory is the root's fd, not a path");
+            Path realSource = source.toRealPath();
+            int sourceOpened = names.indexOf("mounts[" + (data + 1) + "].source: open " + realSource + " (canonical, no symlink followed)");
+            int sourceCloned = names.indexOf("mounts[" + (data + 1) + "].source: clone " + realSource);
+            assertTrue(sourceOpened >= 0 && sourceCloned == sourceOpened + 1, "the bind source is cloned from its fd: " + names);
             int parentMounted = names.indexOf("mount tmpfs on /data (mounts[" + data + "])");
             int nestedOpened = names.indexOf("mounts[" + (data + 1) + "].destination /data/sub: open /data/sub inside the root");
             assertTrue(parentMounted >= 0 && nestedOpened > parentMounted, "the nested destination opens in the mounted tree: " + names);
