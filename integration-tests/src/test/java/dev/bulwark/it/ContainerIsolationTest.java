@@ -38,7 +38,7 @@ class ContainerIsolationTest {
     @EnumSource(Mode.class)
     void initIsPidOneWithItsOwnHostnameNamespacesAndIdMap(Mode mode) throws IOException {
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Cli.Result result = runInBundle(mode, id,
                 "echo pid=$$; echo host=$(hostname); for n in user pid mnt uts ipc net cgroup; do echo ns=$n=$(readlink /proc/self/ns/$n); done; echo map=$(cat /proc/self/uid_map | tr -s ' ')");
         assertEquals(0, result.exitCode(), result.describe());
@@ -118,7 +118,7 @@ class ContainerIsolationTest {
     void missingWorkingDirectoryNamesTheStep(Mode mode) {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> Containers.withCwd(Containers.withArgs(spec, "/bin/pwd"), "/nonexistent"));
         try {
             Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
@@ -145,7 +145,7 @@ class ContainerIsolationTest {
                 new Object[] {"no-such-program", 127, "not found in the container"},
                 new Object[] {"/etc/passwd", 126, "cannot be executed"})) {
             String id = newId(mode);
-            int mountsBefore = Containers.hostMountCount();
+            Set<String> mountsBefore = Containers.hostMounts();
             Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, (String) testCase[0]));
             try {
                 Cli.Result result = Cli.run(mode, Containers.runBundle(mode, bundle, id));
@@ -164,7 +164,7 @@ class ContainerIsolationTest {
     void badConfigIsRejectedNamingEveryFieldAndLeavesNothing(Mode mode) {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> {
             LinuxMemory badMemory = new LinuxMemory(-5L, null, null, null, null, null, null, null, null);
             List<Mount> mounts = new ArrayList<>(spec.mounts());
@@ -190,7 +190,7 @@ class ContainerIsolationTest {
     void mountTargetEscapingThroughASymlinkIsRefused(Mode mode) throws IOException {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> {
             List<Mount> mounts = new ArrayList<>(spec.mounts());
             mounts.add(new Mount("/escape/data", "tmpfs", "tmpfs", List.of("size=1m")));
@@ -267,7 +267,7 @@ class ContainerIsolationTest {
     void aDevSymlinkLeavingTheRootIsRefused(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> spec.withMounts(spec.mounts().stream()
                 .filter(m -> !m.destination().startsWith("/dev")).toList()));
         try {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -57,18 +58,40 @@ public final class Containers {
     }
 
     /** Nothing left behind: no state directory, no process, no mount mentioning the container id. */
-    public static void assertNothingLeft(Mode mode, String id, int hostMountsBefore) {
+    public static void assertNothingLeft(Mode mode, String id, Set<String> hostMountsBefore) {
         assertEquals(false, Files.exists(stateRoot(mode).resolve(id)), "state directory of " + id + " removed");
         assertEquals(List.of(), processesMentioning(id), "no process of " + id + " left");
-        assertEquals(hostMountsBefore, hostMountCount(), "host mount table unchanged");
+        assertNoMountAdded(hostMountsBefore, "host mount table: nothing added");
     }
 
-    public static int hostMountCount() {
+    /**
+     * The host's mounts as this JVM sees them, each as "mount point, type, source": compared as a set,
+     * so that a mount another process of the machine removes meanwhile is no failure, but one added is.
+     */
+    public static Set<String> hostMounts() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
-            return (int) lines.count();
+            return lines.map(Containers::mountKey).collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Mounts present now that were not in {@code before}. */
+    public static Set<String> mountsAddedSince(Set<String> before) {
+        Set<String> added = new java.util.TreeSet<>(hostMounts());
+        added.removeAll(before);
+        return added;
+    }
+
+    public static void assertNoMountAdded(Set<String> before, String message) {
+        assertEquals(Set.of(), mountsAddedSince(before), message);
+    }
+
+    /** mountinfo fields 5 (mount point) and, after the " - " separator, type and source. */
+    private static String mountKey(String line) {
+        String[] fields = line.split(" ");
+        int separator = List.of(fields).indexOf("-");
+        return fields[4] + " " + fields[separator + 1] + " " + fields[separator + 2];
     }
 
     /** Pids whose command line contains {@code text} (other than this JVM). */

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,7 +41,7 @@ class InputErrorsTest {
         Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c",
                 "echo $$; cat /proc/self/uid_map; grep -c . /proc/self/mountinfo"));
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         try {
             editConfig(bundle, config -> {
                 config.remove("linux");
@@ -115,7 +116,7 @@ class InputErrorsTest {
             throws IOException {
         Path bundle = Bundles.create(mode, spec -> spec);
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         try {
             Path config = bundle.resolve("config.json");
             String edited = edit.apply(Files.readString(config));

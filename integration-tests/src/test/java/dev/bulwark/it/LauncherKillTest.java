@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -35,7 +36,7 @@ class LauncherKillTest {
     void killedLauncherLeavesOnlyStateThatDeleteRemoves(Mode mode, LaunchStep step) throws Exception {
         mode.assumeAvailable();
         String id = "kill-" + step.stepName() + "-" + mode.name().toLowerCase() + "-" + ProcessHandle.current().pid();
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         // The id in the workload's command line: processesMentioning(id) finds the child before execve
         // (a clone of the launcher, whose arguments hold --id) and the workload after it.
         Cli.Running running = Cli.start(mode, Containers.runDefault(mode, id, "/bin/sh", "-c", "sleep 600; : " + id),

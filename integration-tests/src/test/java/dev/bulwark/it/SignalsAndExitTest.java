@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -27,7 +28,7 @@ class SignalsAndExitTest {
     void forwardedSignalsReachTheWorkload(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", TRAPPER));
         try {
             Cli.Running running = Cli.start(mode, Containers.runBundle(mode, bundle, id));
@@ -52,7 +53,7 @@ class SignalsAndExitTest {
     void killedBySignalGives128PlusN(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", "echo ready; while true; do sleep 0.05; done"));
         try {
             Cli.Running running = Cli.start(mode, Containers.runBundle(mode, bundle, id));
@@ -80,7 +81,7 @@ class SignalsAndExitTest {
     void builtInDefaultRunsACommandFromTheHostsUsr(Mode mode) {
         mode.assumeAvailable();
         String id = newId(mode);
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         Cli.Result result = Cli.run(mode, Containers.runDefault(mode, id, "/bin/sh", "-c",
                 "echo pid=$$; grep ' /usr ' /proc/mounts; echo data > /tmp/f && cat /tmp/f; touch /usr/x 2>&1; exit 3"));
         assertEquals(3, result.exitCode(), result.describe());

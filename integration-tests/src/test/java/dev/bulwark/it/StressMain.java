@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -82,7 +83,7 @@ public final class StressMain {
         Path stateRoot = Files.createTempDirectory(Path.of("/tmp"), "bulwark-stress",
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                         java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x")));
-        int mountsBefore = Containers.hostMountCount();
+        Set<String> mountsBefore = Containers.hostMounts();
         GarbageMaker garbage = new GarbageMaker();
         garbage.start();
         java.util.concurrent.atomic.AtomicInteger threadNumber = new java.util.concurrent.atomic.AtomicInteger();
@@ -138,7 +139,7 @@ public final class StressMain {
             launchers.shutdownNow();
         }
         int leakedProcesses = (int) ProcessHandle.current().children().count();
-        int leakedMounts = Containers.hostMountCount() - mountsBefore;
+        int leakedMounts = Containers.mountsAddedSince(mountsBefore).size();
         int leftover;
         try (Stream<Path> dirs = Files.list(stateRoot)) {
             leftover = (int) dirs.count();

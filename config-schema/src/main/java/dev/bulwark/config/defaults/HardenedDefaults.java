@@ -57,6 +57,13 @@ public final class HardenedDefaults {
     public static final String USERNS_LIMITS_ANNOTATION = "dev.bulwark.userns.limits";
 
     /**
+     * {@code hardened}: the config was written for Bulwark's hardened profile (what {@code bulwark spec} and the
+     * built-in default are), so the launcher applies that profile whatever profile is selected. A config
+     * without it gets exactly what the runtime spec says (absent no_new_privs is off, no seccomp filter, ...).
+     */
+    public static final String PROFILE_ANNOTATION = "dev.bulwark.profile";
+
+    /**
      * The container's share of per-user kernel objects. Use in the container's user namespace is
      * charged to its owner (the launching user) as well, so without these one container could take
      * all of, for example, the 128 inotify instances the host's user has. Namespace counts stay small
@@ -90,8 +97,15 @@ public final class HardenedDefaults {
 
     public static Spec spec(DefaultsOptions options) {
         return new Spec(OCI_VERSION, process(), new Root("rootfs", true), HOSTNAME, null,
-                mounts(options.rootless()), null, Map.of(USERNS_LIMITS_ANNOTATION, formatUsernsLimits(USERNS_LIMITS)),
+                mounts(options.rootless()), null, annotations(),
                 linux(options));
+    }
+
+    private static Map<String, String> annotations() {
+        Map<String, String> annotations = new java.util.LinkedHashMap<>();
+        annotations.put(USERNS_LIMITS_ANNOTATION, formatUsernsLimits(USERNS_LIMITS));
+        annotations.put(PROFILE_ANNOTATION, "hardened");
+        return annotations;
     }
 
     /** "max_inotify_instances=32,max_inotify_watches=8192,...": the annotation's form. */

@@ -37,6 +37,11 @@ public record Linux(
         return namespaces.stream().anyMatch(ns -> type.equals(ns.type()));
     }
 
+    /** Whether a new namespace of this type is requested (listed without a {@code path} to join). */
+    public boolean createsNamespace(String type) {
+        return namespaces.stream().anyMatch(ns -> type.equals(ns.type()) && (ns.path() == null || ns.path().isEmpty()));
+    }
+
     public Linux withNamespaces(List<LinuxNamespace> newNamespaces) {
         return new Linux(uidMappings, gidMappings, sysctl, resources, cgroupsPath, newNamespaces, devices, seccomp,
                 rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);

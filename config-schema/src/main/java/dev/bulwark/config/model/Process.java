@@ -51,6 +51,11 @@ public record Process(
                 apparmorProfile, oomScoreAdj, scheduler, selinuxLabel, ioPriority);
     }
 
+    public Process withNoNewPrivileges(Boolean newNoNewPrivileges) {
+        return new Process(terminal, consoleSize, user, args, commandLine, env, cwd, capabilities, rlimits, newNoNewPrivileges,
+                apparmorProfile, oomScoreAdj, scheduler, selinuxLabel, ioPriority);
+    }
+
     public Process withTerminal(Boolean newTerminal) {
         return new Process(newTerminal, consoleSize, user, args, commandLine, env, cwd, capabilities, rlimits, noNewPrivileges,
                 apparmorProfile, oomScoreAdj, scheduler, selinuxLabel, ioPriority);

@@ -36,6 +36,14 @@ public record Spec(
         return new Spec(ociVersion, process, root, hostname, domainname, newMounts, hooks, annotations, linux);
     }
 
+    public Spec withRoot(Root newRoot) {
+        return new Spec(ociVersion, process, newRoot, hostname, domainname, mounts, hooks, annotations, linux);
+    }
+
+    public Spec withAnnotations(Map<String, String> newAnnotations) {
+        return new Spec(ociVersion, process, root, hostname, domainname, mounts, hooks, newAnnotations, linux);
+    }
+
     public Spec withLinux(Linux newLinux) {
         return new Spec(ociVersion, process, root, hostname, domainname, mounts, hooks, annotations, newLinux);
     }

@@ -76,7 +76,6 @@ final class LinuxRules {
     private static void checkUserNamespace(Linux linux, Problems problems) {
         LinuxNamespace user = linux.namespaces().stream()
                 .filter(ns -> "user".equals(ns.type())).findFirst().orElse(null);
-        boolean creates = user != null && (user.path() == null || user.path().isEmpty());
         if (user == null) {
             if (!linux.uidMappings().isEmpty()) {
                 problems.add("linux.uidMappings", "requires a user namespace");
@@ -84,15 +83,9 @@ final class LinuxRules {
             if (!linux.gidMappings().isEmpty()) {
                 problems.add("linux.gidMappings", "requires a user namespace");
             }
-        } else if (creates) {
-            // A new user namespace without maps leaves every id unmapped (nobody/overflow).
-            if (linux.uidMappings().isEmpty()) {
-                problems.add("linux.uidMappings", "required when creating a user namespace");
-            }
-            if (linux.gidMappings().isEmpty()) {
-                problems.add("linux.gidMappings", "required when creating a user namespace");
-            }
         }
+        // A new user namespace without maps (`crun spec --rootless`) is accepted: the launcher maps the caller
+        // (rootless) or its unprivileged host range (root), as crun maps the caller.
     }
 
     private static void checkSysctls(Linux linux, Problems problems) {

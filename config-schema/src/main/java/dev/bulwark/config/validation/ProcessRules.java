@@ -85,10 +85,9 @@ final class ProcessRules {
         checkCapabilitySet("inheritable", caps.inheritable(), problems);
         checkCapabilitySet("permitted", caps.permitted(), problems);
         checkCapabilitySet("ambient", caps.ambient(), problems);
-        // capset(2) and PR_CAP_AMBIENT_RAISE fail with EPERM otherwise; say so before launching.
+        // capset(2) fails with EPERM otherwise; say so before launching. Ambient capabilities that are not also
+        // permitted and inheritable are skipped by the launcher, as runc and crun do (`runc spec` lists such).
         requireSubset("effective", caps.effective(), "permitted", caps.permitted(), problems);
-        requireSubset("ambient", caps.ambient(), "permitted", caps.permitted(), problems);
-        requireSubset("ambient", caps.ambient(), "inheritable", caps.inheritable(), problems);
     }
 
     private static void checkCapabilitySet(String set, List<String> names, Problems problems) {

@@ -25,6 +25,7 @@ import java.util.TreeSet;
  * root semantics); Bulwark's default bounding set is empty, so root in the container holds nothing.
  */
 final class CapabilitySteps {
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private final ChildSteps steps;
     private final CapabilitySet bounding;
     private final CapabilitySet effective;
@@ -82,6 +83,12 @@ final class CapabilitySteps {
         steps.step("clear the ambient capabilities", "start from an empty ambient set", "prctl",
                 Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
         for (int cap : ambient.numbers()) {
+            if (!permitted.numbers().contains(cap) || !inheritable.numbers().contains(cap)) {
+                // The kernel refuses (EPERM) to raise it; runc and crun skip it too (`runc spec` lists three such).
+                LOG.log(System.Logger.Level.DEBUG, "process.capabilities.ambient: " + Capability.name(cap)
+                        + " is not also permitted and inheritable; not raised");
+                continue;
+            }
             steps.step("raise ambient " + Capability.name(cap), "ambient capabilities survive execve of a plain binary",
                     "prctl", Prctl.PR_CAP_AMBIENT, Prctl.PR_CAP_AMBIENT_RAISE, cap, 0, 0);
         }

@@ -57,6 +57,9 @@ public final class ChildProgram {
     public static long cloneFlags(Spec spec) {
         long flags = Signals.SIGCHLD | CloneFlags.CLONE_PIDFD;
         for (var namespace : spec.linux().namespaces()) {
+            if (namespace.path() != null && !namespace.path().isEmpty()) {
+                continue; // joined with setns by the child (NamespaceJoinSteps)
+            }
             flags |= switch (namespace.type()) {
                 case "user" -> CloneFlags.CLONE_NEWUSER;
                 case "pid" -> CloneFlags.CLONE_NEWPID;
@@ -98,12 +101,13 @@ public final class ChildProgram {
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
+            NamespaceJoinSteps.join(steps, linux.namespaces()); // while the host's paths are still reachable
             becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher);
-            if (linux.hasNamespace("cgroup")) {
+            if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
                         "unshare", CloneFlags.CLONE_NEWCGROUP);
             }
-            if (linux.hasNamespace("network")) {
+            if (linux.createsNamespace("network")) { // a joined one is configured by whoever made it
                 bringUpLoopback(steps);
             }
             if (spec.hostname() != null) {
@@ -115,13 +119,15 @@ public final class ChildProgram {
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
             // After the last namespace the child creates itself, while the host's /proc is still reachable.
-            UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
+            if (linux.createsNamespace("user")) { // without one these would be the host's (or the joined one's) limits
+                UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
+            }
             LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
             new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
-            if (spec.root() == null || spec.root().readonly() == null || spec.root().readonly()) {
+            if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
                 processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : rootLockedFlags);
             }
             if (linux.rootfsPropagation() != null) {
@@ -134,11 +140,12 @@ public final class ChildProgram {
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits();
+            ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler: still holding capabilities
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
             SeccompSteps seccomp = new SeccompSteps(steps, spec);
             capabilities.dropBoundingSet();
-            boolean noNewPrivileges = !Boolean.FALSE.equals(process.noNewPrivileges());
+            boolean noNewPrivileges = Boolean.TRUE.equals(process.noNewPrivileges()); // absent: off, as the spec says
             if (noNewPrivileges) {
                 steps.step("set no_new_privs", "execve can never grant privileges again (setuid bits and file capabilities are ignored)",
                         "prctl", Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

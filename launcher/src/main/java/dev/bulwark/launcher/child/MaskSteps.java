@@ -34,6 +34,8 @@ final class MaskSteps {
     private final ChildSteps steps;
     private final List<String> maskedFiles = new ArrayList<>();
     private final List<String> maskedDirectories = new ArrayList<>();
+    /** Paths in the image (not /proc or /sys): file or directory is only known in the child, so both masks are compiled. */
+    private final List<String> maskedEither = new ArrayList<>();
     private final List<String> readOnly = new ArrayList<>();
     private final List<Entry> nullClones = new ArrayList<>();
 
@@ -45,7 +47,11 @@ final class MaskSteps {
             if (predictablyMissing(path, host)) {
                 continue;
             }
-            (Files.isDirectory(host) ? maskedDirectories : maskedFiles).add(path);
+            if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) {
+                maskedEither.add(path);
+            } else {
+                (Files.isDirectory(host) ? maskedDirectories : maskedFiles).add(path);
+            }
         }
         for (int i = 0; i < readOnlyPaths.size(); i++) {
             String path = readOnlyPaths.get(i);
@@ -62,7 +68,9 @@ final class MaskSteps {
 
     /** Before pivot_root: one detached clone of the host's /dev/null per masked file. */
     void cloneHostDevNull() {
-        for (String path : maskedFiles) {
+        List<String> fileMasks = new ArrayList<>(maskedFiles);
+        fileMasks.addAll(maskedEither);
+        for (String path : fileMasks) {
             nullClones.add(steps.step("clone the host's /dev/null for " + path,
                     "the mask is the real null device, not whatever the container's /dev/null is",
                     "open_tree", OpenFlags.AT_FDCWD, steps.string("/dev/null"), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC));
@@ -81,18 +89,23 @@ final class MaskSteps {
         }
         for (String path : maskedDirectories) {
             Entry target = openTarget(path, OpenFlags.O_DIRECTORY);
-            Entry context = steps.step("mask " + path + ": new tmpfs", "an empty filesystem hides the directory",
-                    "fsopen", steps.string("tmpfs"), FSOPEN_CLOEXEC);
-            steps.step("mask " + path + ": mode 0555", "nothing can be created in it",
-                    "fsconfig", 0, FSCONFIG_SET_STRING, steps.string("mode"), steps.string("0555"), 0).argumentFrom(0, context);
-            steps.step("mask " + path + ": create the tmpfs", "the superblock exists now", "fsconfig", 0, FSCONFIG_CMD_CREATE, 0, 0, 0)
-                    .argumentFrom(0, context);
-            Entry mount = steps.step("mask " + path + ": read-only mount", "ro,nosuid,nodev,noexec",
-                    "fsmount", 0, FSMOUNT_CLOEXEC, LOCKED_DOWN).argumentFrom(0, context);
-            moveMount("mask " + path + " with an empty read-only tmpfs", mount, target);
-            close(path, mount);
-            close(path, context);
+            maskDirectory(path, target);
             close(path, target);
+        }
+        for (int i = 0; i < maskedEither.size(); i++) {
+            // A directory opens with O_DIRECTORY and gets the tmpfs; a file fails that open (ENOTDIR), and its
+            // second open below gets /dev/null. On a directory (masked just above) that second move fails with
+            // EINVAL, the kernel's answer to a file mount on a directory, and only to that for a target that
+            // openat2 just opened without symlinks.
+            String path = maskedEither.get(i);
+            Entry directory = openTarget(path, OpenFlags.O_DIRECTORY).tolerate(Errno.ENOTDIR);
+            maskDirectory(path, directory);
+            close(path, directory);
+            Entry file = openTarget(path, 0);
+            Entry clone = nullClones.get(maskedFiles.size() + i);
+            moveMount("mask " + path + " with /dev/null (unless a directory)", clone, file).tolerate(Errno.EINVAL);
+            close(path, clone);
+            close(path, file);
         }
         for (String path : readOnly) {
             Entry target = openTarget(path, 0);
@@ -110,6 +123,21 @@ final class MaskSteps {
         }
     }
 
+    /** An empty read-only tmpfs on the directory {@code target}. */
+    private void maskDirectory(String path, Entry target) {
+        Entry context = steps.step("mask " + path + ": new tmpfs", "an empty filesystem hides the directory",
+                "fsopen", steps.string("tmpfs"), FSOPEN_CLOEXEC);
+        steps.step("mask " + path + ": mode 0555", "nothing can be created in it",
+                "fsconfig", 0, FSCONFIG_SET_STRING, steps.string("mode"), steps.string("0555"), 0).argumentFrom(0, context);
+        steps.step("mask " + path + ": create the tmpfs", "the superblock exists now", "fsconfig", 0, FSCONFIG_CMD_CREATE, 0, 0, 0)
+                .argumentFrom(0, context);
+        Entry mount = steps.step("mask " + path + ": read-only mount", "ro,nosuid,nodev,noexec",
+                "fsmount", 0, FSMOUNT_CLOEXEC, LOCKED_DOWN).argumentFrom(0, context);
+        moveMount("mask " + path + " with an empty read-only tmpfs", mount, target);
+        close(path, mount);
+        close(path, context);
+    }
+
     /** openat2 with no symlinks anywhere on the path: the target is the object the config names. */
     private Entry openTarget(String path, long extraFlags) {
         long how = steps.memory().allocate(24); // struct open_how: flags, mode, resolve
@@ -120,8 +148,8 @@ final class MaskSteps {
                 .tolerate(Errno.ENOENT); // a path this container does not have needs no mask
     }
 
-    private void moveMount(String name, Entry from, Entry target) {
-        tolerateMissing(target, steps.step(name, "attached to the checked target fd, not to a path looked up again",
+    private Entry moveMount(String name, Entry from, Entry target) {
+        return tolerateMissing(target, steps.step(name, "attached to the checked target fd, not to a path looked up again",
                 "move_mount", 0, steps.string(""), 0, steps.string(""), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
                 .argumentFrom(0, from).argumentFrom(2, target));
     }

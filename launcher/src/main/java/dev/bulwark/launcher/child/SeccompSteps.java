@@ -12,12 +12,12 @@ import dev.bulwark.launcher.seccomp.SeccompProgram;
 import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.NativeMemory;
 
-import java.util.Set;
 
 /**
- * Where the seccomp filter is installed. The filter comes from {@code linux.seccomp}, or, when the
- * config has none, from {@link DefaultSeccompProfile} shaped by every capability the config grants
- * in any set: {@link EffectiveSeccompPolicy}, which {@code bulwark seccomp show --config} uses too.
+ * Where the seccomp filter is installed. The filter comes from {@code linux.seccomp}; a config without
+ * one gets no filter, as the runtime spec says. The hardened profile ({@code plan.Profile}) writes
+ * {@link DefaultSeccompProfile}, shaped by {@link EffectiveSeccompPolicy} (what {@code bulwark seccomp show
+ * --config} prints for a config without one), into a config that has none.
  *
  * <p>Order: with no_new_privs (the default) the filter is the last step before the execve chain, so
  * that nothing the launcher itself still does has to be allowed by it; only execve must be. With
@@ -38,8 +38,12 @@ final class SeccompSteps {
         this.steps = steps;
         LinuxSeccomp configured = spec.linux().seccomp();
         Arch arch = Arch.requireHost();
-        LinuxSeccomp policy = EffectiveSeccompPolicy.of(spec, Set.of(), arch);
-        this.origin = configured != null ? "linux.seccomp" : "the default profile";
+        this.origin = "linux.seccomp";
+        if (configured == null) { // no filter, as the spec says (the hardened profile writes the default one in)
+            this.program = null;
+            return;
+        }
+        LinuxSeccomp policy = configured;
         try {
             this.program = SeccompCompiler.compile(SeccompPolicyReader.read(policy, arch));
         } catch (InvalidSeccompConfigException e) {
@@ -57,6 +61,9 @@ final class SeccompSteps {
 
     /** seccomp(SECCOMP_SET_MODE_FILTER, flags, &{len, filter}) on this thread; the workload inherits it. */
     void install() {
+        if (program == null) {
+            return;
+        }
         NativeMemory memory = steps.memory();
         long filter = memory.bytes(program.toBytes(), false);
         long prog = memory.allocate(16); // struct sock_fprog: u16 len, 6 bytes padding, u64 filter pointer

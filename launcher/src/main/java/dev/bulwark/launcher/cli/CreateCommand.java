@@ -3,6 +3,8 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.Profile;
+import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
 import dev.bulwark.launcher.runtime.LaunchStep;
@@ -47,8 +49,14 @@ final class CreateCommand implements Callable<Integer> {
             description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
     LinuxIdMapping hostIdRange = HostIdRange.defaultRange();
 
-    @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root")
+    @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root "
+            + "(needed under the hardened profile only)")
     boolean allowHostRoot;
+
+    @Option(names = "--profile", paramLabel = "hardened|oci", description = "oci (default): the config means what the runtime spec "
+            + "says; hardened: add a user namespace, no_new_privs, the default seccomp profile, a read-only root. "
+            + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
+    String profile;
 
     @Mixin
     StateRootOption stateRoot;
@@ -63,13 +71,16 @@ final class CreateCommand implements Callable<Integer> {
             throw new LaunchException("--preserve-fds: must be 0 or more, got " + preserveFds);
         }
         Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
-        Spec spec = BundleConfig.read(bundleDirectory);
+        Profile selected = ProfileSelection.of(profile).profile();
+        Spec spec = selected.apply(BundleConfig.read(bundleDirectory));
+        // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
+        boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             throw new LaunchException("process.terminal: a terminal for a created container"
                     + (consoleSocket != null ? " (--console-socket)" : "") + " is not supported yet");
         }
         ParentHardening.makeLauncherNonDumpable();
-        ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), allowHostRoot,
+        ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), hostRootAllowed,
                 hostIdRange, null, LaunchStep.fromEnvironment(),
                 new RunRequest.CreateOptions(pidFile, preserveFds)));
         return 0;

@@ -9,6 +9,8 @@ import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
+import dev.bulwark.launcher.plan.Profile;
+import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.StateRoot;
@@ -52,8 +54,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--explain", description = "narrate every step as it happens, in plain words, on stderr")
     boolean explain;
 
-    @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root")
+    @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root "
+            + "(needed under the hardened profile only)")
     boolean allowHostRoot;
+
+    @Option(names = "--profile", paramLabel = "hardened|oci", description = "oci (default): the config means what the runtime spec "
+            + "says; hardened: add a user namespace, no_new_privs, the default seccomp profile, a read-only root. "
+            + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
+    String profile;
 
     @Option(names = "--host-id-range", paramLabel = "START[:SIZE]", converter = HostIdRange.class,
             description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
@@ -112,7 +120,10 @@ final class RunCommand implements Callable<Integer> {
                 : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         LaunchStep testPause = LaunchStep.fromEnvironment();
         int euid = Syscalls.geteuid();
-        Spec spec = builtIn ? builtInSpec(euid) : bundleSpec();
+        Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile).profile();
+        Spec spec = selected.apply(builtIn ? builtInSpec(euid) : bundleSpec());
+        // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
+        boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (allowMissingLsm) {
             spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
         }
@@ -122,7 +133,7 @@ final class RunCommand implements Callable<Integer> {
                 throw new LaunchException("--detach: needs a bundle (the built-in default runs in the foreground)");
             }
             ParentHardening.makeLauncherNonDumpable();
-            ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, allowHostRoot,
+            ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, hostRootAllowed,
                     hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0)));
             try (StateRoot opened = StateRoot.open(root).orElseThrow()) {
                 Container.load(opened, new ContainerId(containerId)).start();
@@ -133,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
         ParentHardening.makeLauncherNonDumpable();
         try {
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, allowHostRoot, hostIdRange, explain ? System.err : null, testPause));
+                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause));
             return result.exitStatus();
         } finally {
             SignalForwarding.disable();

@@ -6,7 +6,9 @@ import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.child.ChildProgram;
 import dev.bulwark.launcher.child.ChildSteps;
 import dev.bulwark.launcher.child.LockedMountFlags;
+import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.OwnCgroupMount;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -80,7 +82,7 @@ public final class ContainerRun {
              StateDirectory state = StateDirectory.claim(stateRoot, id, claimedState(id, launcher, rootless))) {
             LaunchStep.STATE_CLAIMED.pauseIf(request.testPause());
             Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
-            if (!rootless) {
+            if (!rootless && idMaps.userNamespace()) {
                 requireReachable(rootfs, idMaps.uid().get(0).hostId(),
                         bundleRootfs != null ? "root.path" : "--root (state directory)");
             }
@@ -91,7 +93,8 @@ public final class ContainerRun {
             })) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tell);
-                ContainerContext context = new ContainerContext(id.value(), spec, request.bundle(), rootfs,
+                Spec planned = withOwnCgroupMount(spec, limits.path());
+                ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                         request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits());
                 return launch(context, idMaps, state, limits, creating[0], started);
             }
@@ -136,10 +139,14 @@ public final class ContainerRun {
                     idMaps.writeTo(pid);
                     LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
                     ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
-                    tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
-                            + " (container id, host id, count): container root is an unprivileged host user");
-                    tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
-                            + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    if (idMaps.userNamespace()) {
+                        tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                                + " (container id, host id, count): container root is an unprivileged host user");
+                        tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+                                + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+                    } else {
+                        tell("no user namespace (the config lists none): container ids are host ids");
+                    }
                     limits.join(pid);
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
                     limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
@@ -335,6 +342,23 @@ public final class ContainerRun {
         } catch (SyscallException e) {
             // ECHILD: already reaped
         }
+    }
+
+    /** A cgroup mount without a cgroup namespace binds the container's cgroup v2 directory read-only, as runc does. */
+    private static Spec withOwnCgroupMount(Spec spec, java.util.Optional<Path> containerCgroup) {
+        if (!OwnCgroupMount.needed(spec)) {
+            return spec;
+        }
+        java.util.Optional<Path> own = containerCgroup;
+        if (own.isEmpty()) {
+            try { // no cgroup of its own: the container stays in the launcher's
+                own = CgroupHost.detect().map(host -> host.dirOf(host.ownCgroup()));
+            } catch (IOException e) {
+                throw new LaunchException("mounts: a cgroup mount needs the launcher's cgroup, which cannot be read: "
+                        + e.getMessage(), e);
+            }
+        }
+        return own.map(dir -> OwnCgroupMount.bind(spec, dir)).orElse(spec);
     }
 
     /** As root the container's root user is an unprivileged host id: every directory above the rootfs must let it through. */

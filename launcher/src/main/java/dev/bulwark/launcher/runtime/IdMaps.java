@@ -21,6 +21,16 @@ import java.util.stream.Collectors;
  */
 public record IdMaps(List<LinuxIdMapping> uid, List<LinuxIdMapping> gid, boolean setgroupsAllowed) {
 
+    /** No user namespace (root only): container ids are host ids; the child drops the host's groups itself. */
+    public static IdMaps hostIds() {
+        return new IdMaps(List.of(), List.of(), true);
+    }
+
+    /** Whether the container has its own user namespace, whose maps these are. */
+    public boolean userNamespace() {
+        return !uid.isEmpty();
+    }
+
     /** Chooses the maps for this launch, validating the config's against what the caller may do. */
     public static IdMaps choose(List<LinuxIdMapping> configUid, List<LinuxIdMapping> configGid, boolean rootless,
                                 int hostUid, int hostGid, LinuxIdMapping defaultRange, boolean allowHostRoot) {
@@ -69,11 +79,11 @@ public record IdMaps(List<LinuxIdMapping> uid, List<LinuxIdMapping> gid, boolean
 
     /** Whether container {@code uid} is mapped (the workload's uid must be). */
     public boolean mapsUid(long containerUid) {
-        return mappingsCover(uid, containerUid);
+        return !userNamespace() || mappingsCover(uid, containerUid);
     }
 
     public boolean mapsGid(long containerGid) {
-        return mappingsCover(gid, containerGid);
+        return !userNamespace() || mappingsCover(gid, containerGid);
     }
 
     public static String format(List<LinuxIdMapping> mappings) {
@@ -83,6 +93,9 @@ public record IdMaps(List<LinuxIdMapping> uid, List<LinuxIdMapping> gid, boolean
 
     /** Writes the maps of {@code pid}: setgroups first (rootless: deny), then gid_map, then uid_map. */
     public void writeTo(int pid) {
+        if (!userNamespace()) {
+            return;
+        }
         Path proc = Path.of("/proc", Integer.toString(pid));
         if (!setgroupsAllowed) {
             write(proc.resolve("setgroups"), "deny");

@@ -1,24 +1,22 @@
 package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.config.defaults.HardenedDefaults;
-import dev.bulwark.config.model.Linux;
-import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.validation.Problem;
 import dev.bulwark.config.validation.SpecValidator;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.HostPaths;
+import dev.bulwark.launcher.plan.UnsupportedFields;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * What a launch decides before it touches anything: the effective config (validated, with the linux
- * section and user namespace Bulwark always has), the id maps, and the bundle's root directory. It
+ * What a launch decides before it touches anything: the effective config (validated, with a linux
+ * section; a user namespace only where the config lists one), the id maps, and the bundle's root directory. It
  * creates no state directory, cgroup or process, so bad input fails here with nothing to undo.
  *
  * @param spec         the effective config
@@ -30,13 +28,20 @@ public record LaunchPlan(Spec spec, IdMaps idMaps, Path bundleRootfs) {
     /** @throws LaunchException naming the field and the reason, for a config this launch cannot run */
     public static LaunchPlan of(RunRequest request, int euid, int egid) {
         boolean rootless = euid != 0;
-        Spec spec = withUserNamespace(validated(withLinuxSection(request.spec(), rootless)));
+        Spec spec = validated(withLinuxSection(request.spec(), rootless));
+        UnsupportedFields.refuse(spec); // one line naming a field that would otherwise be dropped
         if (!spec.linux().hasNamespace("mount")) {
             throw new LaunchException("linux.namespaces: there is no \"mount\" namespace, and Bulwark needs one: it builds "
                     + "the container's root with pivot_root, which must not touch the host's mounts");
         }
-        IdMaps idMaps = IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
-                request.hostIdRange(), request.allowHostRoot());
+        // The config is the contract: no user namespace listed, none made (the hardened profile adds one).
+        boolean userNamespace = spec.linux().hasNamespace("user");
+        if (!userNamespace && rootless) {
+            throw new LaunchException("linux.namespaces: running without root needs a user namespace; add {\"type\": \"user\"}"
+                    + " or use --profile hardened");
+        }
+        IdMaps idMaps = userNamespace ? IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
+                request.hostIdRange(), request.allowHostRoot()) : IdMaps.hostIds();
         long workloadUid = spec.process().user() == null ? 0 : spec.process().user().uid();
         long workloadGid = spec.process().user() == null ? 0 : spec.process().user().gid();
         if (!idMaps.mapsUid(workloadUid)) {
@@ -61,17 +66,6 @@ public record LaunchPlan(Spec spec, IdMaps idMaps, Path bundleRootfs) {
             throw new LaunchException(problems.stream().map(Problem::toString).collect(Collectors.joining("; ")));
         }
         return spec;
-    }
-
-    /** Bulwark always creates a user namespace: a config without one gets it (with the default mapping). */
-    static Spec withUserNamespace(Spec spec) {
-        Linux linux = spec.linux();
-        if (linux.hasNamespace("user")) {
-            return spec;
-        }
-        List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());
-        namespaces.add(0, new LinuxNamespace("user"));
-        return spec.withLinux(linux.withNamespaces(namespaces));
     }
 
     private static Path bundleRootfs(Spec spec, Path bundleDirectory) {

@@ -10,6 +10,7 @@ import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.LinuxCapabilities;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.cli.SeccompCommand;
+import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.spawn.SyscallTable;
@@ -48,7 +49,9 @@ class SeccompStepsTest {
 
         byte[] installed;
         try (SyscallTable table = new SyscallTable()) {
-            installed = new SeccompSteps(new ChildSteps(table, -1), spec).program().toBytes();
+            // The launch runs the config through its profile first: bulwark spec's config is written for the
+            // hardened one, which writes the default policy into a config without linux.seccomp.
+            installed = new SeccompSteps(new ChildSteps(table, -1), Profile.OCI.apply(spec)).program().toBytes();
         }
         Path compiled = dir.resolve("filter.bpf");
         cli("compile", "--config", config.toString(), "--output", compiled.toString());

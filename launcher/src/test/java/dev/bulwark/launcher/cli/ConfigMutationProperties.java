@@ -291,6 +291,7 @@ class ConfigMutationProperties {
      * as the kernel would).
      */
     private static void makeLaunchableHere(ObjectNode config) throws IOException {
+        config.remove("hooks"); // refused in one line (UnsupportedFields) until the lifecycle runs them
         if (config.get("root") instanceof ObjectNode root) {
             root.put("path", "rootfs");
         }
@@ -312,7 +313,12 @@ class ConfigMutationProperties {
             }
         }
         if (config.get("linux") instanceof ObjectNode linux) {
-            linux.remove("mountLabel");
+            linux.remove(List.of("mountLabel", "timeOffsets")); // timeOffsets: refused in one line (UnsupportedFields)
+            if (linux.get("namespaces") instanceof ArrayNode namespaces) {
+                for (JsonNode namespace : namespaces) {
+                    ((ObjectNode) namespace).remove("path"); // a namespace to join must exist on this host
+                }
+            }
             if (linux.has("uidMappings")) {
                 boolean root = Syscalls.geteuid() == 0;
                 linux.set("uidMappings", JSON.readTree(ID_MAPPING.formatted(root ? 1_000_000_000 : Syscalls.geteuid())));

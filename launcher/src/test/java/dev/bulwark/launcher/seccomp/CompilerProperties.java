@@ -70,11 +70,9 @@ class CompilerProperties {
     }
 
     @Property(tries = 200, maxDiscardRatio = 50)
-    void nameUnknownOnEveryAbiIsRejected(@ForAll("policies") SeccompPolicy policy) {
+    void nameUnknownOnEveryAbiIsSkipped(@ForAll("policies") SeccompPolicy policy) {
         Assume.that(!everyNameKnownSomewhere(policy));
-        InvalidSeccompConfigException error = assertThrows(InvalidSeccompConfigException.class,
-                () -> SeccompCompiler.compile(policy));
-        assertTrue(error.getMessage().contains("unknown syscall"), error.getMessage());
+        SeccompCompiler.compile(policy); // as libseccomp: no error, the name matches nothing
     }
 
     private static boolean everyNameKnownSomewhere(SeccompPolicy policy) {
