@@ -30,7 +30,7 @@ class LifecycleTest {
     void throughEveryState(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = id("every", mode);
-        int mountsBefore = Containers.hostMountCount();
+        java.util.Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c",
                 "echo workload-ran; sleep 2; : " + id));
         Path output = outputFile();
@@ -71,7 +71,7 @@ class LifecycleTest {
     @EnumSource(Mode.class)
     void createdNeverStartedKilledOrDeletedLeavesNothing(Mode mode) throws Exception {
         mode.assumeAvailable();
-        int mountsBefore = Containers.hostMountCount();
+        java.util.Set<String> mountsBefore = Containers.hostMounts();
         for (boolean killFirst : List.of(true, false)) {
             String id = id(killFirst ? "kill-created" : "delete-created", mode);
             Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", "echo started; : " + id));
@@ -158,7 +158,7 @@ class LifecycleTest {
     void deleteOfARunningContainerNeedsForce(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = id("force", mode);
-        int mountsBefore = Containers.hostMountCount();
+        java.util.Set<String> mountsBefore = Containers.hostMounts();
         Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", "sleep 600; : " + id));
         Path output = outputFile();
         try {
