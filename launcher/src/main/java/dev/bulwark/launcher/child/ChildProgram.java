@@ -153,9 +153,23 @@ public final class ChildProgram {
             if (landlock != null) {
                 landlock.restrict(ruleset); // needs no_new_privs, or CAP_SYS_ADMIN which the child still holds
             }
+            List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
+            if (pipes.progressWrite() >= 0) {
+                keep.add(pipes.progressWrite());
+            }
+            if (detached != null) {
+                keep.add(detached.readyWrite());
+                keep.add(detached.execFifo());
+                for (int fd = 3; fd < 3 + detached.preserveFds(); fd++) {
+                    keep.add(fd);
+                }
+            }
             if (!noNewPrivileges) {
                 // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
                 // before capset drops that; the profile must then allow the remaining steps (the default does).
+                // close_range and rt_sigaction go before it: older profiles (the conformance suite's) lack close_range.
+                processSteps.closeInheritedFds(keep);
+                processSteps.resetSignals();
                 seccomp.install();
             }
             long uid = process.user() == null ? 0 : process.user().uid();
@@ -168,19 +182,10 @@ public final class ChildProgram {
                 dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
             }
 
-            List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
-            if (pipes.progressWrite() >= 0) {
-                keep.add(pipes.progressWrite());
+            if (noNewPrivileges) {
+                processSteps.closeInheritedFds(keep);
+                processSteps.resetSignals();
             }
-            if (detached != null) {
-                keep.add(detached.readyWrite());
-                keep.add(detached.execFifo());
-                for (int fd = 3; fd < 3 + detached.preserveFds(); fd++) {
-                    keep.add(fd);
-                }
-            }
-            processSteps.closeInheritedFds(keep);
-            processSteps.resetSignals();
             if (detached != null) {
                 // After every setup step, before the last seccomp install: read(2) and close(2) of fds
                 // opened before pivot_root need no path, so neither Landlock nor the mount table can

@@ -43,13 +43,14 @@ final class Leftovers {
         try {
             return ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
         } catch (CgroupException e) {
-            if (recorded.outlivesLauncher() && recorded.namespaces() != null && recorded.namespaces().get("user") != null) {
+            if (recorded.outlivesLauncher() && recorded.namespaces() != null && !recorded.namespaces().isEmpty()) {
                 // create honours linux.cgroupsPath, which need not name the id: accept that cgroup only when
-                // everything in it is in the container's own user namespace
-                String userNamespace = recorded.namespaces().get("user");
+                // everything in it is in the container's own user namespace (or, without one, its pid namespace)
+                String type = recorded.namespaces().containsKey("user") ? "user" : "pid";
+                String namespace = recorded.namespaces().get(type);
                 try {
-                    return ContainerCgroup.findConfigured(recorded.cgroup(),
-                            pid -> inUserNamespace(pid, userNamespace) && !userNamespace.equals(ownUserNamespace()));
+                    return ContainerCgroup.findConfigured(recorded.cgroup(), pid -> namespace == null
+                            ? pid == recorded.pid() : inNamespace(pid, type, namespace) && !namespace.equals(ownNamespace(type)));
                 } catch (CgroupException refused) {
                     throw new LaunchException("container " + id + ": " + refused.getMessage(), refused);
                 }
@@ -130,19 +131,19 @@ final class Leftovers {
         }
     }
 
-    private static boolean inUserNamespace(long pid, String userNamespace) {
+    private static boolean inNamespace(long pid, String type, String namespace) {
         try {
-            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", "user")).toString().equals(userNamespace);
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", type)).toString().equals(namespace);
         } catch (IOException e) {
             return true; // exited meanwhile: nothing of it to protect
         }
     }
 
-    private static String ownUserNamespace() {
+    private static String ownNamespace(String type) {
         try {
-            return Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString();
+            return Files.readSymbolicLink(Path.of("/proc/self/ns", type)).toString();
         } catch (IOException e) {
-            throw new LaunchException("reading /proc/self/ns/user: " + e.getMessage(), e);
+            throw new LaunchException("reading /proc/self/ns/" + type + ": " + e.getMessage(), e);
         }
     }
 
@@ -153,7 +154,9 @@ final class Leftovers {
     private static boolean inRecordedUserNamespace(ContainerState recorded) {
         String userNamespace = recorded.namespaces() == null ? null : recorded.namespaces().get("user");
         if (userNamespace == null) {
-            return false;
+            // A container without a user namespace of its own (the oci profile, a config without one): state.json
+            // records only the namespaces it does not share, and pid plus start time identify its init.
+            return recorded.namespaces() != null && !recorded.namespaces().isEmpty();
         }
         try {
             Path link = Path.of("/proc", Integer.toString(recorded.pid()), "ns", "user");
