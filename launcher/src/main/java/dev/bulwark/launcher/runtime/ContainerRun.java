@@ -392,15 +392,12 @@ public final class ContainerRun {
         return ProcessIdentity.current(pid).orElse(new ProcessIdentity(pid, 0));
     }
 
-    /** The namespaces the container does not share with this launcher (type to inode link): what identifies it later. */
+    /** The container's namespaces (type to inode link): with its pid and start time, what identifies it later. */
     private static Map<String, String> namespacesOf(int pid) {
         Map<String, String> namespaces = new LinkedHashMap<>();
         for (String type : List.of("user", "pid", "mnt", "uts", "ipc", "net", "cgroup")) {
             try {
-                String theirs = Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "ns", type)).toString();
-                if (!theirs.equals(Files.readSymbolicLink(Path.of("/proc/self/ns", type)).toString())) {
-                    namespaces.put(type, theirs);
-                }
+                namespaces.put(type, Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "ns", type)).toString());
             } catch (IOException e) {
                 // the container may already be gone; state is best effort
             }

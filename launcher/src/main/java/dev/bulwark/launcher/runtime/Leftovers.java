@@ -11,6 +11,7 @@ import dev.bulwark.nativ.constants.Signals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -46,7 +47,8 @@ final class Leftovers {
             if (recorded.outlivesLauncher() && recorded.namespaces() != null && !recorded.namespaces().isEmpty()) {
                 // create honours linux.cgroupsPath, which need not name the id: accept that cgroup only when
                 // everything in it is in the container's own user namespace (or, without one, its pid namespace)
-                String type = recorded.namespaces().containsKey("user") ? "user" : "pid";
+                String type = recorded.namespaces().containsKey("user")
+                        && !recorded.namespaces().get("user").equals(ownNamespace("user")) ? "user" : "pid";
                 String namespace = recorded.namespaces().get(type);
                 try {
                     return ContainerCgroup.findConfigured(recorded.cgroup(), pid -> namespace == null
@@ -68,8 +70,8 @@ final class Leftovers {
         if (!recorded.initAlive()) {
             return;
         }
-        if (!inRecordedUserNamespace(recorded)) {
-            StateDirectory.warn("container " + recorded.id() + ": pid " + recorded.pid() + " is not in the user namespace state.json"
+        if (!inRecordedNamespaces(recorded)) {
+            StateDirectory.warn("container " + recorded.id() + ": pid " + recorded.pid() + " is not in the namespaces state.json"
                     + " records for it; not killed");
             return;
         }
@@ -80,7 +82,7 @@ final class Leftovers {
             return; // ESRCH: gone meanwhile
         }
         try {
-            if (!recorded.initAlive() || !inRecordedUserNamespace(recorded)) {
+            if (!recorded.initAlive() || !inRecordedNamespaces(recorded)) {
                 return; // the pid was reused between the checks and pidfd_open: the pidfd names another process
             }
             Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL);
@@ -105,9 +107,9 @@ final class Leftovers {
         if (!recorded.initAlive()) {
             return false;
         }
-        if (!inRecordedUserNamespace(recorded)) {
+        if (!inRecordedNamespaces(recorded)) {
             throw new LaunchException("container " + recorded.id() + ": pid " + recorded.pid()
-                    + " is not in the user namespace state.json records for it; not signalled");
+                    + " is not in the namespaces state.json records for it; not signalled");
         }
         int pidfd;
         try {
@@ -148,22 +150,28 @@ final class Leftovers {
     }
 
     /**
-     * Whether the recorded init is in the user namespace recorded with it: Bulwark always creates one,
-     * so a pid outside it (this launcher's own namespace, say) is not the container's.
+     * Whether the recorded init is still in the user and pid namespaces recorded with it, and at
+     * least one of them is not this process's own: a pid that names a process of the launcher's own
+     * namespaces is never taken for the container's. (A container that shares both with the host,
+     * as an oci-profile config may, is then left to its cgroup.)
      */
-    private static boolean inRecordedUserNamespace(ContainerState recorded) {
-        String userNamespace = recorded.namespaces() == null ? null : recorded.namespaces().get("user");
-        if (userNamespace == null) {
-            // A container without a user namespace of its own (the oci profile, a config without one): state.json
-            // records only the namespaces it does not share, and pid plus start time identify its init.
-            return recorded.namespaces() != null && !recorded.namespaces().isEmpty();
+    private static boolean inRecordedNamespaces(ContainerState recorded) {
+        if (recorded.namespaces() == null) {
+            return false;
         }
+        boolean ownNamespace = false;
         try {
-            Path link = Path.of("/proc", Integer.toString(recorded.pid()), "ns", "user");
-            return Files.readSymbolicLink(link).toString().equals(userNamespace)
-                    && !userNamespace.equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString());
+            for (String type : List.of("user", "pid")) {
+                String namespace = recorded.namespaces().get(type);
+                if (namespace == null
+                        || !Files.readSymbolicLink(Path.of("/proc", Integer.toString(recorded.pid()), "ns", type)).toString().equals(namespace)) {
+                    return false;
+                }
+                ownNamespace |= !namespace.equals(Files.readSymbolicLink(Path.of("/proc/self/ns", type)).toString());
+            }
         } catch (IOException e) {
             return false; // gone meanwhile
         }
+        return ownNamespace;
     }
 }
