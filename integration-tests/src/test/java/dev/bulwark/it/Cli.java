@@ -58,8 +58,21 @@ public final class Cli {
         return start(mode, List.of(), args, environment);
     }
 
+    /**
+     * As {@link #run(Mode, List)}, with the CLI's stdout going to {@code stdout} (which the caller keeps):
+     * a container made by {@code create} inherits it, so its workload's output lands there after create returned.
+     */
+    public static Result runWithStdout(Mode mode, List<String> wrapper, List<String> args, Path stdout) {
+        return start(mode, wrapper, args, java.util.Map.of(), stdout).await(60);
+    }
+
     private static Running start(Mode mode, List<String> wrapper, List<String> args,
                                  java.util.Map<String, String> environment) {
+        return start(mode, wrapper, args, environment, null);
+    }
+
+    private static Running start(Mode mode, List<String> wrapper, List<String> args,
+                                 java.util.Map<String, String> environment, Path stdout) {
         List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
             command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
@@ -80,7 +93,8 @@ public final class Cli {
             builder.environment().putAll(environment);
             Path out = Files.createTempFile("bulwark-it-out", ".txt");
             Path err = Files.createTempFile("bulwark-it-err", ".txt");
-            builder.redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            builder.redirectOutput(stdout != null ? ProcessBuilder.Redirect.appendTo(stdout.toFile()) : ProcessBuilder.Redirect.to(out.toFile()))
+                    .redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             return new Running(builder.start(), out, err);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

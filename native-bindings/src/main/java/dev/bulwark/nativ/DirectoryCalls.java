@@ -19,6 +19,9 @@ public final class DirectoryCalls {
     private static final int SYS_STATX = NR.require("statx");
     private static final int SYS_GETDENTS64 = NR.require("getdents64");
     private static final int SYS_PIDFD_OPEN = NR.require("pidfd_open");
+    private static final int SYS_MKNODAT = NR.require("mknodat");
+    private static final int SYS_FCHMODAT = NR.require("fchmodat");
+    private static final int SYS_FLOCK = NR.require("flock");
 
     public static final int AT_EMPTY_PATH = 0x1000;
     public static final int RENAME_NOREPLACE = 1;
@@ -26,6 +29,10 @@ public final class DirectoryCalls {
     public static final int S_IFDIR = 0040000;
     public static final int S_IFREG = 0100000;
     public static final int S_IFLNK = 0120000;
+    public static final int S_IFIFO = 0010000;
+    public static final int LOCK_EX = 2;
+    public static final int LOCK_NB = 4;
+    public static final int LOCK_UN = 8;
 
     /** struct statx: the same layout on every architecture. */
     private static final int STATX_SIZE = 256;
@@ -47,6 +54,10 @@ public final class DirectoryCalls {
 
         public boolean isRegularFile() {
             return type() == S_IFREG;
+        }
+
+        public boolean isFifo() {
+            return type() == S_IFIFO;
         }
 
         public boolean isSymlink() {
@@ -146,6 +157,31 @@ public final class DirectoryCalls {
                 }
             }
         }
+    }
+
+    /** mknodat(dirfd, name, S_IFIFO | mode, 0): a named pipe (the umask applies to mode). */
+    public static void mkfifoat(int dirfd, String name, int mode) {
+        try (NativeMemory memory = new NativeMemory()) {
+            check(Kernel.raw(SYS_MKNODAT, dirfd, memory.cString(name), S_IFIFO | mode, 0, 0), "mknodat", dirfd, q(name),
+                    "S_IFIFO|0" + Integer.toOctalString(mode));
+        }
+    }
+
+    /** fchmodat(dirfd, name, mode, 0): sets the permission bits exactly (no umask). Follows a symlink: use on entries you made. */
+    public static void fchmodat(int dirfd, String name, int mode) {
+        try (NativeMemory memory = new NativeMemory()) {
+            check(Kernel.raw(SYS_FCHMODAT, dirfd, memory.cString(name), mode, 0, 0), "fchmodat", dirfd, q(name),
+                    "0" + Integer.toOctalString(mode));
+        }
+    }
+
+    /** flock(fd, operation): LOCK_EX, optionally | LOCK_NB; released when the last descriptor of the open file closes. */
+    public static void flock(int fd, int operation) {
+        long result;
+        do {
+            result = Kernel.raw(SYS_FLOCK, fd, operation, 0, 0, 0);
+        } while (result == -Errno.EINTR);
+        check(result, "flock", fd, operation);
     }
 
     /** pidfd_open(pid, 0): a descriptor that keeps naming this process even after its pid is reused. */

@@ -326,4 +326,7 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int ETXTBSY = 26;
     public static final int E2BIG = 7;
+    public static final int ENXIO = 6;
+    public static final int EPIPE = 32;
+    public static final int EWOULDBLOCK = EAGAIN;
 }

@@ -45,6 +45,49 @@ public final class ContainerCgroup {
         return find(dir);
     }
 
+    /**
+     * The cgroup a created container's config placed with {@code linux.cgroupsPath} (so not named after
+     * its id), found again for {@code delete}: accepted only if it is a normalized path strictly inside
+     * this host's cgroup v2 hierarchy, not the launcher's own cgroup or an ancestor of it, with no child
+     * cgroup, and every process in it passes {@code isContainerProcess} (the caller checks the
+     * container's user namespace). Anything else is refused: nothing is killed or removed.
+     */
+    public static Optional<ContainerCgroup> findConfigured(String recorded, java.util.function.LongPredicate isContainerProcess)
+            throws CgroupException {
+        Optional<CgroupHost> host;
+        try {
+            host = CgroupHost.detect();
+        } catch (IOException e) {
+            throw new CgroupException("cannot read /proc/self/mountinfo to check the recorded cgroup " + recorded, e);
+        }
+        if (host.isEmpty()) {
+            return Optional.empty();
+        }
+        String refusal = "the recorded cgroup \"" + recorded + "\" (linux.cgroupsPath) ";
+        Path dir = Path.of(recorded);
+        if (!dir.isAbsolute() || !dir.normalize().equals(dir) || !dir.startsWith(host.get().v2Root())
+                || dir.equals(host.get().v2Root()) || host.get().dirOf(host.get().ownCgroup()).startsWith(dir)) {
+            throw new CgroupException(refusal + "is not a container's cgroup in " + host.get().v2Root() + "; left alone");
+        }
+        Optional<ContainerCgroup> found = find(dir);
+        if (found.isEmpty()) {
+            return found;
+        }
+        try (var entries = Files.list(dir)) {
+            if (entries.anyMatch(Files::isDirectory)) {
+                throw new CgroupException(refusal + "has child cgroups; left alone");
+            }
+        } catch (IOException e) {
+            throw new CgroupException("cannot list " + dir + ": " + CgroupFiles.reason(e), e);
+        }
+        for (long pid : found.get().pids()) {
+            if (!isContainerProcess.test(pid)) {
+                throw new CgroupException(refusal + "holds process " + pid + ", which is not the container's; left alone");
+            }
+        }
+        return found;
+    }
+
     /** The check of {@link #findRecorded}, on a given hierarchy. */
     static Path requireOwn(CgroupHost host, String recorded, String containerId) throws CgroupException {
         String refusal = "the recorded cgroup \"" + recorded + "\" is not one Bulwark places for container "

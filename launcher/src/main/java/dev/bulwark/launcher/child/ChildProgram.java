@@ -39,6 +39,17 @@ public final class ChildProgram {
     public record Pipes(int syncRead, int syncWrite, int failureRead, int failureWrite, int progressRead, int progressWrite) {
     }
 
+    /**
+     * How a {@code create}d child waits for {@code start} instead of going straight to execve.
+     *
+     * @param readyWrite  the child writes one byte here once every setup step is done (then closes it)
+     * @param execFifo    the state directory's exec.fifo, opened read-write by the launcher: the child
+     *                    blocks in read(2) on it until {@code start} writes a byte
+     * @param preserveFds fds 3 .. 3+preserveFds-1 stay open into the workload (--preserve-fds)
+     */
+    public record Detached(int readyWrite, int execFifo, int preserveFds) {
+    }
+
     private ChildProgram() {
     }
 
@@ -70,17 +81,28 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
                                      long rootLockedFlags) {
+        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, null);
+    }
+
+    /**
+     * @param detached null for {@code run} (the child dies with the launcher and goes on to execve);
+     *                 for {@code create}, how the child reports readiness and waits for {@code start}.
+     *                 A detached child never sets a parent-death signal: it must outlive {@code create}.
+     */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
+                                     long rootLockedFlags, Detached detached) {
+        boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
         Process process = spec.process();
         ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
         try {
-            synchronizeWithParent(steps, pipes);
+            synchronizeWithParent(steps, pipes, dieWithLauncher);
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
             NamespaceJoinSteps.join(steps, linux.namespaces()); // while the host's paths are still reachable
-            becomeNamespaceRoot(steps, setgroupsAllowed);
+            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher);
             if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
                         "unshare", CloneFlags.CLONE_NEWCGROUP);
@@ -131,9 +153,23 @@ public final class ChildProgram {
             if (landlock != null) {
                 landlock.restrict(ruleset); // needs no_new_privs, or CAP_SYS_ADMIN which the child still holds
             }
+            List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
+            if (pipes.progressWrite() >= 0) {
+                keep.add(pipes.progressWrite());
+            }
+            if (detached != null) {
+                keep.add(detached.readyWrite());
+                keep.add(detached.execFifo());
+                for (int fd = 3; fd < 3 + detached.preserveFds(); fd++) {
+                    keep.add(fd);
+                }
+            }
             if (!noNewPrivileges) {
                 // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
                 // before capset drops that; the profile must then allow the remaining steps (the default does).
+                // close_range and rt_sigaction go before it: older profiles (the conformance suite's) lack close_range.
+                processSteps.closeInheritedFds(keep);
+                processSteps.resetSignals();
                 seccomp.install();
             }
             long uid = process.user() == null ? 0 : process.user().uid();
@@ -142,14 +178,21 @@ public final class ChildProgram {
             }
             processSteps.identity(setgroupsAllowed);
             capabilities.setSets();
-            dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
-
-            List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
-            if (pipes.progressWrite() >= 0) {
-                keep.add(pipes.progressWrite());
+            if (dieWithLauncher) {
+                dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
             }
-            processSteps.closeInheritedFds(keep);
-            processSteps.resetSignals();
+
+            if (noNewPrivileges) {
+                processSteps.closeInheritedFds(keep);
+                processSteps.resetSignals();
+            }
+            if (detached != null) {
+                // After every setup step, before the last seccomp install: read(2) and close(2) of fds
+                // opened before pivot_root need no path, so neither Landlock nor the mount table can
+                // refuse them, and only the execve chain runs under the filter (as in runc, whose init
+                // opens its exec.fifo before seccomp). Signals are default by now: kill ends the wait.
+                waitForStart(steps, detached);
+            }
             if (noNewPrivileges) {
                 seccomp.install(); // last: only the execve chain below runs under the filter
             }
@@ -170,21 +213,33 @@ public final class ChildProgram {
         return fd;
     }
 
-    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes) {
+    private static void waitForStart(ChildSteps steps, Detached detached) {
+        long buffer = steps.memory().allocate(8);
+        steps.step("tell create that setup is done", "create returns once the container waits for start",
+                "write", detached.readyWrite(), buffer, 1).mustEqual(1);
+        steps.step("close the ready pipe", "create sees end-of-file if anything later fails", "close", detached.readyWrite());
+        steps.step("wait for start on exec.fifo", "the container is created; start writes a byte to the fifo",
+                "read", detached.execFifo(), buffer, 1).mustEqual(1);
+        steps.step("close exec.fifo", "the workload must not reach the state directory", "close", detached.execFifo());
+    }
+
+    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes, boolean dieWithLauncher) {
         steps.step("close the parent's end of the sync pipe", "so the read below sees end-of-file if the launcher dies",
                 "close", pipes.syncWrite());
         steps.step("close the parent's end of the failure pipe", "only the parent reads it", "close", pipes.failureRead());
         if (pipes.progressRead() >= 0) {
             steps.step("close the parent's end of the progress pipe", "only the parent reads it", "close", pipes.progressRead());
         }
-        dieWithParent(steps, "the container must not outlive the launcher");
+        if (dieWithLauncher) {
+            dieWithParent(steps, "the container must not outlive the launcher");
+        }
         long buffer = steps.memory().allocate(8);
         steps.step("wait for the launcher", "the launcher writes the uid/gid maps and sets up the cgroup, then releases the child",
                 "read", pipes.syncRead(), buffer, 1).mustEqual(1);
         steps.step("close the sync pipe", "no longer needed", "close", pipes.syncRead());
     }
 
-    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed) {
+    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed, boolean dieWithLauncher) {
         steps.step("become gid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresgid", 0, 0, 0);
         steps.step("become uid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
@@ -193,7 +248,9 @@ public final class ChildProgram {
             steps.step("drop the host's supplementary groups", "they must not follow the process into the container",
                     "setgroups", 0, 0);
         }
-        dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
+        if (dieWithLauncher) {
+            dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
+        }
     }
 
     private static void dieWithParent(ChildSteps steps, String why) {

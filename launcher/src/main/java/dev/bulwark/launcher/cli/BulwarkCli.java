@@ -1,16 +1,47 @@
 package dev.bulwark.launcher.cli;
 
-import java.nio.file.Path;
+import dev.bulwark.launcher.LaunchException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-/** The {@code bulwark} command: a hardened OCI container launcher. */
-@Command(name = "bulwark", mixinStandardHelpOptions = true, version = "bulwark 0.1.0",
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@code bulwark} command: a hardened OCI container launcher, driven like runc. Global options
+ * come before the verb, as engines pass them ({@code bulwark --root DIR --log F --log-format json create ...}).
+ */
+@Command(name = "bulwark", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Runs OCI containers with strong defaults: user namespace, no capabilities, "
-                + "no_new_privs, seccomp, read-only root, loopback-only network.",
-        subcommands = {RunCommand.class, SpecCommand.class, StateCommand.class, ListCommand.class, StatsCommand.class,
-                DeleteCommand.class, SeccompCommand.class})
+                + "no_new_privs, seccomp, read-only root, loopback-only network. Drivable through runc's command line.",
+        subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
+                RunCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
+                StatsCommand.class, SeccompCommand.class, CommandLine.HelpCommand.class})
 public final class BulwarkCli {
+    @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "
+            + "$XDG_RUNTIME_DIR/bulwark or /tmp/bulwark-UID rootless)")
+    Path root;
+
+    @Option(names = "--log", paramLabel = "FILE", description = "also append errors to FILE")
+    Path log;
+
+    @Option(names = "--log-format", paramLabel = "text|json", description = "format of --log: text (default) or json "
+            + "(runc's shape: {\"level\":\"error\",\"msg\":...,\"time\":...})")
+    String logFormat = "text";
+
+    @Option(names = "--debug", description = "debug output (as BULWARK_DEBUG)")
+    boolean debug;
+
+    @Option(names = "--systemd-cgroup", description = "accepted for engines; needs a running systemd (cgroups are "
+            + "still managed directly through cgroupfs)")
+    boolean systemdCgroup;
+
+    @Option(names = "--rootless", paramLabel = "true|false|auto", description = "accepted for engines: rootless mode "
+            + "follows the effective uid (auto)")
+    String rootless = "auto";
+
     public static void main(String[] args) {
         System.exit(execute(args));
     }
@@ -22,6 +53,26 @@ public final class BulwarkCli {
         commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
+        commandLine.setExecutionStrategy(parseResult -> {
+            ((BulwarkCli) parseResult.commandSpec().userObject()).checkGlobals();
+            return new CommandLine.RunLast().execute(parseResult);
+        });
         return commandLine.execute(args);
+    }
+
+    /** Global options that can be refused before any verb runs. */
+    private void checkGlobals() {
+        if (!List.of("text", "json").contains(logFormat)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--log-format: expected text or json, got \"" + logFormat + "\"");
+        }
+        if (!List.of("true", "false", "auto").contains(rootless)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--rootless: expected true, false or auto, got \"" + rootless + "\"");
+        }
+        if (systemdCgroup && !Files.isDirectory(Path.of("/run/systemd/system"))) {
+            throw new CommandLine.ExecutionException(new CommandLine(this), "--systemd-cgroup", new LaunchException("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
+                    + "leave the flag out"));
+        }
     }
 }

@@ -1,23 +1,28 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.NoSuchContainerException;
-import dev.bulwark.launcher.runtime.StateDirectory;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.util.concurrent.Callable;
 
 /**
- * {@code bulwark delete ID}: removes what a killed launcher left behind: the container's init if it
- * outlived the launcher, the cgroup with anything still in it, and the state directory. A container
- * whose launcher still runs is refused: stop it through its launcher (signals are forwarded).
+ * {@code bulwark delete [--force] ID}: removes a container: its state directory, its cgroup and its
+ * init (a created container's waiting init; a running one's only with --force). Also removes what a
+ * killed launcher left behind.
  */
-@Command(name = "delete", description = "Remove the state of a container whose launcher is gone "
-        + "(killing what is left of it). Exit status 1: no such container.")
+@Command(name = "delete", mixinStandardHelpOptions = true, description = {
+        "Remove a stopped or created container (its init, cgroup and state); a running one only with --force.",
+        "Exit status 1: no such container, or it is running."})
 final class DeleteCommand implements Callable<Integer> {
+    @Option(names = {"-f", "--force"}, description = "kill a running container first")
+    boolean force;
+
     @Parameters(paramLabel = "ID")
     String id;
 
@@ -28,7 +33,7 @@ final class DeleteCommand implements Callable<Integer> {
     public Integer call() {
         ContainerId container = ContainerId.parse(id, "ID");
         try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
-            StateDirectory.delete(root, container);
+            Container.load(root, container).delete(force);
         }
         return 0;
     }

@@ -4,12 +4,20 @@ import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.nativ.SyscallException;
 import picocli.CommandLine;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 
 /**
  * Turns every failure into one line on stderr and the documented exit status. Bad input and failed
  * steps are {@link LaunchException}s (or syscall failures) whose message names the field, flag or step;
  * anything else is a bug, reported as such without a stack trace unless {@value #DEBUG} is set.
+ * With the global {@code --log FILE}, the line also goes to FILE (one JSON object per line with
+ * {@code --log-format json}: runc's shape, which containerd and Podman read).
  */
 final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     static final String DEBUG = "BULWARK_DEBUG";
@@ -19,13 +27,13 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
         PrintWriter err = commandLine.getErr();
         int status;
         if (e instanceof LaunchException launch) {
-            print(err, launch.getMessage());
+            report(commandLine, launch.getMessage());
             status = launch.exitStatus();
         } else if (e instanceof SyscallException syscall) {
-            print(err, syscall.getMessage());
+            report(commandLine, syscall.getMessage());
             status = LaunchException.LAUNCHER_ERROR;
         } else {
-            print(err, "internal error in \"" + commandLine.getCommandSpec().qualifiedName()
+            report(commandLine, "internal error in \"" + commandLine.getCommandSpec().qualifiedName()
                     + "\" (a bug in Bulwark, not in your input); run again with " + DEBUG + "=1 to see where");
             status = LaunchException.LAUNCHER_ERROR;
         }
@@ -38,7 +46,7 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
 
     static int parameterError(CommandLine.ParameterException e, String[] args) {
         PrintWriter err = e.getCommandLine().getErr();
-        print(err, e.getMessage() + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+        report(e.getCommandLine(), e.getMessage() + " (see " + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
         if (debugging()) {
             e.printStackTrace(err);
         }
@@ -51,8 +59,57 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
         return value != null && !value.isEmpty() && !value.equals("0");
     }
 
+    /** The one line on stderr, and in the global --log file when one is given. */
+    private static void report(CommandLine commandLine, String message) {
+        PrintWriter err = commandLine.getErr();
+        print(err, message);
+        Object top = commandLine.getCommandSpec().root().userObject();
+        if (top instanceof BulwarkCli cli && cli.log != null) {
+            appendToLog(err, cli.log, "json".equals(cli.logFormat), oneLine(message == null ? "failed without a message" : message));
+        }
+    }
+
     static void print(PrintWriter err, String message) {
         err.println("bulwark: " + oneLine(message == null ? "failed without a message" : message));
+    }
+
+    /** One record per error: JSON {"level":"error","msg":...,"time":...} or runc's text form. */
+    static String logRecord(boolean json, String message, Instant time) {
+        if (json) {
+            return "{\"level\":\"error\",\"msg\":" + quote(message) + ",\"time\":" + quote(time.toString()) + "}\n";
+        }
+        return "time=" + quote(time.toString()) + " level=error msg=" + quote(message) + "\n";
+    }
+
+    private static void appendToLog(PrintWriter err, Path log, boolean json, String message) {
+        try {
+            Files.writeString(log, logRecord(json, message, Instant.now()), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            print(err, "--log " + log + ": " + e.getMessage());
+        }
+    }
+
+    /** A JSON string literal. */
+    private static String quote(String value) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : value.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\t' -> out.append("\\t");
+                case '\r' -> out.append("\\r");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
     }
 
     /**

@@ -11,7 +11,9 @@ import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
+import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
+import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.launcher.runtime.ContainerRun;
 import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.launcher.runtime.ParentHardening;
@@ -34,9 +36,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** {@code bulwark run}: runs a bundle's config.json, or a command in the built-in hardened container. */
-@Command(name = "run", description = {
+@Command(name = "run", mixinStandardHelpOptions = true, description = {
         "Run a container and wait for it; exits with its status (128+N when killed by signal N).",
         "With a command after -- and no --bundle: the built-in hardened default, whose read-only root is the host's /usr.",
+        "With a bundle (--bundle DIR, or config.json in the current directory), runc's form works too: run [-b DIR] ID.",
         "Exit status 125: launcher error; 126: the command cannot be executed; 127: not found."})
 final class RunCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bundle"}, description = "bundle directory holding config.json (default: the current directory when it has one)")
@@ -91,16 +94,32 @@ final class RunCommand implements Callable<Integer> {
             description = "run without an AppArmor profile or SELinux label the config asks for when this host lacks that LSM (warns)")
     boolean allowMissingLsm;
 
-    @Parameters(paramLabel = "COMMAND", description = "command and arguments (after --)")
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
+    @Option(names = {"-d", "--detach"}, description = "with a bundle: create and start the container, then return (as runc run -d)")
+    boolean detach;
+
+    @Option(names = "--pid-file", paramLabel = "FILE", description = "with --detach: write the init's host pid to FILE")
+    Path pidFile;
+
+    @Option(names = {"--no-pivot", "--no-new-keyring"}, description = "accepted for engines")
+    boolean acceptedForEngines;
+
+    @Parameters(paramLabel = "COMMAND", description = "command and arguments (after --); with a bundle, no --id and no --, a single word is the container id (runc's form)")
     List<String> command = new ArrayList<>();
 
     @Override
     public Integer call() {
+        boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
+        boolean afterDoubleDash = commandSpec.commandLine().getParseResult().originalArgs().contains("--");
+        if (!builtIn && id == null && command.size() == 1 && !afterDoubleDash) {
+            id = command.remove(0); // runc's `run [-b DIR] ID`
+        }
         String containerId = id != null ? ContainerId.parse(id, "--id").value()
                 : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         LaunchStep testPause = LaunchStep.fromEnvironment();
         int euid = Syscalls.geteuid();
-        boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile).profile();
         Spec spec = selected.apply(builtIn ? builtInSpec(euid) : bundleSpec());
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
@@ -109,6 +128,18 @@ final class RunCommand implements Callable<Integer> {
             spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
         }
         Path root = stateRoot.resolve();
+        if (detach) {
+            if (builtIn) {
+                throw new LaunchException("--detach: needs a bundle (the built-in default runs in the foreground)");
+            }
+            ParentHardening.makeLauncherNonDumpable();
+            ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, hostRootAllowed,
+                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0)));
+            try (StateRoot opened = StateRoot.open(root).orElseThrow()) {
+                Container.load(opened, new ContainerId(containerId)).start();
+            }
+            return 0;
+        }
         SignalForwarding.enable();
         ParentHardening.makeLauncherNonDumpable();
         try {

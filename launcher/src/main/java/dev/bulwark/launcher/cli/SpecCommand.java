@@ -15,7 +15,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code bulwark spec}: writes a hardened default config.json, like {@code runc spec} but locked down. */
-@Command(name = "spec", description = "Write a hardened default config.json (no capabilities, no_new_privs, read-only root, user namespace).")
+@Command(name = "spec", mixinStandardHelpOptions = true, description = "Write a hardened default config.json (no capabilities, no_new_privs, read-only root, user namespace).")
 final class SpecCommand implements Callable<Integer> {
     @Option(names = "--rootless", description = "map container root to your own uid/gid (size 1)")
     boolean rootless;

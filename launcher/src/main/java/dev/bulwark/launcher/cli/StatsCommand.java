@@ -17,7 +17,7 @@ import picocli.CommandLine.Parameters;
 import java.util.concurrent.Callable;
 
 /** {@code bulwark stats ID}: the container's cgroup v2 metrics (memory, pids, cpu, io). */
-@Command(name = "stats", description = "Print a running container's resource usage from its cgroup: "
+@Command(name = "stats", mixinStandardHelpOptions = true, description = "Print a running container's resource usage from its cgroup: "
         + "memory.current/peak, pids.current/peak, cpu.stat, io.stat.")
 final class StatsCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID")

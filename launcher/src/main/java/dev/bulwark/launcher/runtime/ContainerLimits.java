@@ -33,6 +33,7 @@ final class ContainerLimits implements AutoCloseable {
     private final Long memoryLimit;
     private final LimitFallback fallback;
     private final Optional<String> notAppliedReason;
+    private boolean kept;
 
     private ContainerLimits(Optional<ContainerCgroup> cgroup, Long memoryLimit, LimitFallback fallback,
                             Optional<String> notAppliedReason) {
@@ -142,9 +143,14 @@ final class ContainerLimits implements AutoCloseable {
      * Kills whatever is still in the cgroup (descendants of init that daemonised, when there is no pid
      * namespace, or everything on an aborted launch), then removes it.
      */
+    /** Leaves the cgroup in place when closed: a created container lives on (delete removes it). */
+    void keep() {
+        kept = true;
+    }
+
     @Override
     public void close() {
-        if (cgroup.isEmpty()) {
+        if (cgroup.isEmpty() || kept) {
             return;
         }
         try {

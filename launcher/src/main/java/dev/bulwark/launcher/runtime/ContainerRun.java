@@ -45,6 +45,17 @@ public final class ContainerRun {
     }
 
     /**
+     * create: sets the container up and leaves its init blocked on exec.fifo, recorded as "created"
+     * in its state directory; returns once that is so (exit status 0). Nothing of this JVM stays.
+     */
+    public static RunResult create(RunRequest request) {
+        if (request.create() == null) {
+            throw new IllegalArgumentException("create needs RunRequest.create");
+        }
+        return new ContainerRun(request).run();
+    }
+
+    /**
      * Runs the container and waits for it. The calling thread must outlive the container: the child's
      * parent-death signal follows the thread that cloned it, not the process.
      */
@@ -68,7 +79,7 @@ public final class ContainerRun {
         long started = System.nanoTime();
         ProcessIdentity launcher = ProcessIdentity.self();
         try (StateRoot stateRoot = StateRoot.openOrCreate(request.stateRoot());
-             StateDirectory state = StateDirectory.claim(stateRoot, id, ContainerState.claimed(id.value(), launcher, rootless))) {
+             StateDirectory state = StateDirectory.claim(stateRoot, id, claimedState(id, launcher, rootless))) {
             LaunchStep.STATE_CLAIMED.pauseIf(request.testPause());
             Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
             if (!rootless && idMaps.userNamespace()) {
@@ -90,18 +101,35 @@ public final class ContainerRun {
         }
     }
 
+    private ContainerState claimedState(ContainerId id, ProcessIdentity launcher, boolean rootless) {
+        ContainerState claimed = ContainerState.claimed(id.value(), launcher, rootless);
+        return request.create() != null ? claimed.detach() : claimed;
+    }
+
     private RunResult launch(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerLimits limits,
                              ContainerState creating, long started) {
         List<Integer> fds = new ArrayList<>();
+        boolean detached = request.create() != null;
         try {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
+            int[] ready = detached ? open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC)) : new int[] {-1, -1};
+            int execFifo = -1;
+            if (detached) {
+                execFifo = state.makeExecFifo();
+                fds.add(execFifo);
+            }
             ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1]);
+            ChildProgram.Detached waitForStart = detached
+                    ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
             long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
-            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked);
+            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart);
             try (SyscallTable table = steps.table()) {
-                long cloneFlags = ChildProgram.cloneFlags(context.spec()) | SpawnMode.current().cloneFlags();
+                // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
+                // which a created container reaches only after start, long after create has exited.
+                SpawnMode spawn = detached ? SpawnMode.FORK : SpawnMode.current();
+                long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
@@ -136,6 +164,11 @@ public final class ContainerRun {
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
                 }
+                if (detached) {
+                    closeNow(fds, ready[1]);
+                    closeNow(fds, execFifo);
+                    return awaitCreated(context, state, limits, creating, table, child, ready[0], failure[0], started);
+                }
                 return supervise(context, state, limits, creating, table, child, failure[0], narrator[0], started);
             }
         } finally {
@@ -162,6 +195,7 @@ public final class ContainerRun {
                 throw childFailed(context.spec(), failure);
             }
             state.write(creating.running(identityOf(child.pid()), namespacesOf(child.pid())));
+            state.unlock(); // kill, delete --force and friends may act on it while this launcher waits
             LaunchStep.RUNNING.pauseIf(request.testPause());
             SignalForwarding.register(child.pidfd());
             try {
@@ -181,6 +215,43 @@ public final class ContainerRun {
             }
         } finally {
             if (!reaped) {
+                killAndReap(child);
+            }
+        }
+    }
+
+    /**
+     * create: waits until the child has done every setup step and blocks on exec.fifo (one byte on the
+     * ready pipe), records it as created and leaves it, its cgroup and its state directory in place.
+     * End-of-file instead means the child failed (its failure record says where) or was killed: then
+     * nothing is left, as for any failed launch.
+     */
+    private RunResult awaitCreated(ContainerContext context, StateDirectory state, ContainerLimits limits,
+                                   ContainerState creating, SyscallTable table, SyscallTable.Spawned child,
+                                   int readyRead, int failureRead, long started) {
+        boolean created = false;
+        try {
+            if (child.parentWorkFailure() != null) {
+                throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
+            }
+            if (Syscalls.read(readyRead, 1).length == 0) {
+                byte[] record = readFailureRecord(failureRead);
+                if (record.length > 0) {
+                    throw childFailed(context.spec(), table.decodeFailure(record));
+                }
+                throw new LaunchException("create: the container's init ended before its setup was done");
+            }
+            state.write(creating.cloned(identityOf(child.pid()), namespacesOf(child.pid())).withStatus("created"));
+            if (request.create().pidFile() != null) {
+                state.writePidFile(request.create().pidFile(), child.pid());
+            }
+            state.keep();
+            limits.keep();
+            created = true;
+            tell("created: init (host pid " + child.pid() + ") waits on exec.fifo for start");
+            return new RunResult(context.id(), 0, 0, child.pid(), (System.nanoTime() - started) / 1_000_000, false);
+        } finally {
+            if (!created) {
                 killAndReap(child);
             }
         }
@@ -313,7 +384,7 @@ public final class ContainerRun {
                 launcher.startTime(), request.bundle() == null ? null : request.bundle().toAbsolutePath().toString(),
                 rootfs.toString(), rootless, Instant.now().toString(),
                 IdMaps.format(idMaps.uid()).strip(), IdMaps.format(idMaps.gid()).strip(),
-                cgroup.map(Path::toString).orElse(null), null, spec.annotations());
+                cgroup.map(Path::toString).orElse(null), null, spec.annotations(), request.create() != null ? Boolean.TRUE : null);
     }
 
     /** The child by pid and start time (start time 0, "compare by pid", if it is already gone). */
@@ -321,6 +392,7 @@ public final class ContainerRun {
         return ProcessIdentity.current(pid).orElse(new ProcessIdentity(pid, 0));
     }
 
+    /** The container's namespaces (type to inode link): with its pid and start time, what identifies it later. */
     private static Map<String, String> namespacesOf(int pid) {
         Map<String, String> namespaces = new LinkedHashMap<>();
         for (String type : List.of("user", "pid", "mnt", "uts", "ipc", "net", "cgroup")) {

@@ -10,18 +10,29 @@ import java.util.Map;
  * What {@code state.json} records, shaped like the OCI runtime state (ociVersion, id, status, pid,
  * bundle, annotations) plus what inspecting a Bulwark container from outside needs.
  *
- * @param status             "creating", "running" or "stopped" (OCI's state names), as the launcher last recorded it
+ * @param status             "creating", "created", "running" or "stopped" (OCI's state names), as the launcher last recorded it
  * @param pid                the container's init process on the host (0 before it exists)
  * @param pidStartTime       its start time (/proc/PID/stat field 22), so a reused pid is not taken for it
  * @param launcherPid        the bulwark process holding the container
  * @param launcherStartTime  the launcher's start time, likewise
  * @param namespaces         namespace type to the inode link of /proc/PID/ns/TYPE, e.g. "pid:[4026532290]"
+ * @param detached           true for a container made by {@code create}: it outlives its launcher, and its
+ *                           state stays (stopped) until {@code delete}; null (absent) for {@code run}
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ContainerState(String ociVersion, String id, String status, int pid, long pidStartTime, int launcherPid,
                              long launcherStartTime, String bundle, String rootfs, boolean rootless, String created,
                              String uidMap, String gidMap, String cgroup, Map<String, String> namespaces,
-                             Map<String, String> annotations) {
+                             Map<String, String> annotations, Boolean detached) {
+    /** Without the detached flag (a {@code run} container). */
+    public ContainerState(String ociVersion, String id, String status, int pid, long pidStartTime, int launcherPid,
+                          long launcherStartTime, String bundle, String rootfs, boolean rootless, String created,
+                          String uidMap, String gidMap, String cgroup, Map<String, String> namespaces,
+                          Map<String, String> annotations) {
+        this(ociVersion, id, status, pid, pidStartTime, launcherPid, launcherStartTime, bundle, rootfs, rootless, created,
+                uidMap, gidMap, cgroup, namespaces, annotations, null);
+    }
+
     /** What a launcher records the moment it claims an id: enough for list and delete if it is killed next. */
     public static ContainerState claimed(String id, ProcessIdentity launcher, boolean rootless) {
         return new ContainerState(null, id, "creating", 0, 0, launcher.pid(), launcher.startTime(), null, null, rootless,
@@ -37,12 +48,29 @@ public record ContainerState(String ociVersion, String id, String status, int pi
     /** Still creating, with the child recorded the moment it exists: {@code delete} can kill it if the launcher is killed. */
     public ContainerState cloned(ProcessIdentity init, Map<String, String> newNamespaces) {
         return new ContainerState(ociVersion, id, status, init.pid(), init.startTime(), launcherPid, launcherStartTime,
-                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations);
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations, detached);
+    }
+
+    /** Marks a container made by {@code create}, which outlives its launcher. */
+    public ContainerState detach() {
+        return new ContainerState(ociVersion, id, status, pid, pidStartTime, launcherPid, launcherStartTime,
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, namespaces, annotations, Boolean.TRUE);
+    }
+
+    /** The same container with another recorded status ("created" by create, "running" by start). */
+    public ContainerState withStatus(String newStatus) {
+        return new ContainerState(ociVersion, id, newStatus, pid, pidStartTime, launcherPid, launcherStartTime,
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, namespaces, annotations, detached);
+    }
+
+    @JsonIgnore
+    public boolean outlivesLauncher() {
+        return Boolean.TRUE.equals(detached);
     }
 
     public ContainerState running(ProcessIdentity init, Map<String, String> newNamespaces) {
         return new ContainerState(ociVersion, id, "running", init.pid(), init.startTime(), launcherPid, launcherStartTime,
-                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations);
+                bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, newNamespaces, annotations, detached);
     }
 
     /** Whether the launcher that holds this container still runs (if not, the kernel is ending the container). */
@@ -58,25 +86,29 @@ public record ContainerState(String ociVersion, String id, String status, int pi
     }
 
     /**
-     * The status as it is now: the recorded one while the launcher runs; "running" while only the
-     * container's init outlives a killed launcher; otherwise "stopped".
+     * The status as it is now: the recorded one while the launcher runs; once the launcher is gone
+     * (a killed {@code run}, or {@code create} that returned), "created" or "running" while the init
+     * lives (created only if so recorded: it still waits on exec.fifo), otherwise "stopped".
      */
     @JsonIgnore
     public String effectiveStatus() {
         if (launcherPid == 0) {
             return status; // no record: "creating" while young, else "stopped"
         }
-        if (launcherAlive()) {
-            return status;
+        if (launcherAlive() && !status.equals("stopped")) {
+            return status.equals("running") && !initAlive() ? "stopped" : status;
         }
-        return initAlive() ? "running" : "stopped";
+        if (!initAlive()) {
+            return "stopped";
+        }
+        return status.equals("created") ? "created" : "running";
     }
 
     /** This state with {@link #effectiveStatus()} as its status, for printing. */
     public ContainerState current() {
         String now = effectiveStatus();
         return now.equals(status) ? this : new ContainerState(ociVersion, id, now, pid, pidStartTime, launcherPid,
-                launcherStartTime, bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, namespaces, annotations);
+                launcherStartTime, bundle, rootfs, rootless, created, uidMap, gidMap, cgroup, namespaces, annotations, detached);
     }
 
     /**
@@ -90,6 +122,9 @@ public record ContainerState(String ociVersion, String id, String status, int pi
                 .field("launcherStartTime", launcherStartTime).field("bundle", bundle).field("rootfs", rootfs)
                 .field("rootless", rootless).field("created", created).field("uidMap", uidMap).field("gidMap", gidMap)
                 .field("cgroup", cgroup).field("namespaces", namespaces).field("annotations", annotations);
+        if (detached != null) {
+            json.field("detached", detached);
+        }
         return json.close();
     }
 }

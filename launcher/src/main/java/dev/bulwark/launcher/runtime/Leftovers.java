@@ -44,6 +44,19 @@ final class Leftovers {
         try {
             return ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
         } catch (CgroupException e) {
+            if (recorded.outlivesLauncher() && recorded.namespaces() != null && !recorded.namespaces().isEmpty()) {
+                // create honours linux.cgroupsPath, which need not name the id: accept that cgroup only when
+                // everything in it is in the container's own user namespace (or, without one, its pid namespace)
+                String type = recorded.namespaces().containsKey("user")
+                        && !recorded.namespaces().get("user").equals(ownNamespace("user")) ? "user" : "pid";
+                String namespace = recorded.namespaces().get(type);
+                try {
+                    return ContainerCgroup.findConfigured(recorded.cgroup(), pid -> namespace == null
+                            ? pid == recorded.pid() : inNamespace(pid, type, namespace) && !namespace.equals(ownNamespace(type)));
+                } catch (CgroupException refused) {
+                    throw new LaunchException("container " + id + ": " + refused.getMessage(), refused);
+                }
+            }
             throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
     }
@@ -83,6 +96,56 @@ final class Leftovers {
             Thread.currentThread().interrupt();
         } finally {
             Syscalls.close(pidfd);
+        }
+    }
+
+    /**
+     * Sends {@code signal} to the recorded init through a pidfd, after checking that the pid still names
+     * that process (start time) in the container's user namespace. False when it is gone.
+     */
+    static boolean signalInit(ContainerState recorded, int signal) {
+        if (!recorded.initAlive()) {
+            return false;
+        }
+        if (!inRecordedNamespaces(recorded)) {
+            throw new LaunchException("container " + recorded.id() + ": pid " + recorded.pid()
+                    + " is not in the namespaces state.json records for it; not signalled");
+        }
+        int pidfd;
+        try {
+            pidfd = DirectoryCalls.pidfdOpen(recorded.pid());
+        } catch (SyscallException e) {
+            return false; // ESRCH: gone meanwhile
+        }
+        try {
+            if (!recorded.initAlive()) {
+                return false; // the pid was reused between the check and pidfd_open
+            }
+            Syscalls.pidfdSendSignal(pidfd, signal);
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == dev.bulwark.nativ.Errno.ESRCH) {
+                return false;
+            }
+            throw new LaunchException("container " + recorded.id() + ": " + e.getMessage(), e);
+        } finally {
+            Syscalls.close(pidfd);
+        }
+    }
+
+    private static boolean inNamespace(long pid, String type, String namespace) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", type)).toString().equals(namespace);
+        } catch (IOException e) {
+            return true; // exited meanwhile: nothing of it to protect
+        }
+    }
+
+    private static String ownNamespace(String type) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns", type)).toString();
+        } catch (IOException e) {
+            throw new LaunchException("reading /proc/self/ns/" + type + ": " + e.getMessage(), e);
         }
     }
 

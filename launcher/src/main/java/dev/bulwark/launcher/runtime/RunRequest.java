@@ -18,9 +18,25 @@ import java.nio.file.Path;
  * @param hostIdRange   the host id range container ids map onto when running as root without mappings
  * @param explain       where to narrate each step as it happens, or null for silence
  * @param testPause     test hook: the launch step to stop at (see {@link LaunchStep#fromEnvironment()}), or null
+ * @param create        for {@code create}: leave the container waiting for {@code start}; null for {@code run}
  */
 public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
-                         boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause) {
+                         boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause,
+                         CreateOptions create) {
+    /**
+     * What {@code create} adds to a launch.
+     *
+     * @param pidFile     where to write the init's host pid (atomically), or null
+     * @param preserveFds how many fds from 3 up the workload inherits
+     */
+    public record CreateOptions(Path pidFile, int preserveFds) {
+    }
+
+    public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
+                      LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause) {
+        this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, testPause, null);
+    }
+
     public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
                       LinuxIdMapping hostIdRange, PrintStream explain) {
         this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, null);

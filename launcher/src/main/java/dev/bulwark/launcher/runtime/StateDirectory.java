@@ -37,9 +37,11 @@ public final class StateDirectory implements AutoCloseable {
     static final String STATE_FILE = "state.json";
     private static final String STATE_TEMPORARY = "state.json.tmp";
     private static final String ROOTFS = "rootfs";
-    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS);
+    static final String EXEC_FIFO = "exec.fifo";
+    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO);
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
+    private static final long LOCK_WAIT_SECONDS = 30;
     private static final int DIRECTORY_FLAGS = OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW
             | OpenFlags.O_CLOEXEC;
 
@@ -51,6 +53,7 @@ public final class StateDirectory implements AutoCloseable {
     private final StateRoot root;
     private final ContainerId id;
     private final int fd;
+    private boolean kept;
 
     private StateDirectory(StateRoot root, ContainerId id, int fd) {
         this.root = root;
@@ -82,6 +85,7 @@ public final class StateDirectory implements AutoCloseable {
         }
         StateDirectory directory = new StateDirectory(root, id, DirectoryCalls.openat(root.fd(), id.value(), DIRECTORY_FLAGS, 0));
         try {
+            DirectoryCalls.flock(directory.fd, DirectoryCalls.LOCK_EX | DirectoryCalls.LOCK_NB); // fresh: nobody else holds it
             directory.write(claimed);
         } catch (RuntimeException e) {
             directory.close();
@@ -96,8 +100,8 @@ public final class StateDirectory implements AutoCloseable {
         if (recorded.isEmpty()) {
             return true; // removed meanwhile
         }
-        if (!recorded.get().effectiveStatus().equals("stopped")) {
-            return false;
+        if (!recorded.get().effectiveStatus().equals("stopped") || recorded.get().outlivesLauncher()) {
+            return false; // a created container's state stays, stopped or not, until delete
         }
         return removeLeftovers(root, id, recorded.get());
     }
@@ -250,7 +254,8 @@ public final class StateDirectory implements AutoCloseable {
                             + "\", which Bulwark does not make; not a Bulwark state directory, left alone");
                 }
                 DirectoryCalls.FileStatus status = DirectoryCalls.statx(dir, entry.name(), OpenFlags.AT_SYMLINK_NOFOLLOW);
-                boolean expectedType = entry.name().equals(ROOTFS) ? status.isDirectory() : status.isRegularFile();
+                boolean expectedType = entry.name().equals(ROOTFS) ? status.isDirectory()
+                        : entry.name().equals(EXEC_FIFO) ? status.isFifo() : status.isRegularFile();
                 if (!expectedType) {
                     throw new LaunchException("removing " + shown + ": \"" + entry.name() + "\" is not the kind of file "
                             + "Bulwark makes; not a Bulwark state directory, left alone");
@@ -266,6 +271,134 @@ public final class StateDirectory implements AutoCloseable {
 
     public ContainerId id() {
         return id;
+    }
+
+    /**
+     * Opens the existing directory of {@code id} and takes its lock (flock on the directory, shared by
+     * every verb on this id, held until {@link #release()}): verbs on one container run one at a time.
+     */
+    public static StateDirectory lock(StateRoot root, ContainerId id) {
+        int dir;
+        try {
+            dir = DirectoryCalls.openat(root.fd(), id.value(), DIRECTORY_FLAGS, 0);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                throw new NoSuchContainerException(id);
+            }
+            throw new LaunchException("container " + id + ": " + e.getMessage(), e);
+        }
+        StateDirectory directory = new StateDirectory(root, id, dir);
+        directory.kept = true;
+        long deadline = System.nanoTime() + LOCK_WAIT_SECONDS * 1_000_000_000L;
+        while (true) {
+            try {
+                DirectoryCalls.flock(dir, DirectoryCalls.LOCK_EX | DirectoryCalls.LOCK_NB);
+                return directory;
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.EAGAIN || System.nanoTime() > deadline) {
+                    directory.release();
+                    throw new LaunchException("container " + id + ": " + (e.errno() == Errno.EAGAIN
+                            ? "busy (another bulwark process holds its lock for more than " + LOCK_WAIT_SECONDS + " s)"
+                            : "cannot lock its state directory: " + e.getMessage()), 1, e);
+                }
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                directory.release();
+                throw new LaunchException("container " + id + ": interrupted while waiting for its lock");
+            }
+        }
+    }
+
+    /** Lets other verbs at this container while the launcher keeps the directory (run waits for its container). */
+    public void unlock() {
+        DirectoryCalls.flock(fd, DirectoryCalls.LOCK_UN);
+    }
+
+    /** The recorded state, read through this (locked) directory. */
+    public ContainerState read() {
+        return find(root, id).orElseThrow(() -> new NoSuchContainerException(id));
+    }
+
+    /**
+     * Makes exec.fifo (mode 0622: the container's root, an unprivileged host id, holds it too) and
+     * opens it read-write for the child to inherit: a read-write fifo never blocks on open, and the
+     * child's read blocks until start writes.
+     */
+    public int makeExecFifo() {
+        try {
+            DirectoryCalls.mkfifoat(fd, EXEC_FIFO, 0600);
+            DirectoryCalls.fchmodat(fd, EXEC_FIFO, 0622);
+            return DirectoryCalls.openat(fd, EXEC_FIFO, OpenFlags.O_RDWR | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
+        } catch (SyscallException e) {
+            throw new LaunchException("state directory " + path() + ": creating " + EXEC_FIFO + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Lets a created container's init go on to execve: writes one byte to exec.fifo without blocking
+     * (ENXIO: nobody reads it, the init is gone), then removes the fifo. False when the init no longer waits.
+     */
+    public boolean releaseExecFifo() {
+        int fifo;
+        try {
+            fifo = DirectoryCalls.openat(fd, EXEC_FIFO, OpenFlags.O_WRONLY | OpenFlags.O_NONBLOCK | OpenFlags.O_NOFOLLOW
+                    | OpenFlags.O_CLOEXEC, 0);
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENXIO || e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw new LaunchException("container " + id + ": opening " + EXEC_FIFO + ": " + e.getMessage(), e);
+        }
+        try {
+            Syscalls.write(fifo, new byte[] {0});
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.EPIPE) {
+                throw new LaunchException("container " + id + ": writing " + EXEC_FIFO + ": " + e.getMessage(), e);
+            }
+            return false;
+        } finally {
+            Syscalls.close(fifo);
+        }
+        try {
+            DirectoryCalls.unlinkat(fd, EXEC_FIFO, 0);
+        } catch (SyscallException e) {
+            warn("container " + id + ": could not remove " + EXEC_FIFO + ": " + e.getMessage());
+        }
+        return true;
+    }
+
+    /** Writes {@code pid} to {@code file} atomically (a temporary file here, renamed over it), as --pid-file asks. */
+    public void writePidFile(Path file, int pid) {
+        Path absolute = file.toAbsolutePath();
+        Path temporary = absolute.resolveSibling("." + absolute.getFileName() + ".bulwark-tmp");
+        try {
+            java.nio.file.Files.writeString(temporary, Integer.toString(pid));
+            java.nio.file.Files.move(temporary, absolute, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new LaunchException("--pid-file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Keeps the directory when closed (a created container lives on); the lock goes with the descriptor. */
+    public void keep() {
+        kept = true;
+    }
+
+    /** Removes this container's state and what is left of it (init, cgroup): for delete. */
+    public void removeWithLeftovers(ContainerState recorded) {
+        if (!removeLeftovers(root, id, recorded)) {
+            throw new NoSuchContainerException(id);
+        }
+    }
+
+    /** Closes the descriptor (and so the lock) without removing anything. */
+    public void release() {
+        kept = true;
+        Syscalls.close(fd);
     }
 
     public Path path() {
@@ -331,6 +464,10 @@ public final class StateDirectory implements AutoCloseable {
     /** Removes the directory: the container is gone. */
     @Override
     public void close() {
+        if (kept) {
+            Syscalls.close(fd);
+            return;
+        }
         try {
             Syscalls.close(fd);
             removeDirectory(root, id.value(), path());

@@ -34,7 +34,7 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 class CommandLineMutationProperties {
     /** Commands that look a container up by id: always given the work area's state root, never the machine's. */
-    private static final Set<String> ID_LOOKUP_COMMANDS = Set.of("state", "stats", "delete");
+    private static final Set<String> ID_LOOKUP_COMMANDS = Set.of("state", "stats", "delete", "start", "kill", "ps", "create");
 
     private static final List<List<String>> COMMANDS = commands();
     private static Path work;
@@ -135,7 +135,7 @@ class CommandLineMutationProperties {
                 args.add(names[random.nextInt(names.length)]);
                 if (option.arity().max() > 0) {
                     String value = value(random);
-                    boolean writes = option.longestName().equals("--output");
+                    boolean writes = Set.of("--output", "--log", "--pid-file").contains(option.longestName());
                     args.add(writes && !value.startsWith("/") && !value.isEmpty() ? work.resolve("dir") + "/" + value : value);
                 }
             } else if (kind < 8) {
@@ -154,7 +154,7 @@ class CommandLineMutationProperties {
             return args;
         }
         if (spec.findOption("--root") != null && random.nextBoolean()) {
-            args.addAll(1, List.of("--root", stateRoot.toString())); // sometimes where the state goes
+            args.addAll(path.size(), List.of("--root", stateRoot.toString())); // sometimes where the state goes
         }
         return args;
     }

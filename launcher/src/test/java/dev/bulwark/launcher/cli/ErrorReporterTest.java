@@ -37,4 +37,21 @@ class ErrorReporterTest {
     void pairedSurrogatesAndOrdinaryTextStayAsTheyAre() {
         assertEquals("emoji \ud83d\ude00 é", ErrorReporter.oneLine("emoji \ud83d\ude00 é"));
     }
+
+    @Test
+    void jsonLogRecordIsOneLineOfLevelMessageAndTime() throws Exception {
+        java.time.Instant now = java.time.Instant.parse("2026-11-30T20:00:00Z");
+        String record = ErrorReporter.logRecord(true, "root.path: \"x\" does not exist\n\tsecond", now);
+        org.junit.jupiter.api.Assertions.assertTrue(record.indexOf('\n') == record.length() - 1, record);
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record);
+        assertEquals("error", json.get("level").asText());
+        assertEquals("root.path: \"x\" does not exist\n\tsecond", json.get("msg").asText());
+        assertEquals(now, java.time.Instant.parse(json.get("time").asText()));
+    }
+
+    @Test
+    void textLogRecordAsRuncWritesIt() {
+        assertEquals("time=\"2026-11-30T20:00:00Z\" level=error msg=\"no \\\"such\\\" container\"\n",
+                ErrorReporter.logRecord(false, "no \"such\" container", java.time.Instant.parse("2026-11-30T20:00:00Z")));
+    }
 }

@@ -50,4 +50,20 @@ class ContainerStateTest {
                 .running(me, null);
         assertEquals("running", orphan.effectiveStatus(), "its init still runs: not stopped yet");
     }
+
+    @Test
+    void aCreatedContainerIsCreatedUntilStartedAndStoppedWhenItsInitIsGone() throws Exception {
+        int self = (int) ProcessHandle.current().pid();
+        ProcessIdentity me = ProcessIdentity.self();
+        ProcessIdentity goneLauncher = new ProcessIdentity(self, me.startTime() + 1);
+        ContainerState created = ContainerState.claimed("c", goneLauncher, false).detach().cloned(me, null).withStatus("created");
+        assertTrue(created.outlivesLauncher());
+        assertEquals(created, new ObjectMapper().readValue(created.toJson(), ContainerState.class), "detached survives the disk");
+        assertEquals("created", created.effectiveStatus(), "create has exited, the init waits");
+        assertEquals("running", created.withStatus("running").effectiveStatus());
+        ContainerState initGone = ContainerState.claimed("c", goneLauncher, false).detach()
+                .cloned(new ProcessIdentity(self, me.startTime() + 1), null).withStatus("running");
+        assertEquals("stopped", initGone.effectiveStatus());
+        assertFalse(ContainerState.claimed("c", me, false).outlivesLauncher(), "run containers are not detached");
+    }
 }

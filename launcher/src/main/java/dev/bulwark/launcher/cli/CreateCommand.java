@@ -1,0 +1,88 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.Profile;
+import dev.bulwark.launcher.plan.ProfileSelection;
+import dev.bulwark.launcher.runtime.ContainerId;
+import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.LaunchStep;
+import dev.bulwark.launcher.runtime.ParentHardening;
+import dev.bulwark.launcher.runtime.RunRequest;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bulwark create ID}: sets the container up and leaves its init waiting on exec.fifo for
+ * {@code start}; no Bulwark process stays behind.
+ */
+@Command(name = "create", mixinStandardHelpOptions = true, description = {
+        "Create a container from a bundle: every setup step is done and its init waits for 'start'.",
+        "Exit status 0 once it is created; 125 (one line naming the step or field) when it cannot be, leaving nothing behind."})
+final class CreateCommand implements Callable<Integer> {
+    @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "bundle directory holding config.json (default: the current directory)")
+    Path bundle;
+
+    @Option(names = "--pid-file", paramLabel = "FILE", description = "write the init's host pid to FILE (atomically)")
+    Path pidFile;
+
+    @Option(names = "--console-socket", paramLabel = "SOCKET", description = "AF_UNIX socket for the terminal's master "
+            + "(process.terminal=true is not supported yet)")
+    Path consoleSocket;
+
+    @Option(names = "--preserve-fds", paramLabel = "N", description = "pass fds 3 .. 3+N-1 on to the workload")
+    int preserveFds;
+
+    @Option(names = "--no-pivot", description = "accepted for engines; Bulwark always uses pivot_root")
+    boolean noPivot;
+
+    @Option(names = "--no-new-keyring", description = "accepted for engines; no session keyring is made")
+    boolean noNewKeyring;
+
+    @Option(names = "--host-id-range", paramLabel = "START[:SIZE]", converter = HostIdRange.class,
+            description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
+    LinuxIdMapping hostIdRange = HostIdRange.defaultRange();
+
+    @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root "
+            + "(needed under the hardened profile only)")
+    boolean allowHostRoot;
+
+    @Option(names = "--profile", paramLabel = "hardened|oci", description = "oci (default): the config means what the runtime spec "
+            + "says; hardened: add a user namespace, no_new_privs, the default seccomp profile, a read-only root. "
+            + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
+    String profile;
+
+    @Mixin
+    StateRootOption stateRoot;
+
+    @Parameters(paramLabel = "ID", description = "container id")
+    String id;
+
+    @Override
+    public Integer call() {
+        String containerId = ContainerId.parse(id, "ID").value();
+        if (preserveFds < 0) {
+            throw new LaunchException("--preserve-fds: must be 0 or more, got " + preserveFds);
+        }
+        Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
+        Profile selected = ProfileSelection.of(profile).profile();
+        Spec spec = selected.apply(BundleConfig.read(bundleDirectory));
+        // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
+        boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
+        if (Boolean.TRUE.equals(spec.process().terminal())) {
+            throw new LaunchException("process.terminal: a terminal for a created container"
+                    + (consoleSocket != null ? " (--console-socket)" : "") + " is not supported yet");
+        }
+        ParentHardening.makeLauncherNonDumpable();
+        ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), hostRootAllowed,
+                hostIdRange, null, LaunchStep.fromEnvironment(),
+                new RunRequest.CreateOptions(pidFile, preserveFds)));
+        return 0;
+    }
+}

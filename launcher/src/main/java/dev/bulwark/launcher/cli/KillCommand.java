@@ -1,0 +1,45 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.runtime.Container;
+import dev.bulwark.launcher.runtime.ContainerId;
+import dev.bulwark.launcher.runtime.NoSuchContainerException;
+import dev.bulwark.launcher.runtime.StateRoot;
+import dev.bulwark.nativ.constants.Signals;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.util.concurrent.Callable;
+
+/** {@code bulwark kill [--all] ID [SIGNAL]}: signals a created or running container. */
+@Command(name = "kill", mixinStandardHelpOptions = true, description = {
+        "Send SIGNAL (a name with or without SIG, or a number; default TERM) to the container's init.",
+        "Exit status 1: no such container, or it is not running."})
+final class KillCommand implements Callable<Integer> {
+    @Option(names = {"-a", "--all"}, description = "signal every process of the container's cgroup")
+    boolean all;
+
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Parameters(index = "1", paramLabel = "SIGNAL", arity = "0..1", defaultValue = "TERM")
+    String signal;
+
+    @Mixin
+    StateRootOption stateRoot;
+
+    @Override
+    public Integer call() {
+        ContainerId container = ContainerId.parse(id, "ID");
+        int number = Signals.parse(signal);
+        if (number <= 0) {
+            throw new LaunchException("SIGNAL: unknown signal \"" + signal + "\" (a name such as TERM or SIGKILL, or 1-64)");
+        }
+        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+            Container.load(root, container).kill(number, all);
+        }
+        return 0;
+    }
+}
