@@ -32,17 +32,20 @@ public final class ContainerCgroup {
      * Empty when the cgroup is gone or the host has no v2 hierarchy.
      */
     public static Optional<ContainerCgroup> findRecorded(String recorded, String containerId) throws CgroupException {
-        Optional<CgroupHost> host;
-        try {
-            host = CgroupHost.detect();
-        } catch (IOException e) {
-            throw new CgroupException("cannot read /proc/self/mountinfo to check the recorded cgroup " + recorded, e);
-        }
+        Optional<CgroupHost> host = hostChecking(recorded);
         if (host.isEmpty()) {
             return Optional.empty();
         }
         Path dir = requireOwn(host.get(), recorded, containerId);
         return find(dir);
+    }
+
+    private static Optional<CgroupHost> hostChecking(String recorded) throws CgroupException {
+        try {
+            return CgroupHost.detect();
+        } catch (IOException e) {
+            throw new CgroupException("cannot read /proc/self/mountinfo to check the recorded cgroup " + recorded, e);
+        }
     }
 
     /**
@@ -54,12 +57,7 @@ public final class ContainerCgroup {
      */
     public static Optional<ContainerCgroup> findConfigured(String recorded, java.util.function.LongPredicate isContainerProcess)
             throws CgroupException {
-        Optional<CgroupHost> host;
-        try {
-            host = CgroupHost.detect();
-        } catch (IOException e) {
-            throw new CgroupException("cannot read /proc/self/mountinfo to check the recorded cgroup " + recorded, e);
-        }
+        Optional<CgroupHost> host = hostChecking(recorded);
         if (host.isEmpty()) {
             return Optional.empty();
         }

@@ -2,7 +2,6 @@ package dev.bulwark.launcher.cli;
 
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,7 +31,7 @@ final class DeleteCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ContainerId container = ContainerId.parse(id, "ID");
-        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+        try (StateRoot root = stateRoot.openHolding(container)) {
             Container.load(root, container).delete(force);
         }
         return 0;

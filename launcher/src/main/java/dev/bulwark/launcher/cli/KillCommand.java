@@ -3,7 +3,6 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.nativ.constants.Signals;
 import picocli.CommandLine.Command;
@@ -37,7 +36,7 @@ final class KillCommand implements Callable<Integer> {
         if (number <= 0) {
             throw new LaunchException("SIGNAL: unknown signal \"" + signal + "\" (a name such as TERM or SIGKILL, or 1-64)");
         }
-        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+        try (StateRoot root = stateRoot.openHolding(container)) {
             Container.load(root, container).kill(number, all);
         }
         return 0;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,7 +39,7 @@ final class PsCommand implements Callable<Integer> {
         }
         ContainerId container = ContainerId.parse(id, "ID");
         List<Long> pids;
-        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+        try (StateRoot root = stateRoot.openHolding(container)) {
             pids = Container.load(root, container).processes();
         }
         if (format.equals("json")) {

@@ -2,7 +2,6 @@ package dev.bulwark.launcher.cli;
 
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +22,7 @@ final class StartCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ContainerId container = ContainerId.parse(id, "ID");
-        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+        try (StateRoot root = stateRoot.openHolding(container)) {
             Container.load(root, container).start();
         }
         return 0;

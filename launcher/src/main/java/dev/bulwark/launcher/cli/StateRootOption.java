@@ -37,4 +37,9 @@ final class StateRootOption {
     Optional<StateRoot> openExisting() {
         return StateRoot.open(resolve());
     }
+
+    /** The root that holds {@code container}; with no root at all, the container does not exist either. */
+    StateRoot openHolding(dev.bulwark.launcher.runtime.ContainerId container) {
+        return openExisting().orElseThrow(() -> new dev.bulwark.launcher.runtime.NoSuchContainerException(container));
+    }
 }

@@ -6,7 +6,6 @@ import dev.bulwark.launcher.cgroup.CgroupStats;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerState;
-import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateDirectory;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
@@ -33,7 +32,7 @@ final class StatsCommand implements Callable<Integer> {
     public Integer call() {
         ContainerId container = ContainerId.parse(id, "ID");
         ContainerState state;
-        try (StateRoot root = stateRoot.openExisting().orElseThrow(() -> new NoSuchContainerException(container))) {
+        try (StateRoot root = stateRoot.openHolding(container)) {
             state = StateDirectory.read(root, container);
         }
         if (state.cgroup() == null) {
