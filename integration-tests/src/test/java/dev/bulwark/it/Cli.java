@@ -90,6 +90,7 @@ public final class Cli {
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.directory(new java.io.File("/tmp"));
             builder.environment().put("HOME", "/tmp");
+            builder.environment().remove("BULWARK_PROFILE"); // the machine's choice never changes what a test runs
             builder.environment().putAll(environment);
             Path out = Files.createTempFile("bulwark-it-out", ".txt");
             Path err = Files.createTempFile("bulwark-it-err", ".txt");

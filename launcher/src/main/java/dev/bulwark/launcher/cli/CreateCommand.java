@@ -7,7 +7,9 @@ import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.LaunchPlan;
 import dev.bulwark.launcher.runtime.LaunchStep;
+import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
 import picocli.CommandLine.Command;
@@ -72,7 +74,7 @@ final class CreateCommand implements Callable<Integer> {
         }
         Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
         Profile selected = ProfileSelection.of(profile).profile();
-        Spec spec = selected.apply(BundleConfig.read(bundleDirectory));
+        Spec spec = selected.apply(LaunchPlan.validatedAsWritten(BundleConfig.read(bundleDirectory), Syscalls.geteuid() != 0));
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (Boolean.TRUE.equals(spec.process().terminal())) {

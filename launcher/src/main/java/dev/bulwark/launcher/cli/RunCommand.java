@@ -20,6 +20,7 @@ import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.runtime.SignalForwarding;
+import dev.bulwark.launcher.runtime.LaunchPlan;
 import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -111,8 +112,10 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean builtIn = bundle == null && !command.isEmpty() && !Files.exists(Path.of("config.json"));
         boolean afterDoubleDash = commandSpec.commandLine().getParseResult().originalArgs().contains("--");
+        // "run -- CMD" always means the built-in default: a config.json in the working directory is a bundle
+        // only when asked for (--bundle) or in runc's "run ID" form, never picked up behind a command.
+        boolean builtIn = bundle == null && !command.isEmpty() && (afterDoubleDash || !Files.exists(Path.of("config.json")));
         if (!builtIn && id == null && command.size() == 1 && !afterDoubleDash) {
             id = command.remove(0); // runc's `run [-b DIR] ID`
         }
@@ -121,7 +124,7 @@ final class RunCommand implements Callable<Integer> {
         LaunchStep testPause = LaunchStep.fromEnvironment();
         int euid = Syscalls.geteuid();
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile).profile();
-        Spec spec = selected.apply(builtIn ? builtInSpec(euid) : bundleSpec());
+        Spec spec = selected.apply(LaunchPlan.validatedAsWritten(builtIn ? builtInSpec(euid) : bundleSpec(), euid != 0));
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (allowMissingLsm) {

@@ -54,6 +54,14 @@ public record LaunchPlan(Spec spec, IdMaps idMaps, Path bundleRootfs) {
         return new LaunchPlan(spec, idMaps, bundleRootfs);
     }
 
+    /**
+     * The config as its author wrote it, checked before a profile lifts it, so that errors name the
+     * author's own fields and indexes (a profile inserts namespaces and capabilities).
+     */
+    public static Spec validatedAsWritten(Spec spec, boolean rootless) {
+        return validated(withLinuxSection(spec, rootless));
+    }
+
     /** The runtime-spec makes linux optional: without it a container gets Bulwark's hardened Linux defaults. */
     static Spec withLinuxSection(Spec spec, boolean rootless) {
         return spec.linux() != null ? spec : spec.withLinux(HardenedDefaults.linuxWithoutUserNamespace(rootless));

@@ -323,14 +323,13 @@ public final class StateDirectory implements AutoCloseable {
     }
 
     /**
-     * Makes exec.fifo (mode 0622: the container's root, an unprivileged host id, holds it too) and
-     * opens it read-write for the child to inherit: a read-write fifo never blocks on open, and the
-     * child's read blocks until start writes.
+     * Makes exec.fifo (mode 0600: only the container's owner may start it; the init never opens it by
+     * name, it inherits this descriptor) and opens it read-write for the child to inherit: a read-write
+     * fifo never blocks on open, and the child's read blocks until start writes.
      */
     public int makeExecFifo() {
         try {
             DirectoryCalls.mkfifoat(fd, EXEC_FIFO, 0600);
-            DirectoryCalls.fchmodat(fd, EXEC_FIFO, 0622);
             return DirectoryCalls.openat(fd, EXEC_FIFO, OpenFlags.O_RDWR | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
         } catch (SyscallException e) {
             throw new LaunchException("state directory " + path() + ": creating " + EXEC_FIFO + ": " + e.getMessage(), e);
