@@ -66,6 +66,11 @@ public final class Cli {
         return start(mode, wrapper, args, java.util.Map.of(), stdout).await(60);
     }
 
+    /** As {@link #run(Mode, List)}, in {@code workingDirectory} instead of /tmp. */
+    public static Result runIn(Mode mode, Path workingDirectory, List<String> args) {
+        return start(mode, List.of(), args, java.util.Map.of(), null, workingDirectory).await(60);
+    }
+
     private static Running start(Mode mode, List<String> wrapper, List<String> args,
                                  java.util.Map<String, String> environment) {
         return start(mode, wrapper, args, environment, null);
@@ -73,6 +78,11 @@ public final class Cli {
 
     private static Running start(Mode mode, List<String> wrapper, List<String> args,
                                  java.util.Map<String, String> environment, Path stdout) {
+        return start(mode, wrapper, args, environment, stdout, Path.of("/tmp"));
+    }
+
+    private static Running start(Mode mode, List<String> wrapper, List<String> args,
+                                 java.util.Map<String, String> environment, Path stdout, Path workingDirectory) {
         List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
             command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
@@ -88,7 +98,7 @@ public final class Cli {
         command.addAll(args);
         try {
             ProcessBuilder builder = new ProcessBuilder(command);
-            builder.directory(new java.io.File("/tmp"));
+            builder.directory(workingDirectory.toFile());
             builder.environment().put("HOME", "/tmp");
             builder.environment().remove("BULWARK_PROFILE"); // the machine's choice never changes what a test runs
             builder.environment().putAll(environment);

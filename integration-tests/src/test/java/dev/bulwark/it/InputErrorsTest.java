@@ -34,6 +34,25 @@ class InputErrorsTest {
         return "input-" + mode.name().toLowerCase() + "-" + ProcessHandle.current().pid() + "-" + (++counter);
     }
 
+    /** "run -- CMD" is the built-in default even where the working directory holds a bundle's config.json. */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aCommandAfterDoubleDashNeverRunsTheWorkingDirectorysBundle(Mode mode) throws IOException {
+        mode.assumeAvailable();
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/true"));
+        String id = "cwd-bundle-" + mode.name().toLowerCase() + "-" + ProcessHandle.current().pid();
+        try {
+            assertTrue(Files.exists(bundle.resolve("config.json")));
+            Cli.Result result = Cli.runIn(mode, bundle, Containers.runDefault(mode, id, "/bin/sh", "-c",
+                    "test -e /usr/lib/os-release && echo built-in root || echo bundle root; grep NoNewPrivs /proc/self/status"));
+            assertEquals(0, result.exitCode(), result.describe());
+            assertTrue(result.stdout().contains("built-in root"), result.describe());
+            assertTrue(result.stdout().matches("(?s).*NoNewPrivs:\\s+1.*"), result.describe());
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Mode.class)
     void configWithoutLinuxAndHostnameRunsWithTheHardenedLinuxDefaults(Mode mode) throws IOException {
