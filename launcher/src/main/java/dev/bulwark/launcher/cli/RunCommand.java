@@ -128,7 +128,7 @@ final class RunCommand implements Callable<Integer> {
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         if (allowMissingLsm) {
-            spec = dev.bulwark.launcher.child.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
+            spec = dev.bulwark.launcher.setup.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
         }
         Path root = stateRoot.resolve();
         if (detach) {

@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.child;
+package dev.bulwark.launcher.setup;
 
 import dev.bulwark.config.model.LinuxIOPriority;
 import dev.bulwark.config.model.LinuxPersonality;

@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.child;
+package dev.bulwark.launcher.setup;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

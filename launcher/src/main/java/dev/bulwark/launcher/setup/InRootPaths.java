@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.child;
+package dev.bulwark.launcher.setup;
 
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.constants.OpenFlags;
