@@ -3,6 +3,7 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
@@ -12,6 +13,7 @@ import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
+import dev.bulwark.launcher.setup.LsmSteps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -60,6 +62,10 @@ final class CreateCommand implements Callable<Integer> {
             + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
     String profile;
 
+    @Option(names = "--allow-missing-lsm",
+            description = "run without an AppArmor profile or SELinux label the config asks for when this host lacks that LSM (warns)")
+    boolean allowMissingLsm;
+
     @Mixin
     StateRootOption stateRoot;
 
@@ -77,6 +83,8 @@ final class CreateCommand implements Callable<Integer> {
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(BundleConfig.read(bundleDirectory), Syscalls.geteuid() != 0));
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
+        LsmHost lsm = LsmHost.probe(); // once for this launch: the labels decided here and the child's steps agree
+        spec = LsmSteps.forLaunch(spec, lsm, selected.effectiveFor(spec) == Profile.OCI, allowMissingLsm);
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             throw new LaunchException("process.terminal: a terminal for a created container"
                     + (consoleSocket != null ? " (--console-socket)" : "") + " is not supported yet");
@@ -84,7 +92,7 @@ final class CreateCommand implements Callable<Integer> {
         ParentHardening.makeLauncherNonDumpable();
         ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), hostRootAllowed,
                 hostIdRange, null, LaunchStep.fromEnvironment(),
-                new RunRequest.CreateOptions(pidFile, preserveFds)));
+                new RunRequest.CreateOptions(pidFile, preserveFds), lsm));
         return 0;
     }
 }

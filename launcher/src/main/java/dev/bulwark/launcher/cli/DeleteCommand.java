@@ -12,14 +12,14 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code bulwark delete [--force] ID}: removes a container: its state directory, its cgroup and its
- * init (a created container's waiting init; a running one's only with --force). Also removes what a
- * killed launcher left behind.
+ * init (a created or running one only with --force: the runtime spec says delete of a container that
+ * is not stopped fails). Also removes what a killed launcher left behind.
  */
 @Command(name = "delete", mixinStandardHelpOptions = true, description = {
-        "Remove a stopped or created container (its init, cgroup and state); a running one only with --force.",
-        "Exit status 1: no such container, or it is running."})
+        "Remove a stopped container (its cgroup and state); a created or running one only with --force (its init is killed).",
+        "Exit status 1: no such container, or it is created or running (without --force)."})
 final class DeleteCommand implements Callable<Integer> {
-    @Option(names = {"-f", "--force"}, description = "kill a running container first")
+    @Option(names = {"-f", "--force"}, description = "kill a created or running container first")
     boolean force;
 
     @Parameters(paramLabel = "ID")

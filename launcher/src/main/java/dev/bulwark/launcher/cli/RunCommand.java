@@ -9,6 +9,7 @@ import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.model.User;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
+import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.Container;
@@ -21,6 +22,7 @@ import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.runtime.SignalForwarding;
 import dev.bulwark.launcher.runtime.LaunchPlan;
+import dev.bulwark.launcher.setup.LsmSteps;
 import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -127,9 +129,8 @@ final class RunCommand implements Callable<Integer> {
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(builtIn ? builtInSpec(euid) : bundleSpec(), euid != 0));
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
-        if (allowMissingLsm) {
-            spec = dev.bulwark.launcher.setup.LsmSteps.withoutMissing(spec, dev.bulwark.launcher.plan.LsmHost.probe());
-        }
+        LsmHost lsm = LsmHost.probe(); // once for this launch: the labels decided here and the child's steps agree
+        spec = LsmSteps.forLaunch(spec, lsm, selected.effectiveFor(spec) == Profile.OCI, allowMissingLsm);
         Path root = stateRoot.resolve();
         if (detach) {
             if (builtIn) {
@@ -137,7 +138,7 @@ final class RunCommand implements Callable<Integer> {
             }
             ParentHardening.makeLauncherNonDumpable();
             ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, hostRootAllowed,
-                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0)));
+                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0), lsm));
             try (StateRoot opened = StateRoot.open(root).orElseThrow()) {
                 Container.load(opened, new ContainerId(containerId)).start();
             }
@@ -147,7 +148,7 @@ final class RunCommand implements Callable<Integer> {
         ParentHardening.makeLauncherNonDumpable();
         try {
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause));
+                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause, null, lsm));
             return result.exitStatus();
         } finally {
             SignalForwarding.disable();

@@ -92,8 +92,8 @@ public final class Container {
     }
 
     /**
-     * Removes the container: its state directory, cgroup and init. A running one only with
-     * {@code force} (killed first); a created-never-started one always (its waiting init is killed).
+     * Removes the container: its state directory, cgroup and init. A running or created one only with
+     * {@code force} (killed first), as the runtime spec asks.
      * A {@code run} container whose launcher still runs is left to that launcher (with {@code force},
      * its init is killed and the launcher cleans up).
      */
@@ -113,8 +113,10 @@ public final class Container {
                 throw new LaunchException("container " + id + ": being created (no state yet); try again in "
                         + StateDirectory.CLAIM_GRACE_SECONDS + " s", VERB_FAILED, null);
             }
-            if (recorded.outlivesLauncher() && status.equals("running") && !force) {
-                throw new LaunchException("container " + id + ": cannot delete a running container (stop it with kill, "
+            // The runtime spec: deleting a container that is not stopped MUST fail and have no effect. runc and
+            // crun remove a created one anyway; engines clean up with --force (Podman always passes it).
+            if (recorded.outlivesLauncher() && (status.equals("running") || status.equals("created")) && !force) {
+                throw new LaunchException("container " + id + ": cannot delete a " + status + " container (stop it with kill, "
                         + "or delete --force)", VERB_FAILED, null);
             }
             if (recorded.outlivesLauncher() && status.equals("creating") && recorded.launcherAlive() && !force) {

@@ -8,6 +8,7 @@ import dev.bulwark.launcher.setup.ChildSteps;
 import dev.bulwark.launcher.setup.LockedMountFlags;
 import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.plan.OwnCgroupMount;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
@@ -95,7 +96,8 @@ public final class ContainerRun {
                 limits.fallbackExplanation().ifPresent(this::tell);
                 Spec planned = withOwnCgroupMount(spec, limits.path());
                 ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
-                        request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits());
+                        request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
+                        request.lsm() != null ? request.lsm() : LsmHost.probe()); // once per launch
                 return launch(context, idMaps, state, limits, creating[0], started);
             }
         }

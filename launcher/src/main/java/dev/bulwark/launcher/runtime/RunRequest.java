@@ -2,6 +2,7 @@ package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.plan.LsmHost;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -19,10 +20,12 @@ import java.nio.file.Path;
  * @param explain       where to narrate each step as it happens, or null for silence
  * @param testPause     test hook: the launch step to stop at (see {@link LaunchStep#fromEnvironment()}), or null
  * @param create        for {@code create}: leave the container waiting for {@code start}; null for {@code run}
+ * @param lsm           the host's LSMs as probed once for this launch (the CLI decided on the config's labels
+ *                      with it), or null to probe them when the launch starts
  */
 public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
                          boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause,
-                         CreateOptions create) {
+                         CreateOptions create, LsmHost lsm) {
     /**
      * What {@code create} adds to a launch.
      *
@@ -30,6 +33,11 @@ public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot,
      * @param preserveFds how many fds from 3 up the workload inherits
      */
     public record CreateOptions(Path pidFile, int preserveFds) {
+    }
+
+    public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
+                      LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause, CreateOptions create) {
+        this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, testPause, create, null);
     }
 
     public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,

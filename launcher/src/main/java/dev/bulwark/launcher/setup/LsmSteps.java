@@ -9,9 +9,12 @@ import dev.bulwark.launcher.plan.LsmHost;
  * Where AppArmor profiles and SELinux labels are applied. When the host has the LSM active, the
  * child writes the label for its execve (/proc/thread-self/attr/apparmor/exec, attr/exec): the
  * kernel switches to it exactly at execve. When the config asks for an LSM the host does not have,
- * the launch fails naming the field; {@code bulwark run --allow-missing-lsm} downgrades that to a
- * warning by removing the request ({@link #withoutMissing}). What the host has is probed once per
- * launch ({@link LsmHost}, carried by the launch context) and passed in.
+ * the launch fails naming the field, except where runc or crun run such a config ({@link #forLaunch}):
+ * under the {@code oci} profile an AppArmor profile (crun skips it when AppArmor is disabled) and a
+ * mount label (crun ignores it without SELinux) are not applied, with a warning naming the field;
+ * a process SELinux label is still refused (runc: "selinux label is specified in config, but selinux
+ * is disabled"). {@code --allow-missing-lsm} drops every such request with a warning. What the host
+ * has is probed once per launch ({@link LsmHost}, carried by the request and the launch context).
  */
 public final class LsmSteps {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
@@ -47,21 +50,58 @@ public final class LsmSteps {
 
     /** The spec without the LSM requests this host cannot honour (each one reported as a warning). */
     public static Spec withoutMissing(Spec spec, LsmHost host) {
-        var problems = missing(spec, host);
-        if (problems.isEmpty()) {
-            return spec;
+        return without(spec, host, true, "running without it (--allow-missing-lsm)");
+    }
+
+    /**
+     * The config a launch runs, as far as LSMs go: with {@code --allow-missing-lsm} every request the host
+     * cannot honour is dropped; under the oci profile the ones runc or crun run without (an AppArmor profile,
+     * a mount label); under the hardened profile none (the launch then refuses them, naming the field).
+     * Each dropped request is one warning line naming the field.
+     *
+     * @param ociProfile whether the effective profile is {@code oci}
+     */
+    public static Spec forLaunch(Spec spec, LsmHost host, boolean ociProfile, boolean allowMissing) {
+        if (allowMissing) {
+            return withoutMissing(spec, host);
         }
-        problems.forEach(p -> LOG.log(System.Logger.Level.WARNING, p + "; running without it (--allow-missing-lsm)"));
+        return ociProfile ? without(spec, host, false, "not applied (the oci profile runs it as crun does)") : spec;
+    }
+
+    /** Drops the requests the host cannot honour; a process SELinux label only when {@code selinuxLabelToo}. */
+    private static Spec without(Spec spec, LsmHost host, boolean selinuxLabelToo, String outcome) {
         var p = spec.process();
-        var process = new dev.bulwark.config.model.Process(p.terminal(), p.consoleSize(), p.user(), p.args(),
-                p.commandLine(), p.env(), p.cwd(), p.capabilities(), p.rlimits(), p.noNewPrivileges(),
-                host.appArmor() ? p.apparmorProfile() : null, p.oomScoreAdj(), p.scheduler(),
-                host.seLinux() ? p.selinuxLabel() : null, p.ioPriority());
         var l = spec.linux();
-        var linux = new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(),
-                l.cgroupsPath(), l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(),
-                l.readonlyPaths(), host.seLinux() ? l.mountLabel() : null, l.intelRdt(), l.personality(), l.timeOffsets());
-        return spec.withProcess(process).withLinux(linux);
+        boolean dropProfile = p != null && p.apparmorProfile() != null && !p.apparmorProfile().isEmpty() && !host.appArmor();
+        boolean dropLabel = selinuxLabelToo && p != null && p.selinuxLabel() != null && !p.selinuxLabel().isEmpty()
+                && !host.seLinux();
+        boolean dropMountLabel = l != null && l.mountLabel() != null && !l.mountLabel().isEmpty() && !host.seLinux();
+        if (dropProfile) {
+            warn("process.apparmorProfile: \"" + p.apparmorProfile() + "\" requested, but AppArmor is not active on this host; " + outcome);
+        }
+        if (dropLabel) {
+            warn("process.selinuxLabel: \"" + p.selinuxLabel() + "\" requested, but SELinux is not active on this host; " + outcome);
+        }
+        if (dropMountLabel) {
+            warn("linux.mountLabel: \"" + l.mountLabel() + "\" requested, but SELinux is not active on this host; " + outcome);
+        }
+        Spec result = spec;
+        if (dropProfile || dropLabel) {
+            result = result.withProcess(new dev.bulwark.config.model.Process(p.terminal(), p.consoleSize(), p.user(), p.args(),
+                    p.commandLine(), p.env(), p.cwd(), p.capabilities(), p.rlimits(), p.noNewPrivileges(),
+                    dropProfile ? null : p.apparmorProfile(), p.oomScoreAdj(), p.scheduler(),
+                    dropLabel ? null : p.selinuxLabel(), p.ioPriority()));
+        }
+        if (dropMountLabel) {
+            result = result.withLinux(new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(),
+                    l.cgroupsPath(), l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(),
+                    l.readonlyPaths(), null, l.intelRdt(), l.personality(), l.timeOffsets()));
+        }
+        return result;
+    }
+
+    private static void warn(String line) {
+        LOG.log(System.Logger.Level.WARNING, line);
     }
 
     /** Just before execve (after seccomp would block nothing here: open/write are allowed): label the exec. */

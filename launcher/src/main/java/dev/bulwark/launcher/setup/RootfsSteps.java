@@ -31,6 +31,10 @@ final class RootfsSteps {
     static final List<String> DEFAULT_DEVICES = List.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random",
             "/dev/urandom", "/dev/tty");
 
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFIFO = 0010000;
+
     private final ChildSteps steps;
     private final ContainerContext context;
     private final Spec spec;
@@ -276,9 +280,16 @@ final class RootfsSteps {
             bindDevice(inRoot, device, "linux.devices");
         }
         List<LinuxDevice> extra = spec.linux() == null ? List.of() : spec.linux().devices();
+        // Without a user namespace the child is host root and makes the nodes the config describes, as runc does;
+        // in one, mknod is not allowed and the host's node is bound instead.
+        boolean userNamespace = spec.linux() != null && spec.linux().hasNamespace("user");
         for (int i = 0; i < extra.size(); i++) {
             String path = extra.get(i).path();
             if (DEFAULT_DEVICES.contains(path)) {
+                continue;
+            }
+            if (!userNamespace) {
+                makeDevice(inRoot, extra.get(i), "linux.devices[" + i + "]");
                 continue;
             }
             if (!Files.exists(Path.of(path))) {
@@ -298,6 +309,50 @@ final class RootfsSteps {
     private void symlink(Entry dev, String target, String name) {
         steps.step("create symlink /dev/" + name + " -> " + target, "a standard link the container expects, made in /dev's fd",
                 "symlinkat", steps.string(target), 0, steps.string(name)).argumentFrom(1, dev).tolerate(Errno.EEXIST);
+    }
+
+    /**
+     * mknodat of the config's node in the fd of its directory inside the root (missing directories made on
+     * the way, as for a mount's destination), then its owner with fchownat(AT_SYMLINK_NOFOLLOW). The umask is
+     * 0 around it so that fileMode is exact; the workload's umask is set later (ProcessSteps). An entry that
+     * already exists is left as it is (runc does the same); the chown never follows a symlink.
+     */
+    private void makeDevice(InRootPaths inRoot, LinuxDevice device, String field) {
+        String path = device.path();
+        Path normalized = Path.of(path).normalize();
+        if (!normalized.isAbsolute() || normalized.getFileName() == null) {
+            throw new LaunchException(field + ".path: \"" + path + "\" must be an absolute path below /");
+        }
+        int typeBits = switch (device.type()) {
+            case "c", "u" -> S_IFCHR;
+            case "b" -> S_IFBLK;
+            case "p" -> S_IFIFO;
+            default -> throw new LaunchException(field + ".type: \"" + device.type() + "\" is not one of c, u, b, p");
+        };
+        long major = device.major() == null ? 0 : device.major();
+        long minor = device.minor() == null ? 0 : device.minor();
+        if (typeBits != S_IFIFO && (device.major() == null || device.minor() == null)) {
+            throw new LaunchException(field + ": a \"" + device.type() + "\" device needs major and minor");
+        }
+        long mode = device.fileMode() == null ? 0666 : device.fileMode() & 07777;
+        long uid = device.uid() == null ? 0 : device.uid();
+        long gid = device.gid() == null ? 0 : device.gid();
+        String name = normalized.getFileName().toString();
+        String label = field + ".path " + path;
+        Entry directory = inRoot.create(normalized.getParent().toString(), true, label);
+        steps.step(field + ": umask 0 for " + path, "fileMode is the node's exact mode", "umask", 0);
+        steps.step(field + ": make " + device.type() + " " + major + ":" + minor + " mode " + Long.toOctalString(mode) + " at " + path,
+                "the device node the config describes, made in its directory's fd (no user namespace: the child is host root)",
+                "mknodat", 0, steps.string(name), typeBits | mode, makedev(major, minor))
+                .argumentFrom(0, directory).tolerate(Errno.EEXIST);
+        steps.step(field + ": owner " + uid + ":" + gid + " of " + path, "the node's uid and gid from the config; a symlink is not followed",
+                "fchownat", 0, steps.string(name), uid, gid, OpenFlags.AT_SYMLINK_NOFOLLOW).argumentFrom(0, directory);
+        inRoot.close(directory, label);
+    }
+
+    /** The kernel's dev_t encoding (glibc's makedev): 12+20 bits of major, 8+24 bits of minor. */
+    static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
     }
 
     /** Binds the host's {@code device} (its canonical path, by fd) on the same path inside the root. */
