@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * The OCI lifecycle through the runc-style command line, each verb in a fresh JVM: create leaves the
  * init blocked on exec.fifo with no Bulwark process left, start lets it run, state follows it to
- * stopped, delete removes everything; kill and delete of a created-never-started container; kill
+ * stopped, delete removes everything; kill and delete (refused without --force) of a created-never-started container; kill
  * with signal names and numbers; concurrent creates of one id; delete of a running container;
  * the JSON error log; --help on every command.
  */
@@ -85,7 +85,17 @@ class LifecycleTest {
                     assertEquals(0, kill.exitCode(), kill.describe());
                     awaitTrue(() -> status(mode, id).equals("stopped"), 10_000, "a killed created container is stopped");
                 }
-                Cli.Result delete = Cli.run(mode, global(mode, "delete", id));
+                if (!killFirst) {
+                    // The runtime spec: delete of a container that is not stopped fails and has no effect.
+                    Cli.Result refused = Cli.run(mode, global(mode, "delete", id));
+                    assertEquals(1, refused.exitCode(), refused.describe());
+                    assertEquals("bulwark: container " + id + ": cannot delete a created container (stop it with kill, "
+                            + "or delete --force)", refused.errors().strip());
+                    assertEquals("created", status(mode, id), "no effect: still created");
+                    assertTrue(isBlockedOnFifo(pid), "the init still waits: " + procState(pid));
+                }
+                // stopped: delete; created: delete --force, as engines (Podman) clean up
+                Cli.Result delete = Cli.run(mode, killFirst ? global(mode, "delete", id) : global(mode, "delete", "--force", id));
                 assertEquals(0, delete.exitCode(), delete.describe());
                 awaitTrue(() -> !alive(pid), 10_000, "the waiting init is gone");
                 assertEquals("", Files.readString(output), "the workload never ran");

@@ -55,4 +55,24 @@ class LsmStepsTest {
         assertNull(LsmSteps.withoutMissing(spec, NONE).process().apparmorProfile());
         assertEquals("bulwark-default", LsmSteps.withoutMissing(spec, BOTH).process().apparmorProfile());
     }
+
+    @Test
+    void theOciProfileDropsWhatCrunRunsWithoutAndKeepsTheProcessSelinuxLabelForTheRefusal() {
+        Spec asked = asking("acme", "system_u:system_r:container_t:s0");
+        var l = asked.linux();
+        Spec spec = asked.withLinux(new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(),
+                l.cgroupsPath(), l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(),
+                l.readonlyPaths(), "system_u:object_r:container_file_t:s0", l.intelRdt(), l.personality(), l.timeOffsets()));
+        Spec oci = LsmSteps.forLaunch(spec, NONE, true, false);
+        assertNull(oci.process().apparmorProfile());
+        assertNull(oci.linux().mountLabel());
+        assertEquals("system_u:system_r:container_t:s0", oci.process().selinuxLabel(), "runc and crun fail on it: refused later");
+        var e = assertThrows(LaunchException.class, () -> LsmSteps.requireAvailable(oci, NONE));
+        assertTrue(e.getMessage().startsWith("process.selinuxLabel: "), e.getMessage());
+        assertEquals(spec, LsmSteps.forLaunch(spec, NONE, false, false), "hardened: kept, so that the launch refuses them");
+        assertEquals(spec, LsmSteps.forLaunch(spec, BOTH, true, false), "an active LSM applies them");
+        Spec allowed = LsmSteps.forLaunch(spec, NONE, false, true);
+        assertNull(allowed.process().selinuxLabel());
+        assertNull(allowed.linux().mountLabel());
+    }
 }
