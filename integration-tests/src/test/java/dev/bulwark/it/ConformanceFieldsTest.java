@@ -22,7 +22,9 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * {@code linux.devices} made with mknod when there is no user namespace (and bound from the host in
  * one), and LSM labels for a module the host does not run: under the oci profile an AppArmor profile and
  * a mount label are not applied and a warning names the field (crun runs such configs), a process
- * SELinux label is refused (runc and crun fail too), and the hardened profile refuses them all.
+ * SELinux label is refused (runc and crun fail too), and the hardened profile refuses them all; a
+ * capability the host withholds even from root is refused in one line without a user namespace (runc
+ * and crun fail on capset too).
  */
 class ConformanceFieldsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -174,5 +176,39 @@ class ConformanceFieldsTest {
                 "--allow-missing-lsm");
         assertEquals(0, allowed.exitCode(), allowed.describe());
         assertEquals(3, warnings(allowed).stream().filter(l -> l.contains("(--allow-missing-lsm)")).count(), allowed.describe());
+    }
+
+    // --- capabilities the host withholds even from root ---
+
+    private static boolean hostBoundingSetHas(int cap) throws IOException {
+        String line = Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("CapBnd:"))
+                .findFirst().orElseThrow();
+        return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & (1L << cap)) != 0;
+    }
+
+    @Test
+    void aCapabilityTheHostWithholdsFromRootIsOneLineWithoutAUserNamespace() throws IOException {
+        Mode.ROOT.assumeAvailable();
+        int sysResource = 24;
+        Consumer<ObjectNode> asking = c -> {
+            ObjectNode caps = (ObjectNode) c.get("process").get("capabilities");
+            for (String set : List.of("bounding", "effective", "permitted")) {
+                ((ArrayNode) caps.get(set)).add("CAP_SYS_RESOURCE");
+            }
+        };
+        Cli.Result result = run(Mode.ROOT, bundle(Mode.ROOT, "runc.json", "grep CapEff /proc/self/status", asking));
+        if (hostBoundingSetHas(sysResource)) {
+            assertEquals(0, result.exitCode(), "this host grants CAP_SYS_RESOURCE: " + result.describe());
+            return;
+        }
+        // runc: "unable to apply caps: operation not permitted"; crun: "capset: Operation not permitted"
+        assertEquals(125, result.exitCode(), result.describe());
+        assertEquals("bulwark: process.capabilities.effective: CAP_SYS_RESOURCE; process.capabilities.permitted: CAP_SYS_RESOURCE:"
+                + " not held by this launcher (the host's bounding set withholds them even from root), and without a user namespace"
+                + " the container cannot get them; remove them from the config (runc and crun fail here too)", result.errors().strip());
+        // listed in the bounding set only, it is fine: the bounding set is only ever cut
+        Cli.Result boundingOnly = run(Mode.ROOT, bundle(Mode.ROOT, "runc.json", "echo ran",
+                c -> ((ArrayNode) c.get("process").get("capabilities").get("bounding")).add("CAP_SYS_RESOURCE")));
+        assertEquals(0, boundingOnly.exitCode(), boundingOnly.describe());
     }
 }

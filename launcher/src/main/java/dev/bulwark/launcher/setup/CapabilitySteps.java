@@ -45,6 +45,52 @@ final class CapabilitySteps {
         this.lastCap = readLastCap();
     }
 
+    /**
+     * Without a user namespace the child holds only the launcher's own capabilities, and capset cannot
+     * grant one it lacks (EPERM). On a host whose bounding set withholds a capability even from root (this
+     * one lacks CAP_SYS_RESOURCE) runc and crun fail such a config too ("unable to apply caps", "capset");
+     * Bulwark refuses it before anything is made, in one line naming the set and the capabilities.
+     * A bounding set listing it is fine: the bounding set is only ever cut.
+     *
+     * @param launcherPermitted the capabilities this launcher holds (from {@link #launcherPermitted()})
+     */
+    void requireHeldByLauncher(Set<Integer> launcherPermitted) {
+        List<String> problems = new java.util.ArrayList<>();
+        for (var set : java.util.Map.of("effective", effective, "permitted", permitted, "inheritable", inheritable,
+                "ambient", ambient).entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).toList()) {
+            List<String> missing = set.getValue().numbers().stream().sorted().filter(cap -> !launcherPermitted.contains(cap))
+                    .map(Capability::name).toList();
+            if (!missing.isEmpty()) {
+                problems.add("process.capabilities." + set.getKey() + ": " + String.join(",", missing));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new LaunchException(String.join("; ", problems) + ": not held by this launcher (the host's bounding set"
+                    + " withholds them even from root), and without a user namespace the container cannot get them;"
+                    + " remove them from the config (runc and crun fail here too)");
+        }
+    }
+
+    /** The capabilities this process holds in its permitted set (CapPrm of /proc/self/status). */
+    static Set<Integer> launcherPermitted() {
+        String status;
+        try {
+            status = Files.readString(Path.of("/proc/self/status"));
+        } catch (IOException e) {
+            throw new LaunchException("reading /proc/self/status: " + e.getMessage(), e);
+        }
+        long mask = status.lines().filter(l -> l.startsWith("CapPrm:")).findFirst()
+                .map(l -> Long.parseUnsignedLong(l.substring("CapPrm:".length()).strip(), 16))
+                .orElseThrow(() -> new LaunchException("/proc/self/status: no CapPrm line"));
+        Set<Integer> held = new TreeSet<>();
+        for (int cap = 0; cap < 64; cap++) {
+            if ((mask & (1L << cap)) != 0) {
+                held.add(cap);
+            }
+        }
+        return held;
+    }
+
     /** Whether any capability survives the uid change (then keep-caps must be set first). */
     boolean keepsAny() {
         return !permitted.numbers().isEmpty() || !ambient.numbers().isEmpty();

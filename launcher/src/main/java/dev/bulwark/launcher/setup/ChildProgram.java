@@ -143,6 +143,9 @@ public final class ChildProgram {
             ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler: still holding capabilities
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
+            if (!linux.hasNamespace("user")) {
+                capabilities.requireHeldByLauncher(CapabilitySteps.launcherPermitted());
+            }
             SeccompSteps seccomp = new SeccompSteps(steps, spec);
             capabilities.dropBoundingSet();
             boolean noNewPrivileges = Boolean.TRUE.equals(process.noNewPrivileges()); // absent: off, as the spec says
