@@ -62,11 +62,15 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
     /** The one line on stderr, and in the global --log file when one is given. */
     private static void report(CommandLine commandLine, String message) {
         PrintWriter err = commandLine.getErr();
-        print(err, message);
+        String line = oneLine(message == null ? "failed without a message" : message);
         Object top = commandLine.getCommandSpec().root().userObject();
         if (top instanceof BulwarkCli cli && cli.log != null) {
-            appendToLog(err, cli.log, "json".equals(cli.logFormat), oneLine(message == null ? "failed without a message" : message));
+            String logFailure = appendToLog(cli.log, "json".equals(cli.logFormat), line);
+            if (logFailure != null) {
+                line += " (not logged: --log " + cli.log + ": " + logFailure + ")"; // still one line
+            }
         }
+        print(err, line);
     }
 
     static void print(PrintWriter err, String message) {
@@ -81,12 +85,14 @@ final class ErrorReporter implements CommandLine.IExecutionExceptionHandler {
         return "time=" + quote(time.toString()) + " level=error msg=" + quote(message) + "\n";
     }
 
-    private static void appendToLog(PrintWriter err, Path log, boolean json, String message) {
+    /** Appends the record; the reason it could not, else null. */
+    private static String appendToLog(Path log, boolean json, String message) {
         try {
             Files.writeString(log, logRecord(json, message, Instant.now()), StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+            return null;
         } catch (IOException e) {
-            print(err, "--log " + log + ": " + e.getMessage());
+            return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
     }
 
