@@ -3,6 +3,8 @@ package dev.bulwark.launcher.runtime;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.cgroup.CgroupException;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.launcher.hooks.HookKind;
+import dev.bulwark.launcher.hooks.HookRunner;
 import dev.bulwark.nativ.constants.Signals;
 
 import java.io.IOException;
@@ -43,8 +45,14 @@ public final class Container {
         return StateDirectory.read(root, id).current();
     }
 
-    /** Lets a created container's init execve its workload; returns at once. */
+    /**
+     * Lets a created container's init execve its workload; returns at once. Its startContainer hooks
+     * run first, in its namespaces (one failing kills the container and fails start); its poststart
+     * hooks after, once the lock is released (a failing one is a warning).
+     */
     public void start() {
+        HookRunner hooks;
+        ContainerState running;
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
@@ -53,11 +61,25 @@ public final class Container {
                         + (status.equals("running") || status.equals("stopped") ? " (it was started already)" : ""),
                         VERB_FAILED, null);
             }
+            hooks = new HookRunner(directory.readHooks().orElse(null));
+            runStartContainerHooks(hooks, recorded);
             if (!directory.releaseExecFifo()) {
                 throw new LaunchException("container " + id + ": its init no longer waits on exec.fifo (it was killed?)",
                         VERB_FAILED, null);
             }
-            directory.write(recorded.withStatus("running"));
+            running = recorded.withStatus("running");
+            directory.write(running);
+        }
+        hooks.run(HookKind.POSTSTART, running.ociJson("running"), running.pid(), running::initAlive);
+    }
+
+    /** As runc: a failing startContainer hook fails start and kills the container (delete removes it). */
+    private void runStartContainerHooks(HookRunner hooks, ContainerState recorded) {
+        try {
+            hooks.run(HookKind.START_CONTAINER, recorded.ociJson("created"), recorded.pid(), recorded::initAlive);
+        } catch (LaunchException e) {
+            Leftovers.signalInit(recorded, Signals.SIGKILL);
+            throw new LaunchException("container " + id + ": " + e.getMessage(), VERB_FAILED, e);
         }
     }
 
@@ -98,6 +120,8 @@ public final class Container {
      * its init is killed and the launcher cleans up).
      */
     public void delete(boolean force) {
+        HookRunner hooks;
+        ContainerState deleted;
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
@@ -121,8 +145,12 @@ public final class Container {
                 throw new LaunchException("container " + id + ": being created by pid " + recorded.launcherPid(),
                         VERB_FAILED, null);
             }
+            hooks = new HookRunner(directory.readHooks().orElse(null));
+            deleted = recorded;
             directory.removeWithLeftovers(recorded);
         }
+        // After the container is deleted, in the runtime's namespaces; a failing one is a warning.
+        hooks.run(HookKind.POSTSTOP, deleted.ociJson("stopped"), deleted.pid(), () -> false);
     }
 
     /** The host pids of the container's processes: its cgroup's, or the init and its descendants without one. */

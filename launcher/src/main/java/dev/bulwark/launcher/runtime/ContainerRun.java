@@ -9,6 +9,8 @@ import dev.bulwark.launcher.setup.LockedMountFlags;
 import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.OwnCgroupMount;
+import dev.bulwark.launcher.hooks.HookKind;
+import dev.bulwark.launcher.hooks.HookRunner;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -31,6 +33,10 @@ import java.util.Map;
  * Runs one container from the launcher's side: validate, claim the id, compile the child's syscall
  * table, clone, write the id maps, release the child, learn whether execve happened, wait, and clean
  * up. Every failure leaves nothing behind: the child is killed and reaped, the state directory removed.
+ * The config's hooks run at the points the runtime spec names: prestart, createRuntime and
+ * createContainer while the child stops before pivot_root ({@link SetupHookStops}), startContainer
+ * before execve ({@code run}; {@code start} for a created container), poststart once the workload runs,
+ * poststop once a container that will not be {@code delete}d is cleaned up.
  */
 public final class ContainerRun {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
@@ -38,6 +44,11 @@ public final class ContainerRun {
 
     private final RunRequest request;
     private final PrintStream explain;
+    private HookRunner hooks = new HookRunner(null);
+    /** The container once its init exists (set by the clone's work, possibly on another thread); null before. */
+    private volatile ContainerState cloned;
+    /** create succeeded: the container lives on, and its poststop hooks are delete's. */
+    private boolean created;
 
     private ContainerRun(RunRequest request) {
         this.request = request;
@@ -64,12 +75,24 @@ public final class ContainerRun {
     }
 
     private RunResult run() {
+        try {
+            return claimAndLaunch();
+        } finally {
+            ContainerState ended = cloned;
+            if (ended != null && !created) { // the container is gone and cleaned up: "continue at delete"
+                hooks.run(HookKind.POSTSTOP, ended.ociJson("stopped"), ended.pid(), () -> false);
+            }
+        }
+    }
+
+    private RunResult claimAndLaunch() {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
         int euid = Syscalls.geteuid();
         int egid = Syscalls.getegid();
         boolean rootless = euid != 0;
         LaunchPlan plan = LaunchPlan.of(request, euid, egid);
         Spec spec = plan.spec();
+        hooks = new HookRunner(spec.hooks());
         IdMaps idMaps = plan.idMaps();
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
@@ -81,6 +104,9 @@ public final class ContainerRun {
         try (StateRoot stateRoot = StateRoot.openOrCreate(request.stateRoot());
              StateDirectory state = StateDirectory.claim(stateRoot, id, claimedState(id, launcher, rootless))) {
             LaunchStep.STATE_CLAIMED.pauseIf(request.testPause());
+            if (request.create() != null && hooks.has(HookKind.START_CONTAINER, HookKind.POSTSTART, HookKind.POSTSTOP)) {
+                state.writeHooks(spec.hooks()); // start and delete run them from fresh processes
+            }
             Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
             if (!rootless && idMaps.userNamespace()) {
                 requireReachable(rootfs, idMaps.uid().get(0).hostId(),
@@ -110,7 +136,7 @@ public final class ContainerRun {
                              ContainerState creating, long started) {
         List<Integer> fds = new ArrayList<>();
         boolean detached = request.create() != null;
-        try {
+        try (SetupHookStops hookStops = SetupHookStops.plan(hooks, detached)) {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
@@ -124,7 +150,8 @@ public final class ContainerRun {
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
             long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
-            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart);
+            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart,
+                    hookStops == null ? null : hookStops.stops());
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
@@ -134,7 +161,9 @@ public final class ContainerRun {
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
-                    state.write(creating.cloned(identityOf(pid), namespacesOf(pid)));
+                    ContainerState init = creating.cloned(identityOf(pid), namespacesOf(pid));
+                    state.write(init);
+                    cloned = init;
                     LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
                     idMaps.writeTo(pid);
                     LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
@@ -156,6 +185,9 @@ public final class ContainerRun {
                     Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
                     tell("released the child: it now runs its prepared syscalls, no Java involved");
                     LaunchStep.RELEASED.pauseIf(request.testPause());
+                    if (hookStops != null) {
+                        hookStops.serve(init);
+                    }
                 });
                 fds.add(child.pidfd());
                 closeNow(fds, sync[0]);
@@ -167,9 +199,9 @@ public final class ContainerRun {
                 if (detached) {
                     closeNow(fds, ready[1]);
                     closeNow(fds, execFifo);
-                    return awaitCreated(context, state, limits, creating, table, child, ready[0], failure[0], started);
+                    return awaitCreated(new Spawned(context, state, limits, creating, table, child, failure[0], started), ready[0]);
                 }
-                return supervise(context, state, limits, creating, table, child, failure[0], narrator[0], started);
+                return supervise(new Spawned(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
             }
         } finally {
             for (int fd : fds) {
@@ -178,31 +210,41 @@ public final class ContainerRun {
         }
     }
 
-    private RunResult supervise(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
-                                SyscallTable table, SyscallTable.Spawned child, int failureRead, Thread narrator,
-                                long started) {
+    /** A container's init as the launch left it, with what the launcher needs to follow it. */
+    private record Spawned(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
+                           SyscallTable table, SyscallTable.Spawned child, int failureRead, long started) {
+    }
+
+    private RunResult supervise(Spawned spawned, Thread narrator) {
+        ContainerContext context = spawned.context();
+        StateDirectory state = spawned.state();
+        ContainerLimits limits = spawned.limits();
+        SyscallTable.Spawned child = spawned.child();
         boolean reaped = false;
         try {
             if (child.parentWorkFailure() != null) {
                 throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
             }
-            byte[] record = readFailureRecord(failureRead);
+            byte[] record = readFailureRecord(spawned.failureRead());
             if (record.length > 0) {
-                SyscallTable.ChildFailure failure = table.decodeFailure(record);
+                SyscallTable.ChildFailure failure = spawned.table().decodeFailure(record);
                 Syscalls.wait4(child.pid(), 0);
                 reaped = true;
                 joinQuietly(narrator);
                 throw childFailed(context.spec(), failure);
             }
-            state.write(creating.running(identityOf(child.pid()), namespacesOf(child.pid())));
+            ContainerState running = spawned.creating().running(identityOf(child.pid()), namespacesOf(child.pid()));
+            state.write(running);
+            cloned = running;
             state.unlock(); // kill, delete --force and friends may act on it while this launcher waits
             LaunchStep.RUNNING.pauseIf(request.testPause());
             SignalForwarding.register(child.pidfd());
             try {
+                hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
                 joinQuietly(narrator);
-                long millis = (System.nanoTime() - started) / 1_000_000;
+                long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 tell("container exited: " + (status.exited() ? "status " + status.exitCode() : "killed by signal " + status.termSignal()));
                 boolean oomKilled = limits.oomKills() > 0;
                 if (oomKilled) {
@@ -226,30 +268,29 @@ public final class ContainerRun {
      * End-of-file instead means the child failed (its failure record says where) or was killed: then
      * nothing is left, as for any failed launch.
      */
-    private RunResult awaitCreated(ContainerContext context, StateDirectory state, ContainerLimits limits,
-                                   ContainerState creating, SyscallTable table, SyscallTable.Spawned child,
-                                   int readyRead, int failureRead, long started) {
-        boolean created = false;
+    private RunResult awaitCreated(Spawned spawned, int readyRead) {
+        StateDirectory state = spawned.state();
+        SyscallTable.Spawned child = spawned.child();
         try {
             if (child.parentWorkFailure() != null) {
                 throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
             }
             if (Syscalls.read(readyRead, 1).length == 0) {
-                byte[] record = readFailureRecord(failureRead);
+                byte[] record = readFailureRecord(spawned.failureRead());
                 if (record.length > 0) {
-                    throw childFailed(context.spec(), table.decodeFailure(record));
+                    throw childFailed(spawned.context().spec(), spawned.table().decodeFailure(record));
                 }
                 throw new LaunchException("create: the container's init ended before its setup was done");
             }
-            state.write(creating.cloned(identityOf(child.pid()), namespacesOf(child.pid())).withStatus("created"));
+            state.write(spawned.creating().cloned(identityOf(child.pid()), namespacesOf(child.pid())).withStatus("created"));
             if (request.create().pidFile() != null) {
                 state.writePidFile(request.create().pidFile(), child.pid());
             }
             state.keep();
-            limits.keep();
+            spawned.limits().keep();
             created = true;
             tell("created: init (host pid " + child.pid() + ") waits on exec.fifo for start");
-            return new RunResult(context.id(), 0, 0, child.pid(), (System.nanoTime() - started) / 1_000_000, false);
+            return new RunResult(spawned.context().id(), 0, 0, child.pid(), (System.nanoTime() - spawned.started()) / 1_000_000, false);
         } finally {
             if (!created) {
                 killAndReap(child);
