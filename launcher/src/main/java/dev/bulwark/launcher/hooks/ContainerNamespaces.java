@@ -56,7 +56,10 @@ final class ContainerNamespaces implements AutoCloseable {
             return new ContainerNamespaces(opened);
         } catch (SyscallException | IOException e) {
             closeAll(opened);
-            throw new LaunchException("opening the namespaces of the container's init (pid " + pid + "): " + e.getMessage(), e);
+            String reason = e instanceof java.nio.file.AccessDeniedException ? e.getMessage() + ": permission denied"
+                    : e instanceof java.nio.file.NoSuchFileException ? e.getMessage() + ": no such file (the init is gone?)"
+                    : e.getMessage();
+            throw new LaunchException("opening the namespaces of the container's init (pid " + pid + "): " + reason, e);
         } catch (RuntimeException e) {
             closeAll(opened);
             throw e;

@@ -155,7 +155,10 @@ public final class ContainerRun {
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
-                SpawnMode spawn = detached ? SpawnMode.FORK : SpawnMode.current();
+                // Hooks that join the child's namespaces need a child with its own memory: one sharing the
+                // launcher's turns non-dumpable with it, and its /proc/PID/ns would be closed to a rootless launcher.
+                boolean hooksJoinChild = hooks.has(HookKind.CREATE_CONTAINER, HookKind.START_CONTAINER);
+                SpawnMode spawn = detached || hooksJoinChild ? SpawnMode.FORK : SpawnMode.current();
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
