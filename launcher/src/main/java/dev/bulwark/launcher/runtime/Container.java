@@ -25,6 +25,8 @@ import java.util.TreeSet;
 public final class Container {
     /** runc's exit status for a verb that fails. */
     public static final int VERB_FAILED = 1;
+    /** How long start waits for a released init's execve before its poststart hooks run anyway. */
+    private static final long EXEC_WAIT_NANOS = 2_000_000_000L;
 
     private final StateRoot root;
     private final ContainerId id;
@@ -63,14 +65,39 @@ public final class Container {
             }
             hooks = new HookRunner(directory.readHooks().orElse(null));
             runStartContainerHooks(hooks, recorded);
+            Optional<Path> setupImage = hooks.has(HookKind.POSTSTART) ? executable(recorded.pid()) : Optional.empty();
             if (!directory.releaseExecFifo()) {
                 throw new LaunchException("container " + id + ": its init no longer waits on exec.fifo (it was killed?)",
                         VERB_FAILED, null);
             }
             running = recorded.withStatus("running");
             directory.write(running);
+            setupImage.ifPresent(image -> awaitExec(recorded, image));
         }
         hooks.run(HookKind.POSTSTART, running.ociJson("running"), running.pid(), running::initAlive);
+    }
+
+    /** poststart runs "after the user-specified process is executed": once the init's image is no longer the launcher's copy. */
+    private static void awaitExec(ContainerState init, Path setupImage) {
+        long deadline = System.nanoTime() + EXEC_WAIT_NANOS;
+        while (init.initAlive() && executable(init.pid()).equals(Optional.of(setupImage)) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** /proc/PID/exe; empty when it cannot be read (gone, or not ours to inspect). */
+    private static Optional<Path> executable(int pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "exe")));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** As runc: a failing startContainer hook fails start and kills the container (delete removes it). */
