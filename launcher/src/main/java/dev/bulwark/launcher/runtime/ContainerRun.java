@@ -183,7 +183,7 @@ public final class ContainerRun {
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
                     limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
                     if (progress[0] >= 0) {
-                        narrator[0] = narrate(progress[0], pid, table, steps);
+                        narrator[0] = StepNarrator.start(explain, progress[0], pid, table, steps);
                     }
                     Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
                     tell("released the child: it now runs its prepared syscalls, no Java involved");
@@ -202,9 +202,9 @@ public final class ContainerRun {
                 if (detached) {
                     closeNow(fds, ready[1]);
                     closeNow(fds, execFifo);
-                    return awaitCreated(new Spawned(context, state, limits, creating, table, child, failure[0], started), ready[0]);
+                    return awaitCreated(new Launched(context, state, limits, creating, table, child, failure[0], started), ready[0]);
                 }
-                return supervise(new Spawned(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
+                return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
             }
         } finally {
             for (int fd : fds) {
@@ -214,11 +214,11 @@ public final class ContainerRun {
     }
 
     /** A container's init as the launch left it, with what the launcher needs to follow it. */
-    private record Spawned(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
+    private record Launched(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
                            SyscallTable table, SyscallTable.Spawned child, int failureRead, long started) {
     }
 
-    private RunResult supervise(Spawned spawned, Thread narrator) {
+    private RunResult supervise(Launched spawned, Thread narrator) {
         ContainerContext context = spawned.context();
         StateDirectory state = spawned.state();
         ContainerLimits limits = spawned.limits();
@@ -233,7 +233,7 @@ public final class ContainerRun {
                 SyscallTable.ChildFailure failure = spawned.table().decodeFailure(record);
                 Syscalls.wait4(child.pid(), 0);
                 reaped = true;
-                joinQuietly(narrator);
+                StepNarrator.await(narrator);
                 throw childFailed(context.spec(), failure);
             }
             ContainerState running = spawned.creating().running(identityOf(child.pid()), namespacesOf(child.pid()));
@@ -246,7 +246,7 @@ public final class ContainerRun {
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
-                joinQuietly(narrator);
+                StepNarrator.await(narrator);
                 long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 tell("container exited: " + (status.exited() ? "status " + status.exitCode() : "killed by signal " + status.termSignal()));
                 boolean oomKilled = limits.oomKills() > 0;
@@ -271,7 +271,7 @@ public final class ContainerRun {
      * End-of-file instead means the child failed (its failure record says where) or was killed: then
      * nothing is left, as for any failed launch.
      */
-    private RunResult awaitCreated(Spawned spawned, int readyRead) {
+    private RunResult awaitCreated(Launched spawned, int readyRead) {
         StateDirectory state = spawned.state();
         SyscallTable.Spawned child = spawned.child();
         try {
@@ -315,58 +315,6 @@ public final class ContainerRun {
     /** The child's failure record: 16 bytes on failure (one atomic pipe write), end-of-file once execve closed the pipe. */
     private static byte[] readFailureRecord(int fd) {
         return Syscalls.read(fd, 16);
-    }
-
-    /**
-     * Prints each step as the child reaches it (it reports the index of the step it is about to run).
-     * Runs of steps with the same explanation (41 bounding-set drops, 62 signal resets) share one line.
-     */
-    private Thread narrate(int progressRead, int pid, SyscallTable table, ChildSteps steps) {
-        Thread thread = new Thread(() -> {
-            String pendingWhy = null;
-            String firstStep = null;
-            String lastStep = null;
-            int run = 0;
-            while (true) {
-                byte[] index = Syscalls.read(progressRead, 4);
-                String step = null;
-                String why = null;
-                if (index.length == 4) {
-                    int entry = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-                    step = table.step(entry);
-                    why = java.util.Objects.requireNonNullElse(steps.explanation(entry), "");
-                    if (why.equals(pendingWhy) && run > 0) {
-                        lastStep = step;
-                        run++;
-                        continue;
-                    }
-                }
-                if (run > 0) {
-                    String line = run == 1 ? firstStep : firstStep + " ... " + lastStep + " (" + run + " steps)";
-                    explain.println("[child " + pid + "] " + line + (pendingWhy.isEmpty() ? "" : "  -- " + pendingWhy));
-                }
-                if (step == null) {
-                    return; // execve closed the pipe, or the child died
-                }
-                pendingWhy = why;
-                firstStep = step;
-                lastStep = step;
-                run = 1;
-            }
-        }, "bulwark-narrator");
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
-    }
-
-    private static void joinQuietly(Thread thread) {
-        if (thread != null) {
-            try {
-                thread.join(2_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private void tell(String message) {
