@@ -270,8 +270,6 @@ class RealConfigsTest {
         record Case(Consumer<ObjectNode> edit, String error) {
         }
         List<Case> cases = List.of(
-                new Case(c -> c.putObject("hooks").putArray("poststop").addObject().put("path", "/bin/true"),
-                        "bulwark: hooks.poststop: hooks are not run by this launcher yet; remove them"),
                 new Case(c -> {
                     ObjectNode linux = (ObjectNode) c.get("linux");
                     ((ArrayNode) linux.get("namespaces")).addObject().put("type", "time");

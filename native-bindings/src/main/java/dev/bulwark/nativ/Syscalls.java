@@ -24,6 +24,7 @@ public final class Syscalls {
     private static final int SYS_GETPID = NR.require("getpid");
     private static final int SYS_STATFS = NR.require("statfs");
     private static final int SYS_RT_SIGPROCMASK = NR.require("rt_sigprocmask");
+    private static final int SYS_PPOLL = NR.require("ppoll");
 
     /** struct statfs is 120 bytes on 64-bit Linux; f_flags is its 12th long. */
     private static final int STATFS_SIZE = 120;
@@ -103,6 +104,30 @@ public final class Syscalls {
             } while (result == -Errno.EINTR);
             check(result, "wait4", pid, "[status]", options);
             return result == 0 ? null : new WaitStatus((int) result, NativeMemory.getInt(status));
+        }
+    }
+
+    /**
+     * Waits until {@code fd} is readable (for a pidfd: its process has exited) or {@code timeoutMillis}
+     * pass; retries EINTR with the time left. True when readable, false on timeout.
+     */
+    public static boolean pollReadable(int fd, long timeoutMillis) {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        try (NativeMemory memory = new NativeMemory()) {
+            long pollfd = memory.allocate(8); // struct pollfd {int fd; short events; short revents}
+            long timespec = memory.allocate(16);
+            while (true) {
+                long left = Math.max(0, deadline - System.nanoTime());
+                NativeMemory.putInt(pollfd, fd);
+                NativeMemory.putInt(pollfd + 4, 1); // events POLLIN, revents 0
+                NativeMemory.putLong(timespec, left / 1_000_000_000L);
+                NativeMemory.putLong(timespec + 8, left % 1_000_000_000L);
+                long result = Kernel.raw(SYS_PPOLL, pollfd, 1, timespec, 0, 8);
+                if (result == -Errno.EINTR) {
+                    continue;
+                }
+                return check(result, "ppoll", fd, timeoutMillis) > 0;
+            }
         }
     }
 

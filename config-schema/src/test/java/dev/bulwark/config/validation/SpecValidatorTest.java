@@ -106,6 +106,19 @@ class SpecValidatorTest {
                 rule(e -> e.set("/mounts/0/uidMappings", "[{\"containerID\": 0, \"hostID\": 1000, \"size\": 1}]"),
                         "mounts[0].gidMappings: required when uidMappings is set"),
                 rule(e -> e.set("/hooks/prestart", "[{\"path\": \"hook\"}]"), "hooks.prestart[0].path: must be absolute"),
+                rule(e -> e.set("/hooks/createRuntime", "[{\"path\": \"/bin/true\"}, {\"path\": \"bin/hook\"}]"),
+                        "hooks.createRuntime[1].path: must be absolute"),
+                rule(e -> e.set("/hooks/poststop", "[{\"path\": \"/bin/true\", \"timeout\": 0}]"),
+                        "hooks.poststop[0].timeout: must be positive"),
+                rule(e -> e.set("/hooks/startContainer", "[{\"path\": \"/bin/true\", \"timeout\": -5}]"),
+                        "hooks.startContainer[0].timeout: must be positive"),
+                rule(e -> e.set("/hooks/createContainer", "[{\"args\": [\"x\"], \"path\": \"\"}]"),
+                        "hooks.createContainer[0].path: required"),
+                accepted("every hook kind with path, args, env and a timeout", e -> e.set("/hooks",
+                        "{\"prestart\": [{\"path\": \"/bin/true\"}], \"createRuntime\": [{\"path\": \"/bin/true\", \"timeout\": 1}],"
+                                + " \"createContainer\": [{\"path\": \"/bin/true\", \"args\": [\"true\", \"x\"]}],"
+                                + " \"startContainer\": [{\"path\": \"/bin/true\", \"env\": [\"A=b\"]}],"
+                                + " \"poststart\": [{\"path\": \"/bin/true\"}], \"poststop\": [{\"path\": \"/bin/true\"}]}")),
                 // namespaces and id mappings
                 rule(e -> e.set("/linux/namespaces/1/type", "\"foo\""), "linux.namespaces[1].type: unknown namespace \"foo\""),
                 rule(e -> e.set("/linux/namespaces/-", "{\"type\": \"pid\"}"), "linux.namespaces[7].type: duplicate namespace \"pid\""),

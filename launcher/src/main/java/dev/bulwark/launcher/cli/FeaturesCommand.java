@@ -24,7 +24,7 @@ final class FeaturesCommand implements Callable<Integer> {
         Map<String, Object> features = new LinkedHashMap<>();
         features.put("ociVersionMin", "1.0.0");
         features.put("ociVersionMax", VersionInfo.SPEC_VERSION);
-        features.put("hooks", List.of());
+        features.put("hooks", List.of("prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"));
         features.put("mountOptions", List.of("async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "mand",
                 "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime", "nosuid",
                 "nosymfollow", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared", "rslave",

@@ -3,6 +3,8 @@ package dev.bulwark.launcher.runtime;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.cgroup.CgroupException;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.launcher.hooks.HookKind;
+import dev.bulwark.launcher.hooks.HookRunner;
 import dev.bulwark.nativ.constants.Signals;
 
 import java.io.IOException;
@@ -23,6 +25,8 @@ import java.util.TreeSet;
 public final class Container {
     /** runc's exit status for a verb that fails. */
     public static final int VERB_FAILED = 1;
+    /** How long start waits for a released init's execve before its poststart hooks run anyway. */
+    private static final long EXEC_WAIT_NANOS = 2_000_000_000L;
 
     private final StateRoot root;
     private final ContainerId id;
@@ -43,8 +47,14 @@ public final class Container {
         return StateDirectory.read(root, id).current();
     }
 
-    /** Lets a created container's init execve its workload; returns at once. */
+    /**
+     * Lets a created container's init execve its workload; returns at once. Its startContainer hooks
+     * run first, in its namespaces (one failing kills the container and fails start); its poststart
+     * hooks after, once the lock is released (a failing one is a warning).
+     */
     public void start() {
+        HookRunner hooks;
+        ContainerState running;
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
@@ -53,11 +63,50 @@ public final class Container {
                         + (status.equals("running") || status.equals("stopped") ? " (it was started already)" : ""),
                         VERB_FAILED, null);
             }
+            hooks = new HookRunner(directory.readHooks().orElse(null));
+            runStartContainerHooks(hooks, recorded);
+            Optional<Path> setupImage = hooks.has(HookKind.POSTSTART) ? executable(recorded.pid()) : Optional.empty();
             if (!directory.releaseExecFifo()) {
                 throw new LaunchException("container " + id + ": its init no longer waits on exec.fifo (it was killed?)",
                         VERB_FAILED, null);
             }
-            directory.write(recorded.withStatus("running"));
+            running = recorded.withStatus("running");
+            directory.write(running);
+            setupImage.ifPresent(image -> awaitExec(recorded, image));
+        }
+        hooks.run(HookKind.POSTSTART, running.ociJson("running"), running.pid(), running::initAlive);
+    }
+
+    /** poststart runs "after the user-specified process is executed": once the init's image is no longer the launcher's copy. */
+    private static void awaitExec(ContainerState init, Path setupImage) {
+        long deadline = System.nanoTime() + EXEC_WAIT_NANOS;
+        while (init.initAlive() && executable(init.pid()).equals(Optional.of(setupImage)) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** /proc/PID/exe; empty when it cannot be read (gone, or not ours to inspect). */
+    private static Optional<Path> executable(int pid) {
+        try {
+            return Optional.of(Files.readSymbolicLink(Path.of("/proc", Integer.toString(pid), "exe")));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** As runc: a failing startContainer hook fails start and kills the container (delete removes it). */
+    private void runStartContainerHooks(HookRunner hooks, ContainerState recorded) {
+        try {
+            hooks.run(HookKind.START_CONTAINER, recorded.ociJson("created"), recorded.pid(), recorded::initAlive);
+        } catch (LaunchException e) {
+            Leftovers.signalInit(recorded, Signals.SIGKILL);
+            throw new LaunchException("container " + id + ": " + e.getMessage(), VERB_FAILED, e);
         }
     }
 
@@ -98,6 +147,8 @@ public final class Container {
      * its init is killed and the launcher cleans up).
      */
     public void delete(boolean force) {
+        HookRunner hooks;
+        ContainerState deleted;
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
@@ -123,8 +174,12 @@ public final class Container {
                 throw new LaunchException("container " + id + ": being created by pid " + recorded.launcherPid(),
                         VERB_FAILED, null);
             }
+            hooks = new HookRunner(directory.readHooks().orElse(null));
+            deleted = recorded;
             directory.removeWithLeftovers(recorded);
         }
+        // After the container is deleted, in the runtime's namespaces; a failing one is a warning.
+        hooks.run(HookKind.POSTSTOP, deleted.ociJson("stopped"), deleted.pid(), () -> false);
     }
 
     /** The host pids of the container's processes: its cgroup's, or the init and its descendants without one. */

@@ -10,6 +10,8 @@ import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.plan.OwnCgroupMount;
+import dev.bulwark.launcher.hooks.HookKind;
+import dev.bulwark.launcher.hooks.HookRunner;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -32,6 +34,10 @@ import java.util.Map;
  * Runs one container from the launcher's side: validate, claim the id, compile the child's syscall
  * table, clone, write the id maps, release the child, learn whether execve happened, wait, and clean
  * up. Every failure leaves nothing behind: the child is killed and reaped, the state directory removed.
+ * The config's hooks run at the points the runtime spec names: prestart, createRuntime and
+ * createContainer while the child stops before pivot_root ({@link SetupHookStops}), startContainer
+ * before execve ({@code run}; {@code start} for a created container), poststart once the workload runs,
+ * poststop once a container that will not be {@code delete}d is cleaned up.
  */
 public final class ContainerRun {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
@@ -39,6 +45,11 @@ public final class ContainerRun {
 
     private final RunRequest request;
     private final PrintStream explain;
+    private HookRunner hooks = new HookRunner(null);
+    /** The container once its init exists (set by the clone's work, possibly on another thread); null before. */
+    private volatile ContainerState cloned;
+    /** create succeeded: the container lives on, and its poststop hooks are delete's. */
+    private boolean created;
 
     private ContainerRun(RunRequest request) {
         this.request = request;
@@ -65,12 +76,24 @@ public final class ContainerRun {
     }
 
     private RunResult run() {
+        try {
+            return claimAndLaunch();
+        } finally {
+            ContainerState ended = cloned;
+            if (ended != null && !created) { // the container is gone and cleaned up: "continue at delete"
+                hooks.run(HookKind.POSTSTOP, ended.ociJson("stopped"), ended.pid(), () -> false);
+            }
+        }
+    }
+
+    private RunResult claimAndLaunch() {
         ContainerId id = ContainerId.parse(request.id(), "--id"); // before any path is built from it
         int euid = Syscalls.geteuid();
         int egid = Syscalls.getegid();
         boolean rootless = euid != 0;
         LaunchPlan plan = LaunchPlan.of(request, euid, egid);
         Spec spec = plan.spec();
+        hooks = new HookRunner(spec.hooks());
         IdMaps idMaps = plan.idMaps();
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
@@ -82,6 +105,9 @@ public final class ContainerRun {
         try (StateRoot stateRoot = StateRoot.openOrCreate(request.stateRoot());
              StateDirectory state = StateDirectory.claim(stateRoot, id, claimedState(id, launcher, rootless))) {
             LaunchStep.STATE_CLAIMED.pauseIf(request.testPause());
+            if (request.create() != null && hooks.has(HookKind.START_CONTAINER, HookKind.POSTSTART, HookKind.POSTSTOP)) {
+                state.writeHooks(spec.hooks()); // start and delete run them from fresh processes
+            }
             Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
             if (!rootless && idMaps.userNamespace()) {
                 requireReachable(rootfs, idMaps.uid().get(0).hostId(),
@@ -112,7 +138,7 @@ public final class ContainerRun {
                              ContainerState creating, long started) {
         List<Integer> fds = new ArrayList<>();
         boolean detached = request.create() != null;
-        try {
+        try (SetupHookStops hookStops = SetupHookStops.plan(hooks, detached)) {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
@@ -126,17 +152,23 @@ public final class ContainerRun {
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
             long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
-            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart);
+            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart,
+                    hookStops == null ? null : hookStops.stops());
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
-                SpawnMode spawn = detached ? SpawnMode.FORK : SpawnMode.current();
+                // Hooks that join the child's namespaces need a child with its own memory: one sharing the
+                // launcher's turns non-dumpable with it, and its /proc/PID/ns would be closed to a rootless launcher.
+                boolean hooksJoinChild = hooks.has(HookKind.CREATE_CONTAINER, HookKind.START_CONTAINER);
+                SpawnMode spawn = detached || hooksJoinChild ? SpawnMode.FORK : SpawnMode.current();
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
-                    state.write(creating.cloned(identityOf(pid), namespacesOf(pid)));
+                    ContainerState init = creating.cloned(identityOf(pid), namespacesOf(pid));
+                    state.write(init);
+                    cloned = init;
                     LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
                     idMaps.writeTo(pid);
                     LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
@@ -153,11 +185,14 @@ public final class ContainerRun {
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
                     limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
                     if (progress[0] >= 0) {
-                        narrator[0] = narrate(progress[0], pid, table, steps);
+                        narrator[0] = StepNarrator.start(explain, progress[0], pid, table, steps);
                     }
                     Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
                     tell("released the child: it now runs its prepared syscalls, no Java involved");
                     LaunchStep.RELEASED.pauseIf(request.testPause());
+                    if (hookStops != null) {
+                        hookStops.serve(init);
+                    }
                 });
                 fds.add(child.pidfd());
                 closeNow(fds, sync[0]);
@@ -169,9 +204,9 @@ public final class ContainerRun {
                 if (detached) {
                     closeNow(fds, ready[1]);
                     closeNow(fds, execFifo);
-                    return awaitCreated(context, state, limits, creating, table, child, ready[0], failure[0], started);
+                    return awaitCreated(new Launched(context, state, limits, creating, table, child, failure[0], started), ready[0]);
                 }
-                return supervise(context, state, limits, creating, table, child, failure[0], narrator[0], started);
+                return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
             }
         } finally {
             for (int fd : fds) {
@@ -180,31 +215,41 @@ public final class ContainerRun {
         }
     }
 
-    private RunResult supervise(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
-                                SyscallTable table, SyscallTable.Spawned child, int failureRead, Thread narrator,
-                                long started) {
+    /** A container's init as the launch left it, with what the launcher needs to follow it. */
+    private record Launched(ContainerContext context, StateDirectory state, ContainerLimits limits, ContainerState creating,
+                           SyscallTable table, SyscallTable.Spawned child, int failureRead, long started) {
+    }
+
+    private RunResult supervise(Launched spawned, Thread narrator) {
+        ContainerContext context = spawned.context();
+        StateDirectory state = spawned.state();
+        ContainerLimits limits = spawned.limits();
+        SyscallTable.Spawned child = spawned.child();
         boolean reaped = false;
         try {
             if (child.parentWorkFailure() != null) {
                 throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
             }
-            byte[] record = readFailureRecord(failureRead);
+            byte[] record = readFailureRecord(spawned.failureRead());
             if (record.length > 0) {
-                SyscallTable.ChildFailure failure = table.decodeFailure(record);
+                SyscallTable.ChildFailure failure = spawned.table().decodeFailure(record);
                 Syscalls.wait4(child.pid(), 0);
                 reaped = true;
-                joinQuietly(narrator);
+                StepNarrator.await(narrator);
                 throw childFailed(context.spec(), failure);
             }
-            state.write(creating.running(identityOf(child.pid()), namespacesOf(child.pid())));
+            ContainerState running = spawned.creating().running(identityOf(child.pid()), namespacesOf(child.pid()));
+            state.write(running);
+            cloned = running;
             state.unlock(); // kill, delete --force and friends may act on it while this launcher waits
             LaunchStep.RUNNING.pauseIf(request.testPause());
             SignalForwarding.register(child.pidfd());
             try {
+                hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
-                joinQuietly(narrator);
-                long millis = (System.nanoTime() - started) / 1_000_000;
+                StepNarrator.await(narrator);
+                long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 tell("container exited: " + (status.exited() ? "status " + status.exitCode() : "killed by signal " + status.termSignal()));
                 boolean oomKilled = limits.oomKills() > 0;
                 if (oomKilled) {
@@ -228,30 +273,29 @@ public final class ContainerRun {
      * End-of-file instead means the child failed (its failure record says where) or was killed: then
      * nothing is left, as for any failed launch.
      */
-    private RunResult awaitCreated(ContainerContext context, StateDirectory state, ContainerLimits limits,
-                                   ContainerState creating, SyscallTable table, SyscallTable.Spawned child,
-                                   int readyRead, int failureRead, long started) {
-        boolean created = false;
+    private RunResult awaitCreated(Launched spawned, int readyRead) {
+        StateDirectory state = spawned.state();
+        SyscallTable.Spawned child = spawned.child();
         try {
             if (child.parentWorkFailure() != null) {
                 throw child.parentWorkFailure(); // the child was killed; the finally below reaps it
             }
             if (Syscalls.read(readyRead, 1).length == 0) {
-                byte[] record = readFailureRecord(failureRead);
+                byte[] record = readFailureRecord(spawned.failureRead());
                 if (record.length > 0) {
-                    throw childFailed(context.spec(), table.decodeFailure(record));
+                    throw childFailed(spawned.context().spec(), spawned.table().decodeFailure(record));
                 }
                 throw new LaunchException("create: the container's init ended before its setup was done");
             }
-            state.write(creating.cloned(identityOf(child.pid()), namespacesOf(child.pid())).withStatus("created"));
+            state.write(spawned.creating().cloned(identityOf(child.pid()), namespacesOf(child.pid())).withStatus("created"));
             if (request.create().pidFile() != null) {
                 state.writePidFile(request.create().pidFile(), child.pid());
             }
             state.keep();
-            limits.keep();
+            spawned.limits().keep();
             created = true;
             tell("created: init (host pid " + child.pid() + ") waits on exec.fifo for start");
-            return new RunResult(context.id(), 0, 0, child.pid(), (System.nanoTime() - started) / 1_000_000, false);
+            return new RunResult(spawned.context().id(), 0, 0, child.pid(), (System.nanoTime() - spawned.started()) / 1_000_000, false);
         } finally {
             if (!created) {
                 killAndReap(child);
@@ -273,58 +317,6 @@ public final class ContainerRun {
     /** The child's failure record: 16 bytes on failure (one atomic pipe write), end-of-file once execve closed the pipe. */
     private static byte[] readFailureRecord(int fd) {
         return Syscalls.read(fd, 16);
-    }
-
-    /**
-     * Prints each step as the child reaches it (it reports the index of the step it is about to run).
-     * Runs of steps with the same explanation (41 bounding-set drops, 62 signal resets) share one line.
-     */
-    private Thread narrate(int progressRead, int pid, SyscallTable table, ChildSteps steps) {
-        Thread thread = new Thread(() -> {
-            String pendingWhy = null;
-            String firstStep = null;
-            String lastStep = null;
-            int run = 0;
-            while (true) {
-                byte[] index = Syscalls.read(progressRead, 4);
-                String step = null;
-                String why = null;
-                if (index.length == 4) {
-                    int entry = java.nio.ByteBuffer.wrap(index).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt();
-                    step = table.step(entry);
-                    why = java.util.Objects.requireNonNullElse(steps.explanation(entry), "");
-                    if (why.equals(pendingWhy) && run > 0) {
-                        lastStep = step;
-                        run++;
-                        continue;
-                    }
-                }
-                if (run > 0) {
-                    String line = run == 1 ? firstStep : firstStep + " ... " + lastStep + " (" + run + " steps)";
-                    explain.println("[child " + pid + "] " + line + (pendingWhy.isEmpty() ? "" : "  -- " + pendingWhy));
-                }
-                if (step == null) {
-                    return; // execve closed the pipe, or the child died
-                }
-                pendingWhy = why;
-                firstStep = step;
-                lastStep = step;
-                run = 1;
-            }
-        }, "bulwark-narrator");
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
-    }
-
-    private static void joinQuietly(Thread thread) {
-        if (thread != null) {
-            try {
-                thread.join(2_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     private void tell(String message) {

@@ -112,6 +112,15 @@ public record ContainerState(String ociVersion, String id, String status, int pi
     }
 
     /**
+     * The OCI state (runtime-spec state.md: ociVersion, id, status, pid, bundle, annotations) as of
+     * {@code asStatus}: what a hook reads on its stdin.
+     */
+    public String ociJson(String asStatus) {
+        return new JsonText().field("ociVersion", ociVersion).field("id", id).field("status", asStatus).field("pid", pid)
+                .field("bundle", bundle).field("annotations", annotations).close();
+    }
+
+    /**
      * Pretty JSON, null fields left out, written by hand: loading and configuring Jackson for two small
      * writes would be the largest cost of a launch. Reading state.json (state, list, stats) uses Jackson.
      */

@@ -38,7 +38,9 @@ public final class StateDirectory implements AutoCloseable {
     private static final String STATE_TEMPORARY = "state.json.tmp";
     private static final String ROOTFS = "rootfs";
     static final String EXEC_FIFO = "exec.fifo";
-    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO);
+    /** A created container's hooks (only when it has some): start and delete run them from fresh processes. */
+    static final String HOOKS_FILE = "hooks.json";
+    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE);
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
     private static final long LOCK_WAIT_SECONDS = 30;
@@ -414,6 +416,41 @@ public final class StateDirectory implements AutoCloseable {
             }
         }
         return path().resolve(ROOTFS);
+    }
+
+    /** Records the container's hooks for start and delete (written once, while the id is claimed). */
+    public void writeHooks(dev.bulwark.config.model.Hooks hooks) {
+        byte[] json;
+        try {
+            json = Reader.JSON.writeValueAsBytes(hooks);
+        } catch (IOException e) {
+            throw new LaunchException("hooks: cannot be recorded: " + e.getMessage(), e);
+        }
+        try {
+            int file = DirectoryCalls.openat(fd, HOOKS_FILE, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
+                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
+            try {
+                Syscalls.write(file, json);
+            } finally {
+                Syscalls.close(file);
+            }
+        } catch (SyscallException e) {
+            throw new LaunchException("writing " + path().resolve(HOOKS_FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The hooks {@link #writeHooks} recorded; empty for a container without (or a {@code run} container). */
+    public Optional<dev.bulwark.config.model.Hooks> readHooks() {
+        Optional<byte[]> json = readFile(fd, HOOKS_FILE, path().resolve(HOOKS_FILE));
+        if (json.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Reader.JSON.readValue(json.get(), dev.bulwark.config.model.Hooks.class));
+        } catch (IOException e) {
+            throw new LaunchException("container " + id + ": " + path().resolve(HOOKS_FILE) + " cannot be read: "
+                    + e.getMessage().lines().findFirst().orElse(""), e);
+        }
     }
 
     /** Replaces state.json atomically (a temporary file renamed over it). */

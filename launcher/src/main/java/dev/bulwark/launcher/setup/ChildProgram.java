@@ -50,6 +50,17 @@ public final class ChildProgram {
     public record Detached(int readyWrite, int execFifo, int preserveFds) {
     }
 
+    /**
+     * Where the child stops so the launcher can run hooks (only when the config has such hooks): at each
+     * stop it writes one byte on {@code stoppedWrite} and waits for one on {@code resumeRead}.
+     *
+     * @param beforePivot stop after the mounts, before pivot_root (prestart, createRuntime, createContainer)
+     * @param beforeExec  stop after every setup step, before execve ({@code run}'s startContainer)
+     */
+    public record HookStops(int stoppedRead, int stoppedWrite, int resumeRead, int resumeWrite,
+                            boolean beforePivot, boolean beforeExec) {
+    }
+
     private ChildProgram() {
     }
 
@@ -91,6 +102,12 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
                                      long rootLockedFlags, Detached detached) {
+        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, detached, null);
+    }
+
+    /** @param hookStops null without hooks that run during setup: the child never stops for the launcher */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
+                                     long rootLockedFlags, Detached detached, HookStops hookStops) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -98,6 +115,10 @@ public final class ChildProgram {
         ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
         try {
             synchronizeWithParent(steps, pipes, dieWithLauncher);
+            if (hookStops != null) {
+                steps.step("close the launcher's end of the hook pipes", "only the launcher reads it", "close", hookStops.stoppedRead());
+                steps.step("close the launcher's end of the resume pipe", "only the launcher writes it", "close", hookStops.resumeWrite());
+            }
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
@@ -124,7 +145,13 @@ public final class ChildProgram {
             }
             LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
-            new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
+            new RootfsSteps(steps, context).compile(() -> {
+                masks.cloneHostDevNull();
+                if (hookStops != null && hookStops.beforePivot()) {
+                    stopForHooks(steps, hookStops, "prestart, createRuntime and createContainer hooks",
+                            !hookStops.beforeExec());
+                }
+            });
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
@@ -159,6 +186,10 @@ public final class ChildProgram {
             List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
             if (pipes.progressWrite() >= 0) {
                 keep.add(pipes.progressWrite());
+            }
+            if (hookStops != null && hookStops.beforeExec()) {
+                keep.add(hookStops.stoppedWrite());
+                keep.add(hookStops.resumeRead());
             }
             if (detached != null) {
                 keep.add(detached.readyWrite());
@@ -196,6 +227,9 @@ public final class ChildProgram {
                 // opens its exec.fifo before seccomp). Signals are default by now: kill ends the wait.
                 waitForStart(steps, detached);
             }
+            if (hookStops != null && hookStops.beforeExec()) {
+                stopForHooks(steps, hookStops, "startContainer hooks", true); // run's equivalent of start
+            }
             if (noNewPrivileges) {
                 seccomp.install(); // last: only the execve chain below runs under the filter
             }
@@ -214,6 +248,18 @@ public final class ChildProgram {
             fd--;
         }
         return fd;
+    }
+
+    /** One stop: tell the launcher, wait for its byte (end-of-file: it died or gave up, and the read fails). */
+    private static void stopForHooks(ChildSteps steps, HookStops stops, String hooks, boolean last) {
+        long buffer = steps.memory().allocate(8);
+        steps.step("stop for the " + hooks, "the launcher runs them now", "write", stops.stoppedWrite(), buffer, 1).mustEqual(1);
+        steps.step("wait for the " + hooks, "they must all succeed before setup goes on",
+                "read", stops.resumeRead(), buffer, 1).mustEqual(1);
+        if (last) {
+            steps.step("close the hook pipe", "no more stops", "close", stops.stoppedWrite());
+            steps.step("close the resume pipe", "no more stops", "close", stops.resumeRead());
+        }
     }
 
     private static void waitForStart(ChildSteps steps, Detached detached) {

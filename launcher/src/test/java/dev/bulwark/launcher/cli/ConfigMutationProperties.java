@@ -291,7 +291,7 @@ class ConfigMutationProperties {
      * as the kernel would).
      */
     private static void makeLaunchableHere(ObjectNode config) throws IOException {
-        config.remove("hooks"); // refused in one line (UnsupportedFields) until the lifecycle runs them
+        config.remove("hooks"); // run by the launcher around the launch, not part of the planned table (HooksTest)
         if (config.get("root") instanceof ObjectNode root) {
             root.put("path", "rootfs");
         }

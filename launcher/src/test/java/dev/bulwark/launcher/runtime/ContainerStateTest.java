@@ -31,6 +31,20 @@ class ContainerStateTest {
     }
 
     @Test
+    void theOciStateForHooksHasOnlyTheSpecsFieldsWithTheStatusAsked() throws Exception {
+        ContainerState state = new ContainerState("1.2.0", "web-1", "running", 4242, 123456, 4200, 120000, "/srv/bundle",
+                "/srv/bundle/rootfs", true, "t", "0 1000 1", "0 1000 1", "/sys/fs/cgroup/x", Map.of("pid", "pid:[1]"),
+                Map.of("k", "v"));
+        var oci = new ObjectMapper().readTree(state.ociJson("creating"));
+        java.util.List<String> fields = new java.util.ArrayList<>();
+        oci.fieldNames().forEachRemaining(fields::add);
+        assertEquals(java.util.List.of("ociVersion", "id", "status", "pid", "bundle", "annotations"), fields);
+        assertEquals("creating", oci.get("status").asText());
+        assertEquals(4242, oci.get("pid").asInt());
+        assertEquals("v", oci.get("annotations").get("k").asText());
+    }
+
+    @Test
     void aClaimedStateReadsBackEqual() throws Exception {
         ContainerState claimed = ContainerState.claimed("c", new ProcessIdentity(77, 99), true);
         assertEquals(claimed, new ObjectMapper().readValue(claimed.toJson(), ContainerState.class));
