@@ -91,6 +91,12 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
                                      long rootLockedFlags, Detached detached) {
+        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, detached, LauncherMounts.none());
+    }
+
+    /** @param prepared mounts the launcher made for the child to attach (idmapped clones, device nodes) */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
+                                     long rootLockedFlags, Detached detached, LauncherMounts prepared) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -124,7 +130,7 @@ public final class ChildProgram {
             }
             LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
-            new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
+            new RootfsSteps(steps, context, prepared).compile(masks::cloneHostDevNull);
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
