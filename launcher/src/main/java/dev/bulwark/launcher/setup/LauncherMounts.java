@@ -39,7 +39,10 @@ import static dev.bulwark.nativ.constants.MountApi.*;
  * already shifted for that range); otherwise the rootfs is idmapped when the range is Bulwark's own
  * choice (the config lists no uidMappings, as under the hardened profile) or the rootfs is unreachable
  * by container root, and a bind source when it is unreachable. A filesystem that cannot be idmapped
- * falls back to the plain bind, which works where the path is reachable.
+ * falls back to the plain bind, which works where the path is reachable. A bind whose options set an
+ * atime mode is also cloned here, without idmap: in a user namespace the kernel locks a host mount's
+ * atime mode (EPERM), and a clone made by host root is not locked (other locked flags are kept as the
+ * child keeps them, see {@link LockedMountFlags}).
  *
  * <p><b>Devices.</b> mknod is denied in a user namespace, so each listed device (not one of the
  * defaults bound from the host) is made by the launcher on a private tmpfs mounted detached (fsopen,
@@ -171,17 +174,23 @@ public final class LauncherMounts implements AutoCloseable {
             return;
         }
         Path source = RootfsSteps.bindSource(mount.source(), request.bundle(), field);
-        if (rule.reachableByContainerRoot(source)) {
+        boolean reachable = rule.reachableByContainerRoot(source);
+        // The kernel locks a host mount's atime mode in a user namespace (EPERM on change); the launcher's clone is not locked.
+        boolean setsAtime = MountAttributes.setsAtime(options.remountFlags());
+        if (reachable && !setsAtime) {
             return;
         }
         boolean recursive = options.isRecursiveBind() || !options.isBind();
         int opened = MountCalls.openPath(source.toString(), 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         try {
             int owner = DirectoryCalls.statx(opened, "", DirectoryCalls.AT_EMPTY_PATH).uid();
-            if (!rule.idmapBind(owner, false)) {
-                return; // owned by the mapped range: the child's own bind reaches it as the owner would
-            }
             long[] attributes = RootfsSteps.bindAttributeMasks(source, options);
+            if (!rule.idmapBind(owner, reachable)) {
+                if (setsAtime) {
+                    binds.put(index, keep(plainClone(opened, recursive, attributes[0], attributes[1])));
+                }
+                return; // else owned by the mapped range: the child's own bind reaches it as the owner would
+            }
             int tree = idmappedClone(opened, recursive, request.usernsFd(), attributes[0], attributes[1]);
             if (tree < 0) {
                 throw new LaunchException(field + ".source: " + source + " is not reachable by the container's root and its "
@@ -190,6 +199,18 @@ public final class LauncherMounts implements AutoCloseable {
             binds.put(index, keep(tree));
         } finally {
             Syscalls.close(opened);
+        }
+    }
+
+    /** open_tree(OPEN_TREE_CLONE) of {@code fd} with the bind's flags (the same a child's bind sets, locked flags kept). */
+    private static int plainClone(int fd, boolean recursive, long set, long clear) {
+        int tree = MountCalls.openTree(fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+        try {
+            MountCalls.mountSetattr(tree, 0, set, clear, -1);
+            return tree;
+        } catch (RuntimeException e) {
+            Syscalls.close(tree);
+            throw e;
         }
     }
 

@@ -145,8 +145,9 @@ final class RootfsSteps {
             Path source = bindSource(mount.source(), context.bundle(), field);
             target = inRoot.create(destination, Files.isDirectory(source), label);
             if (prepared.bind(index).isPresent()) {
-                attached = inherited(prepared.bind(index).get(), field + ".source: the idmapped clone of " + source,
-                        "container root cannot reach " + source + "; the launcher cloned it, idmapped and with its flags");
+                attached = inherited(prepared.bind(index).get(), field + ".source: the launcher's clone of " + source,
+                        "the launcher cloned it with its flags: idmapped where container root cannot reach it, or to set an "
+                                + "atime mode the kernel locks in a user namespace");
             } else {
                 boolean recursive = options.isRecursiveBind() || !options.isBind();
                 Entry sourceFd = HostPathFds.open(steps, field + ".source", source, false);
