@@ -254,12 +254,13 @@ public final class LauncherMounts implements AutoCloseable {
         int mode = device.fileMode() == null ? DEFAULT_DEVICE_MODE : (int) (device.fileMode() & 07777);
         long uid = rule.hostUid(device.uid() == null ? 0 : device.uid(), field + ".uid");
         long gid = rule.hostGid(device.gid() == null ? 0 : device.gid(), field + ".gid");
+        String name = nodeName(device.path());
         int tmpfs = MountCalls.newDetachedFilesystem("tmpfs", MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID, "mode=0700", "size=4k");
         try {
-            MountCalls.mknodat(tmpfs, "node", type | mode, MountCalls.makedev(major, minor));
-            MountCalls.fchmodat(tmpfs, "node", mode); // mknodat's mode went through the launcher's umask
-            MountCalls.fchownat(tmpfs, "node", uid, gid);
-            return MountCalls.openTree(tmpfs, "node", OPEN_TREE_CLONE);
+            MountCalls.mknodat(tmpfs, name, type | mode, MountCalls.makedev(major, minor));
+            MountCalls.fchmodat(tmpfs, name, mode); // mknodat's mode went through the launcher's umask
+            MountCalls.fchownat(tmpfs, name, uid, gid);
+            return MountCalls.openTree(tmpfs, name, OPEN_TREE_CLONE);
         } catch (SyscallException e) {
             throw new LaunchException(field + ": the launcher cannot make " + device.path() + " (" + device.type() + " "
                     + major + ":" + minor + "): " + e.getMessage(), e);
@@ -268,7 +269,13 @@ public final class LauncherMounts implements AutoCloseable {
         }
     }
 
-    private int keep(int fd) {
+    /** The node's name on its tmpfs: the last component of its path (what mountinfo shows), never a path. */
+    private static String nodeName(String path) {
+        Path name = Path.of(path).getFileName();
+        return name == null || name.toString().equals("..") || name.toString().equals(".") ? "node" : name.toString();
+    }
+
+        private int keep(int fd) {
         fds.add(fd);
         return fd;
     }

@@ -117,6 +117,30 @@ final class RootfsSteps {
         return tree;
     }
 
+    /**
+     * A launcher's clone, made again here so that it gets its mount id in config order: the kernel lists
+     * /proc/self/mountinfo by mount id, and the launcher's clone was made before every mount of the child.
+     * A detached mount of another mount namespace cannot be cloned, so it is attached on the destination
+     * first, cloned from there (open_tree keeps its idmap and flags), and detached again through its fd
+     * (the magic link /proc/self/fd/N of the host's /proc, still visible before pivot_root). The clone is
+     * attached below like any bind. The launcher's clone was made with the flags the launcher set: idmapped
+     * where container root cannot reach the source, or with an atime mode the kernel locks in a user namespace.
+     */
+    private Entry recloneInConfigOrder(int launcherFd, Entry target, boolean recursive, String name) {
+        String why = "the launcher cloned it with its flags (idmapped where container root cannot reach it, or with an "
+                + "atime mode the kernel locks in a user namespace)";
+        Entry launcherClone = steps.step(name + " (launcher fd " + launcherFd + ")", why, "dup", launcherFd);
+        moveMount(name + ": attach it for a moment", "only an attached mount of this namespace can be cloned", launcherClone, target);
+        Entry clone = steps.step(name + ": clone it again", "a mount id in config order; idmap and flags are kept",
+                "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0))
+                .argumentFrom(0, launcherClone);
+        steps.step(name + ": detach the launcher's clone", "through its fd, not a path looked up in the root",
+                "umount2", steps.string("/proc/self/fd/" + launcherFd), MNT_DETACH);
+        steps.step(name + ": close launcher fd " + launcherFd, "detached and done with", "close", launcherFd);
+        steps.step(name + ": close its dup", "detached and done with", "close", 0).argumentFrom(0, launcherClone);
+        return clone;
+    }
+
     /** Takes over an fd the launcher prepared before clone: a dup to use by entry, and the inherited number closed. */
     private Entry inherited(int launcherFd, String name, String why) {
         Entry own = steps.step(name + " (launcher fd " + launcherFd + ")", why, "dup", launcherFd);
@@ -145,9 +169,8 @@ final class RootfsSteps {
             Path source = bindSource(mount.source(), context.bundle(), field);
             target = inRoot.create(destination, Files.isDirectory(source), label);
             if (prepared.bind(index).isPresent()) {
-                attached = inherited(prepared.bind(index).get(), field + ".source: the launcher's clone of " + source,
-                        "the launcher cloned it with its flags: idmapped where container root cannot reach it, or to set an "
-                                + "atime mode the kernel locks in a user namespace");
+                attached = recloneInConfigOrder(prepared.bind(index).get(), target, options.isRecursiveBind() || !options.isBind(),
+                        field + ".source: the launcher's clone of " + source);
             } else {
                 boolean recursive = options.isRecursiveBind() || !options.isBind();
                 Entry sourceFd = HostPathFds.open(steps, field + ".source", source, false);
