@@ -31,6 +31,12 @@ public final class BulwarkCli {
             + "(runc's shape: {\"level\":\"error\",\"msg\":...,\"time\":...})")
     String logFormat = "text";
 
+    @Option(names = "--profile", paramLabel = "hardened|oci", description = "the profile of create and run, for engines that "
+            + "pass flags before the verb only: oci (default) runs the config as the runtime spec says; hardened lifts it "
+            + "(user namespace, no_new_privs, default seccomp profile, read-only root). A verb's own --profile wins; "
+            + "then this, then BULWARK_PROFILE, then /etc/bulwark/bulwark.json")
+    String profile;
+
     @Option(names = "--debug", description = "debug output (as BULWARK_DEBUG)")
     boolean debug;
 
@@ -41,6 +47,12 @@ public final class BulwarkCli {
     @Option(names = "--rootless", paramLabel = "true|false|auto", description = "accepted for engines: rootless mode "
             + "follows the effective uid (auto)")
     String rootless = "auto";
+
+    /** The global {@code --profile} of the command line {@code command} belongs to, or null. */
+    static String globalProfile(CommandLine.Model.CommandSpec command) {
+        Object top = command == null ? null : command.root().userObject();
+        return top instanceof BulwarkCli cli ? cli.profile : null;
+    }
 
     public static void main(String[] args) {
         System.exit(execute(args));
@@ -65,6 +77,10 @@ public final class BulwarkCli {
         if (!List.of("text", "json").contains(logFormat)) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--log-format: expected text or json, got \"" + logFormat + "\"");
+        }
+        if (profile != null && !List.of("hardened", "oci").contains(profile.strip())) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--profile: unknown profile \"" + profile + "\" (expected hardened or oci)");
         }
         if (!List.of("true", "false", "auto").contains(rootless)) {
             throw new CommandLine.ParameterException(new CommandLine(this),

@@ -59,7 +59,7 @@ final class CreateCommand implements Callable<Integer> {
 
     @Option(names = "--profile", paramLabel = "hardened|oci", description = "oci (default): the config means what the runtime spec "
             + "says; hardened: add a user namespace, no_new_privs, the default seccomp profile, a read-only root. "
-            + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
+            + "Default from the global --profile before the verb, then BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
     String profile;
 
     @Option(names = "--allow-missing-lsm",
@@ -68,6 +68,9 @@ final class CreateCommand implements Callable<Integer> {
 
     @Mixin
     StateRootOption stateRoot;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec; // the global --profile, before the verb
 
     @Parameters(paramLabel = "ID", description = "container id")
     String id;
@@ -79,7 +82,7 @@ final class CreateCommand implements Callable<Integer> {
             throw new LaunchException("--preserve-fds: must be 0 or more, got " + preserveFds);
         }
         Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
-        Profile selected = ProfileSelection.of(profile).profile();
+        Profile selected = ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(BundleConfig.read(bundleDirectory), Syscalls.geteuid() != 0));
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;

@@ -63,7 +63,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--profile", paramLabel = "hardened|oci", description = "oci (default): the config means what the runtime spec "
             + "says; hardened: add a user namespace, no_new_privs, the default seccomp profile, a read-only root. "
-            + "Default from BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
+            + "Default from the global --profile before the verb, then BULWARK_PROFILE, then /etc/bulwark/bulwark.json {\"profile\": ...}, then oci")
     String profile;
 
     @Option(names = "--host-id-range", paramLabel = "START[:SIZE]", converter = HostIdRange.class,
@@ -125,7 +125,7 @@ final class RunCommand implements Callable<Integer> {
                 : "bulwark-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
         LaunchStep testPause = LaunchStep.fromEnvironment();
         int euid = Syscalls.geteuid();
-        Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile).profile();
+        Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(builtIn ? builtInSpec(euid) : bundleSpec(), euid != 0));
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;

@@ -10,22 +10,38 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Which {@link Profile} a launch uses: the {@code --profile} flag, else {@code BULWARK_PROFILE}, else
- * {@code "profile"} in the system file {@code /etc/bulwark/bulwark.json} (for engines that cannot pass
- * flags), else {@link Profile#OCI}.
+ * Which {@link Profile} a launch uses, first found wins: the verb's {@code --profile} flag
+ * ({@code bulwark create --profile hardened}), the global one before the verb ({@code bulwark --profile
+ * hardened create}), {@code BULWARK_PROFILE}, {@code "profile"} in the system file
+ * {@code /etc/bulwark/bulwark.json} (for engines that cannot pass flags), else {@link Profile#OCI}.
+ *
+ * @param flag       the verb's {@code --profile}, or null
+ * @param globalFlag the global {@code --profile} before the verb, or null
  */
-public record ProfileSelection(String flag, Map<String, String> environment, Path systemFile) {
+public record ProfileSelection(String flag, String globalFlag, Map<String, String> environment, Path systemFile) {
     public static final String ENVIRONMENT_VARIABLE = "BULWARK_PROFILE";
     public static final Path SYSTEM_FILE = Path.of("/etc/bulwark/bulwark.json");
 
-    /** The selection of this process: its flag value (or null), its environment and the system file. */
+    /** Without a global flag. */
+    public ProfileSelection(String flag, Map<String, String> environment, Path systemFile) {
+        this(flag, null, environment, systemFile);
+    }
+
+    /** The selection of this process: its flag values (or null), its environment and the system file. */
+    public static ProfileSelection of(String flag, String globalFlag) {
+        return new ProfileSelection(flag, globalFlag, System.getenv(), SYSTEM_FILE);
+    }
+
     public static ProfileSelection of(String flag) {
-        return new ProfileSelection(flag, System.getenv(), SYSTEM_FILE);
+        return of(flag, null);
     }
 
     public Profile profile() {
         if (flag != null) {
             return Profile.parse(flag, "--profile");
+        }
+        if (globalFlag != null) {
+            return Profile.parse(globalFlag, "bulwark --profile (before the verb)");
         }
         String variable = environment.get(ENVIRONMENT_VARIABLE);
         if (variable != null && !variable.isBlank()) {

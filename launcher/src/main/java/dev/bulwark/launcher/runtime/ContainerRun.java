@@ -5,6 +5,7 @@ import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.setup.ChildProgram;
 import dev.bulwark.launcher.setup.ChildSteps;
+import dev.bulwark.launcher.setup.LauncherMounts;
 import dev.bulwark.launcher.setup.LockedMountFlags;
 import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
@@ -109,9 +110,9 @@ public final class ContainerRun {
                 state.writeHooks(spec.hooks()); // start and delete run them from fresh processes
             }
             Path rootfs = bundleRootfs != null ? bundleRootfs : state.rootfsMountPoint();
-            if (!rootless && idMaps.userNamespace()) {
-                requireReachable(rootfs, idMaps.uid().get(0).hostId(),
-                        bundleRootfs != null ? "root.path" : "--root (state directory)");
+            boolean idmapping = !rootless && idMaps.userNamespace() && spec.linux().createsNamespace("user");
+            if (!rootless && idMaps.userNamespace() && bundleRootfs == null) {
+                requireReachable(rootfs, idMaps.uid().get(0).hostId(), "--root (state directory)");
             }
             ContainerState[] creating = new ContainerState[1];
             try (ContainerLimits limits = ContainerLimits.create(id.value(), spec, rootless, cgroup -> {
@@ -124,7 +125,19 @@ public final class ContainerRun {
                 ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                         request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                         request.lsm() != null ? request.lsm() : LsmHost.probe()); // once per launch
-                return launch(context, idMaps, state, limits, creating[0], started);
+                try (IdmapUserNamespace userns = new IdmapUserNamespace(idMaps);
+                     LauncherMounts prepared = idmapping ? LauncherMounts.prepare(new LauncherMounts.Request(planned,
+                             request.bundle(), bundleRootfs, state::rootfsMountPoint, idMaps.uid(), idMaps.gid(),
+                             spec.linux().uidMappings().isEmpty(), userns)) : LauncherMounts.none()) {
+                    userns.close(); // the idmapped mounts hold the namespace now
+                    if (idmapping && bundleRootfs != null && prepared.rootTree().isEmpty()) {
+                        requireReachable(rootfs, idMaps.uid().get(0).hostId(), "root.path");
+                    }
+                    if (!prepared.fds().isEmpty()) {
+                        tell("prepared " + prepared.fds().size() + " detached mount(s) for the child (idmapped clones, device nodes)");
+                    }
+                    return launch(context, idMaps, state, limits, creating[0], started, prepared);
+                }
             }
         }
     }
@@ -135,7 +148,7 @@ public final class ContainerRun {
     }
 
     private RunResult launch(ContainerContext context, IdMaps idMaps, StateDirectory state, ContainerLimits limits,
-                             ContainerState creating, long started) {
+                             ContainerState creating, long started, LauncherMounts prepared) {
         List<Integer> fds = new ArrayList<>();
         boolean detached = request.create() != null;
         try (SetupHookStops hookStops = SetupHookStops.plan(hooks, detached)) {
@@ -153,7 +166,7 @@ public final class ContainerRun {
                     ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
             long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart,
-                    hookStops == null ? null : hookStops.stops());
+                    hookStops == null ? null : hookStops.stops(), prepared);
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.

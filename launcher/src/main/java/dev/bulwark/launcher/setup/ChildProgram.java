@@ -102,12 +102,16 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
                                      long rootLockedFlags, Detached detached) {
-        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, detached, null);
+        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, detached, null, LauncherMounts.none());
     }
 
-    /** @param hookStops null without hooks that run during setup: the child never stops for the launcher */
+    /**
+     * @param hookStops null without hooks that run during setup: the child never stops for the launcher
+     * @param prepared  mounts the launcher made for the child to attach (idmapped clones, device nodes)
+     */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
-                                     long rootLockedFlags, Detached detached, HookStops hookStops) {
+                                     long rootLockedFlags, Detached detached, HookStops hookStops,
+                                     LauncherMounts prepared) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -145,7 +149,7 @@ public final class ChildProgram {
             }
             LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
-            new RootfsSteps(steps, context).compile(() -> {
+            new RootfsSteps(steps, context, prepared).compile(() -> {
                 masks.cloneHostDevNull();
                 if (hookStops != null && hookStops.beforePivot()) {
                     stopForHooks(steps, hookStops, "prestart, createRuntime and createContainer hooks",

@@ -86,7 +86,7 @@ final class LandlockSteps {
 
     /** Whether a rule's path is a file rather than a directory, as far as can be known before the child runs. */
     private boolean isFile(String path) {
-        if (RootfsSteps.DEFAULT_DEVICES.contains(path)) {
+        if (RootfsSteps.DEFAULT_DEVICES.contains(path) || listedDevices(context.spec()).contains(path)) {
             return true;
         }
         String field = "annotations[\"" + ANNOTATION + "\"]";
@@ -97,6 +97,7 @@ final class LandlockSteps {
 
     private static boolean willExist(ContainerContext context, String path) {
         if (path.equals("/") || path.equals("/tmp") && context.hostUsrRoot() || RootfsSteps.DEFAULT_DEVICES.contains(path)
+                || listedDevices(context.spec()).contains(path)
                 || context.spec().mounts().stream().anyMatch(m -> path.equals(m.destination()))) {
             return true;
         }
@@ -129,7 +130,16 @@ final class LandlockSteps {
             rules.put(device, READ_FILE | WRITE_FILE | (device.equals("/dev/tty") ? IOCTL_DEV : 0));
         }
         rules.put("/proc", read | WRITE_FILE); // /proc/self/* (oom_score_adj, comm); /proc/sys stays a read-only mount
+        for (String device : listedDevices(spec)) { // the config lists them to be used (a /dev/fuse): read, write, ioctl
+            rules.putIfAbsent(device, READ_FILE | WRITE_FILE | IOCTL_DEV);
+        }
         return rules;
+    }
+
+    /** The container paths of linux.devices. */
+    private static java.util.List<String> listedDevices(Spec spec) {
+        return spec.linux() == null ? java.util.List.of()
+                : spec.linux().devices().stream().map(dev.bulwark.config.model.LinuxDevice::path).toList();
     }
 
     private static long write() {

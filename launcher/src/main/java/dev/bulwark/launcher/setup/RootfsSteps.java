@@ -40,10 +40,17 @@ final class RootfsSteps {
     private final Spec spec;
     private final Path root;
     private final String rootText;
+    private final LauncherMounts prepared;
 
     RootfsSteps(ChildSteps steps, ContainerContext context) {
+        this(steps, context, LauncherMounts.none());
+    }
+
+    /** @param prepared detached mounts the launcher made (idmapped clones, device nodes), attached here by fd */
+    RootfsSteps(ChildSteps steps, ContainerContext context, LauncherMounts prepared) {
         this.steps = steps;
         this.context = context;
+        this.prepared = prepared;
         this.spec = context.spec();
         this.root = context.rootfs();
         this.rootText = root.toString();
@@ -79,6 +86,9 @@ final class RootfsSteps {
      * pivot_root included: rootText is never looked up again.
      */
     private Entry bindBundleRoot() {
+        if (prepared.rootTree().isPresent()) {
+            return attachIdmappedRoot(prepared.rootTree().get());
+        }
         Entry directory = HostPathFds.open(steps, "root.path", root, true);
         Entry tree = steps.step("root.path: clone the root filesystem " + rootText, "a detached recursive copy of the rootfs, from its fd",
                 "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH)
@@ -92,6 +102,54 @@ final class RootfsSteps {
         steps.step("root.path: close the rootfs directory's fd", "the attached clone's fd is the root from here on", "close", 0)
                 .argumentFrom(0, directory);
         return tree;
+    }
+
+    /**
+     * The rootfs as the launcher idmapped it (see {@link LauncherMounts}): container root may not reach
+     * its host path, so the clone is attached on a directory it can reach, in the state directory, in
+     * the child's own mount namespace (private: nothing propagates to the host). Its fd is then the root's.
+     */
+    private Entry attachIdmappedRoot(int launcherFd) {
+        Path attachPoint = prepared.rootAttachPoint();
+        Entry tree = inherited(launcherFd, "root.path: the idmapped clone of " + rootText,
+                "the launcher cloned the rootfs and idmapped it with the container's user namespace");
+        Entry directory = HostPathFds.open(steps, "root.path (idmapped, attached at " + attachPoint + ")", attachPoint, true);
+        moveMount("root.path: attach the idmapped root filesystem on " + attachPoint,
+                "the root must be a mount point of its own for pivot_root, somewhere container root can reach", tree, directory);
+        steps.step("root.path: close the attach point's fd", "the attached clone's fd is the root from here on", "close", 0)
+                .argumentFrom(0, directory);
+        return tree;
+    }
+
+    /**
+     * A launcher's clone, made again here so that it gets its mount id in config order: the kernel lists
+     * /proc/self/mountinfo by mount id, and the launcher's clone was made before every mount of the child.
+     * A detached mount of another mount namespace cannot be cloned, so it is attached on the destination
+     * first, cloned from there (open_tree keeps its idmap and flags), and detached again through its fd
+     * (the magic link /proc/self/fd/N of the host's /proc, still visible before pivot_root). The clone is
+     * attached below like any bind. The launcher's clone was made with the flags the launcher set: idmapped
+     * where container root cannot reach the source, or with an atime mode the kernel locks in a user namespace.
+     */
+    private Entry recloneInConfigOrder(int launcherFd, Entry target, boolean recursive, String name) {
+        String why = "the launcher cloned it with its flags (idmapped where container root cannot reach it, or with an "
+                + "atime mode the kernel locks in a user namespace)";
+        Entry launcherClone = steps.step(name + " (launcher fd " + launcherFd + ")", why, "dup", launcherFd);
+        moveMount(name + ": attach it for a moment", "only an attached mount of this namespace can be cloned", launcherClone, target);
+        Entry clone = steps.step(name + ": clone it again", "a mount id in config order; idmap and flags are kept",
+                "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0))
+                .argumentFrom(0, launcherClone);
+        steps.step(name + ": detach the launcher's clone", "through its fd, not a path looked up in the root",
+                "umount2", steps.string("/proc/self/fd/" + launcherFd), MNT_DETACH);
+        steps.step(name + ": close launcher fd " + launcherFd, "detached and done with", "close", launcherFd);
+        steps.step(name + ": close its dup", "detached and done with", "close", 0).argumentFrom(0, launcherClone);
+        return clone;
+    }
+
+    /** Takes over an fd the launcher prepared before clone: a dup to use by entry, and the inherited number closed. */
+    private Entry inherited(int launcherFd, String name, String why) {
+        Entry own = steps.step(name + " (launcher fd " + launcherFd + ")", why, "dup", launcherFd);
+        steps.step(name + ": close launcher fd " + launcherFd, "the dup holds it", "close", launcherFd);
+        return own;
     }
 
     /**
@@ -112,15 +170,20 @@ final class RootfsSteps {
         Entry attached;
         Entry target;
         if (bind) {
-            Path source = bindSource(mount, field);
+            Path source = bindSource(mount.source(), context.bundle(), field);
             target = inRoot.create(destination, Files.isDirectory(source), label);
-            boolean recursive = options.isRecursiveBind() || !options.isBind();
-            Entry sourceFd = HostPathFds.open(steps, field + ".source", source, false);
-            attached = steps.step(field + ".source: clone " + source, "a detached copy of the host path, from its fd, attached below to the destination's fd",
-                    "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0))
-                    .argumentFrom(0, sourceFd);
-            inRoot.close(sourceFd, field + ".source");
-            bindAttributes(attached, source, options, field, destination, mount.options());
+            if (prepared.bind(index).isPresent()) {
+                attached = recloneInConfigOrder(prepared.bind(index).get(), target, options.isRecursiveBind() || !options.isBind(),
+                        field + ".source: the launcher's clone of " + source);
+            } else {
+                boolean recursive = options.isRecursiveBind() || !options.isBind();
+                Entry sourceFd = HostPathFds.open(steps, field + ".source", source, false);
+                attached = steps.step(field + ".source: clone " + source, "a detached copy of the host path, from its fd, attached below to the destination's fd",
+                        "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0))
+                        .argumentFrom(0, sourceFd);
+                inRoot.close(sourceFd, field + ".source");
+                bindAttributes(attached, source, options, field, destination, mount.options());
+            }
             moveMount("bind " + source + " on " + destination + " (" + field + ")", "make a host path visible inside the container", attached, target);
         } else {
             if ((options.flags() & MS_REMOUNT) != 0) {
@@ -184,6 +247,16 @@ final class RootfsSteps {
      */
     private void bindAttributes(Entry clone, Path source, MountOptions options, String field, String destination,
                                 List<String> written) {
+        long[] masks = bindAttributeMasks(source, options);
+        long set = masks[0];
+        long clear = masks[1];
+        steps.step(field + ".options: set " + String.join(",", written) + " on the clone for " + destination + " (nodev unless dev)",
+                "flags go on the detached copy before it is attached", "mount_setattr", 0, steps.string(""), AT_EMPTY_PATH,
+                mountAttr(set, clear, 0), MOUNT_ATTR_SIZE).argumentFrom(0, clone);
+    }
+
+    /** {attr_set, attr_clr} of a bind's mount_setattr (see bindAttributes); also what the launcher sets on an idmapped clone. */
+    static long[] bindAttributeMasks(Path source, MountOptions options) {
         long requested = options.remountFlags();
         long set = MountAttributes.flags(requested) | ((options.clearedFlags() & MS_NODEV) == 0 ? MOUNT_ATTR_NODEV : 0);
         long locked = MountAttributes.flags(LockedMountFlags.of(source, requested));
@@ -192,9 +265,7 @@ final class RootfsSteps {
             set |= MountAttributes.atime(requested);
             clear |= MOUNT_ATTR__ATIME;
         }
-        steps.step(field + ".options: set " + String.join(",", written) + " on the clone for " + destination + " (nodev unless dev)",
-                "flags go on the detached copy before it is attached", "mount_setattr", 0, steps.string(""), AT_EMPTY_PATH,
-                mountAttr(set, clear, 0), MOUNT_ATTR_SIZE).argumentFrom(0, clone);
+        return new long[] {set, clear};
     }
 
     /** fsopen, fsconfig (source, each option, create), fsmount: a detached new filesystem. */
@@ -243,16 +314,16 @@ final class RootfsSteps {
     }
 
     /** The canonical host path of a bind's source (a bundle-relative one from the bundle): the child opens it by fd. */
-    private Path bindSource(Mount mount, String field) {
-        if (mount.source() == null) {
+    static Path bindSource(String written, Path bundle, String field) {
+        if (written == null) {
             throw new LaunchException(field + ".source: a bind mount needs a source");
         }
-        Path source = HostPaths.of(mount.source(), field + ".source");
+        Path source = HostPaths.of(written, field + ".source");
         if (!source.isAbsolute()) {
-            if (context.bundle() == null) {
+            if (bundle == null) {
                 throw new LaunchException(field + ".source: must be absolute without a bundle");
             }
-            source = context.bundle().resolve(source);
+            source = bundle.resolve(source);
         }
         return HostPathFds.canonical(source.toAbsolutePath().normalize(), field + ".source");
     }
@@ -286,6 +357,10 @@ final class RootfsSteps {
         for (int i = 0; i < extra.size(); i++) {
             String path = extra.get(i).path();
             if (DEFAULT_DEVICES.contains(path)) {
+                continue;
+            }
+            if (prepared.device(i).isPresent()) { // made by the launcher: mknod is denied in a user namespace
+                bindLauncherDevice(inRoot, path, prepared.device(i).get(), "linux.devices[" + i + "].path");
                 continue;
             }
             if (!userNamespace) {
@@ -367,6 +442,17 @@ final class RootfsSteps {
         moveMount("bind device " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
                 clone, target);
         inRoot.close(clone, label);
+        inRoot.close(target, label);
+    }
+
+    /** Binds the node the launcher made on its private tmpfs (mknod is denied in a user namespace) on {@code device}. */
+    private void bindLauncherDevice(InRootPaths inRoot, String device, int launcherFd, String field) {
+        String label = field + " " + device;
+        Entry target = inRoot.create(device, false, label);
+        Entry node = inherited(launcherFd, label + ": the node the launcher made",
+                "mknod is denied in a user namespace: the launcher made it with the config's type, numbers, mode and owner");
+        moveMount("bind device " + device + " made by the launcher", "the config's device, not the host's node of that name", node, target);
+        inRoot.close(node, label);
         inRoot.close(target, label);
     }
 

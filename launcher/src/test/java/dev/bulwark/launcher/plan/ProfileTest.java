@@ -78,6 +78,18 @@ class ProfileTest {
     }
 
     @Test
+    void theGlobalFlagComesAfterTheVerbsFlagAndBeforeTheEnvironment(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("bulwark.json");
+        Files.writeString(file, "{\"profile\": \"oci\"}");
+        Map<String, String> ociEnvironment = Map.of("BULWARK_PROFILE", "oci");
+        assertEquals(Profile.HARDENED, new ProfileSelection(null, "hardened", ociEnvironment, file).profile());
+        assertEquals(Profile.OCI, new ProfileSelection("oci", "hardened", Map.of(), file).profile());
+        assertEquals(Profile.OCI, new ProfileSelection(null, "oci", Map.of("BULWARK_PROFILE", "hardened"), file).profile());
+        assertEquals("bulwark --profile (before the verb): unknown profile \"x\" (expected hardened or oci)",
+                assertThrows(LaunchException.class, () -> new ProfileSelection(null, "x", Map.of(), file).profile()).getMessage());
+    }
+
+    @Test
     void badSelectionsAreOneLine(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("bulwark.json");
         Files.writeString(file, "{\"profile\": 3}");

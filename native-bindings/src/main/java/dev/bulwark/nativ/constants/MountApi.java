@@ -40,6 +40,8 @@ public final class MountApi {
     public static final long MOUNT_ATTR_STRICTATIME = 0x20;
     public static final long MOUNT_ATTR_NODIRATIME = 0x80;
     public static final long MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
+    /** Idmap the mount with the user namespace in struct mount_attr.userns_fd (detached mounts only). */
+    public static final long MOUNT_ATTR_IDMAP = 0x100000;
     /** sizeof(struct mount_attr): u64 attr_set, attr_clr, propagation, userns_fd. */
     public static final int MOUNT_ATTR_SIZE = 32;
 
