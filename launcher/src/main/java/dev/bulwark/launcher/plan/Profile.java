@@ -33,9 +33,6 @@ public enum Profile {
     OCI,
     HARDENED;
 
-    /** Landlock's annotation (see LandlockSteps): absent means Bulwark's default rules. */
-    static final String LANDLOCK_ANNOTATION = "dev.bulwark.landlock";
-
     /** The name used by {@code --profile}, {@code BULWARK_PROFILE} and the system file. */
     public String flagName() {
         return name().toLowerCase(java.util.Locale.ROOT);
@@ -43,7 +40,7 @@ public enum Profile {
 
     /** The config this profile runs. */
     public Spec apply(Spec spec) {
-        return effectiveFor(spec) == OCI ? withoutDefaultLandlock(spec) : hardened(spec);
+        return effectiveFor(spec) == OCI ? spec : hardened(spec);
     }
 
     /** This profile, or {@link #HARDENED} for a config written for it ({@code dev.bulwark.profile: hardened}). */
@@ -51,19 +48,16 @@ public enum Profile {
         return "hardened".equals(spec.annotations().get(HardenedDefaults.PROFILE_ANNOTATION)) ? HARDENED : this;
     }
 
-    private static Spec withoutDefaultLandlock(Spec spec) {
-        if (spec.annotations().containsKey(LANDLOCK_ANNOTATION)) {
-            return spec; // the config asks for Landlock rules (or "off") itself
-        }
-        Map<String, String> annotations = new LinkedHashMap<>(spec.annotations());
-        annotations.put(LANDLOCK_ANNOTATION, "off");
-        return spec.withAnnotations(annotations);
-    }
-
     private static Spec hardened(Spec spec) {
         // The runtime spec makes linux optional; the launch fills in Bulwark's Linux defaults then (LaunchPlan),
         // here with the user namespace the profile adds. Its resources are the defaults, which either mode treats alike.
         Spec lifted = spec.linux() != null ? spec : spec.withLinux(HardenedDefaults.linuxWithoutUserNamespace(false));
+        if (!"hardened".equals(lifted.annotations().get(HardenedDefaults.PROFILE_ANNOTATION))) {
+            // Says so in the state, and turns on Landlock's default rules (LandlockSteps)
+            Map<String, String> annotations = new LinkedHashMap<>(lifted.annotations());
+            annotations.put(HardenedDefaults.PROFILE_ANNOTATION, "hardened");
+            lifted = lifted.withAnnotations(annotations);
+        }
         Linux linux = lifted.linux();
         if (!linux.hasNamespace("user")) {
             List<LinuxNamespace> namespaces = new ArrayList<>(linux.namespaces());

@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.setup;
 
+import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.ContainerContext;
@@ -24,7 +25,9 @@ import java.util.Map;
  * directories, {@code x} execute, {@code w} write, create, remove, rename and truncate, {@code d} ioctl
  * on device files. Paths are container paths; a rule covers everything beneath its path. Every
  * filesystem right the kernel's ABI knows is handled, so what no rule grants is denied (EACCES).
- * Without the annotation the {@link #defaultRules default rule set} applies.
+ * Without the annotation, a config that runs hardened (annotation {@code dev.bulwark.profile: hardened}: the
+ * built-in default, {@code bulwark spec}, the hardened profile) gets the {@link #defaultRules default rule set}, and
+ * any other config none, as under runc.
  *
  * <p>In the child: landlock_create_ruleset, open each path O_PATH (after pivot_root, so container
  * paths), landlock_add_rule, then landlock_restrict_self after no_new_privs (the kernel requires
@@ -63,6 +66,9 @@ final class LandlockSteps {
         String value = spec.annotations().get(ANNOTATION);
         if (value != null && value.strip().equals("off")) {
             return null;
+        }
+        if (value == null && !"hardened".equals(spec.annotations().get(HardenedDefaults.PROFILE_ANNOTATION))) {
+            return null; // the oci profile: a config that asks for no Landlock gets none, as under runc
         }
         int abi = hostAbi();
         if (abi < 1) {

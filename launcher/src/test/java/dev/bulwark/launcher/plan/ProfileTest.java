@@ -30,14 +30,15 @@ class ProfileTest {
     }
 
     @Test
-    void ociChangesNothingButLandlocksDefault() {
-        Spec spec = Profile.OCI.apply(plain());
+    void ociChangesNothing() {
+        Spec written = plain();
+        Spec spec = Profile.OCI.apply(written);
         assertFalse(spec.linux().hasNamespace("user"));
         assertNull(spec.linux().seccomp());
         assertNull(spec.process().noNewPrivileges());
         assertNull(spec.root().readonly());
         assertEquals(List.of("CAP_KILL", "CAP_SYS_ADMIN"), spec.process().capabilities().bounding());
-        assertEquals("off", spec.annotations().get("dev.bulwark.landlock"));
+        assertEquals(written.annotations(), spec.annotations(), "the state reports the annotations as written");
     }
 
     @Test
@@ -49,6 +50,7 @@ class ProfileTest {
         assertEquals(Boolean.TRUE, spec.root().readonly());
         assertEquals(List.of("CAP_KILL"), spec.process().capabilities().bounding(), "CAP_SYS_ADMIN was asked for by no other set");
         assertFalse(spec.annotations().containsKey("dev.bulwark.landlock"), "Landlock's default rules apply");
+        assertEquals("hardened", spec.annotations().get("dev.bulwark.profile"), "the state says how it runs");
     }
 
     @Test
