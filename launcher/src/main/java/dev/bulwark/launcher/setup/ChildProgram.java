@@ -53,9 +53,15 @@ public final class ChildProgram {
     private ChildProgram() {
     }
 
-    /** The clone flags: one new namespace per entry of linux.namespaces (the cgroup one comes later). */
+    /**
+     * The clone flags: one new namespace per entry of linux.namespaces (the cgroup one comes later), none
+     * when the config joins a user namespace (the child unshares them after joining it: NamespaceJoinSteps).
+     */
     public static long cloneFlags(Spec spec) {
         long flags = Signals.SIGCHLD | CloneFlags.CLONE_PIDFD;
+        if (NamespaceJoinSteps.joinsUserNamespace(spec.linux())) {
+            return flags;
+        }
         for (var namespace : spec.linux().namespaces()) {
             if (namespace.path() != null && !namespace.path().isEmpty()) {
                 continue; // joined with setns by the child (NamespaceJoinSteps)
@@ -101,7 +107,7 @@ public final class ChildProgram {
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
-            NamespaceJoinSteps.join(steps, linux.namespaces()); // while the host's paths are still reachable
+            NamespaceJoinSteps.join(steps, linux); // may fork: the steps after it run in the container's init
             becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher);
             if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
