@@ -86,7 +86,9 @@ final class NamespaceJoinSteps {
             }
         }
         if (forksInit(linux)) {
-            steps.table().addFork("fork the container's init into the pid namespace",
+            steps.fork("fork the container's init into the pid namespace",
+                    "setns and unshare move only children into a pid namespace; the init is the launcher's child"
+                            + " (CLONE_PARENT) and this process hands its pid over and exits",
                     CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
         }
     }
@@ -122,12 +124,12 @@ final class NamespaceJoinSteps {
                         + Errno.describe(e.errno()) + ")", e);
             }
             if (actual != expected) {
-                throw new LaunchException(field + ": " + namespace.path() + " is a " + typeName(actual)
-                        + " namespace, not a " + namespace.type() + " namespace");
+                throw new LaunchException(field + ": " + namespace.path() + " is " + withArticle(typeName(actual))
+                        + " namespace, not " + withArticle(namespace.type()) + " namespace");
             }
-            if (expected == CloneFlags.CLONE_NEWNS && identity(fd).equals(ownMountNamespace())) {
-                throw new LaunchException(field + ": " + namespace.path() + " is the launcher's own mount namespace;"
-                        + " the container's root is assembled there with pivot_root, which must not touch the host's mounts");
+            if (expected == CloneFlags.CLONE_NEWNS && hostMountNamespaces().contains(identity(fd))) {
+                throw new LaunchException(field + ": " + namespace.path() + " is the host's mount namespace (the launcher's"
+                        + " or PID 1's); the container's root is assembled there with pivot_root, which must not touch the host's mounts");
             }
             Joined entry = new Joined(field, namespace.type(), namespace.path(), fd);
             if (expected == CloneFlags.CLONE_NEWUSER) {
@@ -137,6 +139,10 @@ final class NamespaceJoinSteps {
             }
         }
         return joined;
+    }
+
+    private static String withArticle(String type) {
+        return (type.equals("ipc") ? "an " : "a ") + type;
     }
 
     private static String typeName(long flag) {
@@ -153,8 +159,19 @@ final class NamespaceJoinSteps {
         return link(Path.of("/proc/self/fd", Integer.toString(fd)));
     }
 
-    private static String ownMountNamespace() {
-        return link(Path.of("/proc/self/ns/mnt"));
+    /**
+     * The launcher's mount namespace and PID 1's: pivot_root in either would move the root of every host
+     * process in it. PID 1's is unreadable rootless (no ptrace access), where a joined mount namespace
+     * must anyway belong to a user namespace the caller owns.
+     */
+    private static List<String> hostMountNamespaces() {
+        List<String> host = new ArrayList<>(List.of(link(Path.of("/proc/self/ns/mnt"))));
+        try {
+            host.add(Files.readSymbolicLink(Path.of("/proc/1/ns/mnt")).toString());
+        } catch (IOException e) {
+            // rootless: not ours to read
+        }
+        return host;
     }
 
     private static String link(Path path) {
