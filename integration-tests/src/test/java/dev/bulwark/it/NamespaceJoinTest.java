@@ -49,6 +49,16 @@ class NamespaceJoinTest {
             command.addAll(List.of("sleep", "600"));
             Target target = new Target(new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            try {
+                return target.awaitReady(unshareOptions);
+            } catch (Throwable e) {
+                target.close(); // not ready: end it here, no one else will
+                throw e;
+            }
+        }
+
+        private Target awaitReady(String... unshareOptions) throws Exception {
+            Target target = this;
             List<String> types = List.of("user", "pid_for_children", "mnt", "net");
             List<String> own = types.stream().map(type -> namespace("self", type)).toList();
             long deadline = System.nanoTime() + 5_000_000_000L;

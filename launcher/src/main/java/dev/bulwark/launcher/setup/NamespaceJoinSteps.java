@@ -66,6 +66,7 @@ final class NamespaceJoinSteps {
     }
 
     static void join(ChildSteps steps, Linux linux) {
+        refuseJoinsUnderANewUserNamespace(linux.namespaces(), linux.createsNamespace("user"));
         List<Joined> joined = open(steps, linux.namespaces());
         for (Joined namespace : joined) { // user first: see the class comment
             steps.step(namespace.field() + ": join the " + namespace.type() + " namespace at " + namespace.path(),
@@ -90,6 +91,25 @@ final class NamespaceJoinSteps {
                     "setns and unshare move only children into a pid namespace; the init is the launcher's child"
                             + " (CLONE_PARENT) and this process hands its pid over and exits",
                     CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+        }
+    }
+
+    /**
+     * clone makes the new user namespace first, and a process in a brand-new user namespace holds no
+     * capability over any existing namespace, so setns would fail with EPERM. (runc joins first and
+     * unshares the user namespace afterwards, which needs the id maps written after that unshare; not done.)
+     */
+    private static void refuseJoinsUnderANewUserNamespace(List<LinuxNamespace> namespaces, boolean newUserNamespace) {
+        if (!newUserNamespace) {
+            return;
+        }
+        for (int i = 0; i < namespaces.size(); i++) {
+            LinuxNamespace namespace = namespaces.get(i);
+            if (namespace.path() != null && !namespace.path().isEmpty()) {
+                throw new LaunchException("linux.namespaces[" + i + "].path: joining " + withArticle(namespace.type())
+                        + " namespace from a new user namespace is not supported (it has no rights over existing namespaces);"
+                        + " join a user namespace as well, or list none (the hardened profile adds one)");
+            }
         }
     }
 
