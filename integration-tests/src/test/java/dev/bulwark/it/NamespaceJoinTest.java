@@ -210,6 +210,15 @@ class NamespaceJoinTest {
             assertEquals("bulwark: linux.uidMappings: a joined user namespace (linux.namespaces[].path) keeps its own maps;"
                     + " remove the mappings or the path", withMaps.errors().strip());
         }
+        // root drops the host's supplementary groups; a namespace whose setgroups says "deny" is named in one line
+        try (Target denying = Target.start(Mode.ROOT, "--user", "--map-root-user")) {
+            Path bundle = RealConfigsTest.bundle(Mode.ROOT, "runc.json", "true", join("user", denying.path("user")));
+            int index = indexOf(bundle, "user");
+            Cli.Result result = runBundle(Mode.ROOT, bundle, newId());
+            assertEquals(125, result.exitCode(), result.describe());
+            assertEquals("bulwark: linux.namespaces[" + index + "].path: drop the host's supplementary groups (the joined user"
+                    + " namespace must allow setgroups): EPERM (Operation not permitted)", result.errors().strip());
+        }
     }
 
     @Test

@@ -58,6 +58,17 @@ final class NamespaceJoinSteps {
         return linux.hasNamespace("user") && !linux.createsNamespace("user");
     }
 
+    /** "linux.namespaces[i].path" of a joined user namespace, or null. */
+    static String joinedUserField(Linux linux) {
+        for (int i = 0; i < linux.namespaces().size(); i++) {
+            LinuxNamespace namespace = linux.namespaces().get(i);
+            if ("user".equals(namespace.type()) && namespace.path() != null && !namespace.path().isEmpty()) {
+                return "linux.namespaces[" + i + "].path";
+            }
+        }
+        return null;
+    }
+
     /** Whether the child must fork once more after the joins: only children enter a pid (or time) namespace set by setns/unshare. */
     static boolean forksInit(Linux linux) {
         boolean joinsPid = linux.hasNamespace("pid") && !linux.createsNamespace("pid");

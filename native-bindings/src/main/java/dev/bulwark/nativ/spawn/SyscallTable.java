@@ -133,6 +133,10 @@ public final class SyscallTable implements AutoCloseable {
      * never touches the stack) and this thread sleeps until execve, so {@code work} runs on a helper thread that learns
      * the child from the pidfd the kernel stores before the child starts.
      *
+     * <p>With a fork step ({@link #addFork}) {@code work} still sees the cloned process, and the process
+     * returned is the one it forked (the container's init), once the cloned one has handed it over and
+     * been reaped.
+     *
      * @return the child, and what {@code work} threw (the child has then been killed)
      */
     public Spawned cloneAndRun(long cloneFlags, int failureFd, ParentWork work) {
