@@ -222,20 +222,28 @@ class NamespaceJoinTest {
     }
 
     @Test
-    void rootlessJoinsAUserAndNetworkNamespaceItsUserMade() throws Exception {
+    void rootlessJoinsTheUserNetworkAndPidNamespacesItsUserMade() throws Exception {
         Mode.ROOTLESS.assumeAvailable();
-        try (Target target = Target.start(Mode.ROOTLESS, "--user", "--map-root-user", "--net")) {
+        try (Target target = Target.start(Mode.ROOTLESS, "--user", "--map-root-user", "--net", "--pid", "--fork")) {
+            Consumer<ObjectNode> withoutMaps = c -> {
+                ObjectNode linux = (ObjectNode) c.get("linux");
+                linux.remove("uidMappings");
+                linux.remove("gidMappings");
+            };
             Cli.Result result = runBundle(Mode.ROOTLESS, RealConfigsTest.bundle(Mode.ROOTLESS, "runc-rootless.json", PRINT_NAMESPACES,
-                    all(List.of(c -> {
-                        ObjectNode linux = (ObjectNode) c.get("linux");
-                        linux.remove("uidMappings");
-                        linux.remove("gidMappings");
-                    }, join("user", target.path("user")), join("network", target.path("net"))))), newId());
+                    all(List.of(withoutMaps, join("user", target.path("user")), join("network", target.path("net"))))), newId());
             assertEquals(0, result.exitCode(), result.describe());
             Map<String, String> printed = printed(result.stdout());
             assertEquals(namespace(target.pid(), "user"), printed.get("user"), result.describe());
             assertEquals(namespace(target.pid(), "net"), printed.get("net"), result.describe());
             assertNotEquals(namespace(target.pid(), "mnt"), printed.get("mnt"), "a new mount namespace: " + result.describe());
+            assertEquals("1", printed.get("self"), "a new pid namespace, unshared in the joined user namespace: " + result.describe());
+            // and its pid namespace too: the init is forked into it, not its first process
+            Cli.Result pid = runBundle(Mode.ROOTLESS, RealConfigsTest.bundle(Mode.ROOTLESS, "runc-rootless.json", PRINT_NAMESPACES,
+                    all(List.of(withoutMaps, join("user", target.path("user")), join("pid", target.path("pid_for_children"))))), newId());
+            assertEquals(0, pid.exitCode(), pid.describe());
+            assertEquals(namespace(target.pid(), "pid_for_children"), printed(pid.stdout()).get("pid"), pid.describe());
+            assertNotEquals("1", printed(pid.stdout()).get("self"), pid.describe());
         }
     }
 
