@@ -17,6 +17,7 @@ public final class Syscalls {
     private static final int SYS_KILL = NR.require("kill");
     private static final int SYS_PIDFD_SEND_SIGNAL = NR.require("pidfd_send_signal");
     private static final int SYS_PRCTL = NR.require("prctl");
+    private static final int SYS_IOCTL = NR.require("ioctl");
     private static final int SYS_GETUID = NR.require("getuid");
     private static final int SYS_GETGID = NR.require("getgid");
     private static final int SYS_GETEUID = NR.require("geteuid");
@@ -138,6 +139,11 @@ public final class Syscalls {
     /** Signals the process behind {@code pidfd}: immune to pid reuse, unlike kill(2). */
     public static void pidfdSendSignal(int pidfd, int signal) {
         check(Kernel.raw(SYS_PIDFD_SEND_SIGNAL, pidfd, signal, 0, 0, 0), "pidfd_send_signal", pidfd, signal);
+    }
+
+    /** ioctl(fd, request, arg) for requests whose argument is a plain number (or none): the result. */
+    public static long ioctl(int fd, long request, long arg) {
+        return check(Kernel.raw(SYS_IOCTL, fd, request, arg, 0, 0), "ioctl", fd, request, arg);
     }
 
     public static long prctl(int option, long arg2, long arg3, long arg4, long arg5) {

@@ -26,6 +26,21 @@ public record IdMaps(List<LinuxIdMapping> uid, List<LinuxIdMapping> gid, boolean
         return new IdMaps(List.of(), List.of(), true);
     }
 
+    /**
+     * A joined user namespace ({@code linux.namespaces[].path}) already has its maps: the launcher writes
+     * none, so maps in the config would be dropped and are refused instead (runc ignores them). Root
+     * drops the host's groups with setgroups (it fails in one line if the namespace denies it); rootless
+     * cannot. Which container ids are mapped is the namespace's business, so nothing is checked here.
+     */
+    public static IdMaps joined(dev.bulwark.config.model.Linux linux, boolean rootless) {
+        if (!linux.uidMappings().isEmpty() || !linux.gidMappings().isEmpty()) {
+            String field = !linux.uidMappings().isEmpty() ? "linux.uidMappings" : "linux.gidMappings";
+            throw new LaunchException(field + ": a joined user namespace (linux.namespaces[].path) keeps its own maps;"
+                    + " remove the mappings or the path");
+        }
+        return new IdMaps(List.of(), List.of(), !rootless);
+    }
+
     /** Whether the container has its own user namespace, whose maps these are. */
     public boolean userNamespace() {
         return !uid.isEmpty();

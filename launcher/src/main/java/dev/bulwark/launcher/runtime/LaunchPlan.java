@@ -40,7 +40,8 @@ public record LaunchPlan(Spec spec, IdMaps idMaps, Path bundleRootfs) {
             throw new LaunchException("linux.namespaces: running without root needs a user namespace; add {\"type\": \"user\"}"
                     + " or use --profile hardened");
         }
-        IdMaps idMaps = userNamespace ? IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
+        IdMaps idMaps = joinedUserNamespace(spec) ? IdMaps.joined(spec.linux(), rootless)
+                : userNamespace ? IdMaps.choose(spec.linux().uidMappings(), spec.linux().gidMappings(), rootless, euid, egid,
                 request.hostIdRange(), request.allowHostRoot()) : IdMaps.hostIds();
         long workloadUid = spec.process().user() == null ? 0 : spec.process().user().uid();
         long workloadGid = spec.process().user() == null ? 0 : spec.process().user().gid();
@@ -52,6 +53,10 @@ public record LaunchPlan(Spec spec, IdMaps idMaps, Path bundleRootfs) {
         }
         Path bundleRootfs = request.hostUsrRoot() ? null : bundleRootfs(spec, request.bundle());
         return new LaunchPlan(spec, idMaps, bundleRootfs);
+    }
+
+    private static boolean joinedUserNamespace(Spec spec) {
+        return spec.linux().hasNamespace("user") && !spec.linux().createsNamespace("user");
     }
 
     /**

@@ -64,9 +64,15 @@ public final class ChildProgram {
     private ChildProgram() {
     }
 
-    /** The clone flags: one new namespace per entry of linux.namespaces (the cgroup one comes later). */
+    /**
+     * The clone flags: one new namespace per entry of linux.namespaces (the cgroup one comes later), none
+     * when the config joins a user namespace (the child unshares them after joining it: NamespaceJoinSteps).
+     */
     public static long cloneFlags(Spec spec) {
         long flags = Signals.SIGCHLD | CloneFlags.CLONE_PIDFD;
+        if (NamespaceJoinSteps.joinsUserNamespace(spec.linux())) {
+            return flags;
+        }
         for (var namespace : spec.linux().namespaces()) {
             if (namespace.path() != null && !namespace.path().isEmpty()) {
                 continue; // joined with setns by the child (NamespaceJoinSteps)
@@ -126,8 +132,8 @@ public final class ChildProgram {
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
-            NamespaceJoinSteps.join(steps, linux.namespaces()); // while the host's paths are still reachable
-            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher);
+            NamespaceJoinSteps.join(steps, linux); // may fork: the steps after it run in the container's init
+            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher, NamespaceJoinSteps.joinedUserField(linux));
             if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
                         "unshare", CloneFlags.CLONE_NEWCGROUP);
@@ -292,13 +298,17 @@ public final class ChildProgram {
         steps.step("close the sync pipe", "no longer needed", "close", pipes.syncRead());
     }
 
-    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed, boolean dieWithLauncher) {
+    /** @param joinedUserField the field of a joined user namespace (whose setgroups may be denied), or null */
+    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed, boolean dieWithLauncher,
+                                            String joinedUserField) {
         steps.step("become gid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresgid", 0, 0, 0);
         steps.step("become uid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresuid", 0, 0, 0);
         if (setgroupsAllowed) {
-            steps.step("drop the host's supplementary groups", "they must not follow the process into the container",
+            steps.step(joinedUserField == null ? "drop the host's supplementary groups" : joinedUserField
+                            + ": drop the host's supplementary groups (the joined user namespace must allow setgroups)",
+                    "they must not follow the process into the container",
                     "setgroups", 0, 0);
         }
         if (dieWithLauncher) {

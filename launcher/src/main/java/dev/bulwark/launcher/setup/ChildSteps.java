@@ -47,14 +47,26 @@ public final class ChildSteps {
 
     /** Appends one step: a raw syscall with its name and explanation. */
     public Entry step(String name, String why, String syscall, long... args) {
+        reportProgress();
+        explanations.add(why);
+        return table.add(name, NR.require(syscall), args);
+    }
+
+    /** Appends a fork step (and the new process's close of the hand-over pipe): see {@link SyscallTable#addFork}. */
+    public Entry fork(String name, String why, long flags) {
+        reportProgress();
+        explanations.add(why);
+        explanations.add(null); // the hand-over pipe's close
+        return table.addFork(name, flags);
+    }
+
+    private void reportProgress() {
         if (progressFd >= 0) {
             long index = memory.allocate(4);
             NativeMemory.putInt(index, table.size() + 1); // the entry after this report
             table.add("report progress", NR.require("write"), progressFd, index, 4).mustEqual(4);
             explanations.add(null);
         }
-        explanations.add(why);
-        return table.add(name, NR.require(syscall), args);
     }
 
     public long string(String value) {

@@ -1,52 +1,215 @@
 package dev.bulwark.launcher.setup;
 
+import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.LinuxNamespace;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.nativ.DirectoryCalls;
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.constants.CloneFlags;
 import dev.bulwark.nativ.constants.OpenFlags;
-import dev.bulwark.nativ.spawn.SyscallTable.Entry;
+import dev.bulwark.nativ.constants.Signals;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code linux.namespaces[].path}: the child joins that namespace with setns(2) instead of getting a new
- * one (clone leaves that type out). It opens the path right after the launcher releases it, while the host's
- * files are still visible, and passes the namespace type to setns, so the kernel refuses (EINVAL) a path that
- * is a namespace of another type. Joining a user, mount or pid namespace is refused: a user namespace
- * changes who the child is before the launcher's id maps, the root is assembled relative to the mount
- * namespace it starts in, and a pid namespace applies only to children (it needs one more fork).
+ * one, as runc and crun do. The launcher opens each path once and checks what it opened (NS_GET_NSTYPE),
+ * so a file of another type, or no namespace at all, fails in one line naming the field before any
+ * process exists; the child then joins through the inherited fd (setns checks the type again).
+ *
+ * <p>Order, as in runc's nsexec: the user namespace first (it grants the capabilities the other joins
+ * need), then the others. With a joined user namespace the clone makes no namespace: the new ones are
+ * unshared after the joins, so that they belong to the joined user namespace, and the launcher writes
+ * no id maps (the namespace has its own). A pid namespace (joined, or new under a joined user
+ * namespace) applies only to children, so the child then forks once more with CLONE_PARENT: the new
+ * process is the container's init and the launcher's child; the forking one hands its pid over and
+ * exits. A joined mount namespace is where the root is assembled; it must not be the launcher's own.
  */
 final class NamespaceJoinSteps {
+    /** Created by unshare after a joined user namespace; cgroup is unshared later, once the child is in its cgroup. */
+    private static final List<String> UNSHARED_AFTER_JOINING = List.of("mount", "uts", "ipc", "network", "pid", "time");
+
     private NamespaceJoinSteps() {
     }
 
-    static void join(ChildSteps steps, List<LinuxNamespace> namespaces) {
+    /** The type of namespace {@code type} as clone/setns flags, or 0 for a type this class does not know. */
+    static long flag(String type) {
+        return switch (type) {
+            case "user" -> CloneFlags.CLONE_NEWUSER;
+            case "pid" -> CloneFlags.CLONE_NEWPID;
+            case "mount" -> CloneFlags.CLONE_NEWNS;
+            case "uts" -> CloneFlags.CLONE_NEWUTS;
+            case "ipc" -> CloneFlags.CLONE_NEWIPC;
+            case "network" -> CloneFlags.CLONE_NEWNET;
+            case "cgroup" -> CloneFlags.CLONE_NEWCGROUP;
+            case "time" -> CloneFlags.CLONE_NEWTIME;
+            default -> 0L;
+        };
+    }
+
+    /** Whether the config joins an existing user namespace (then clone makes no namespace at all). */
+    static boolean joinsUserNamespace(Linux linux) {
+        return linux.hasNamespace("user") && !linux.createsNamespace("user");
+    }
+
+    /** "linux.namespaces[i].path" of a joined user namespace, or null. */
+    static String joinedUserField(Linux linux) {
+        for (int i = 0; i < linux.namespaces().size(); i++) {
+            LinuxNamespace namespace = linux.namespaces().get(i);
+            if ("user".equals(namespace.type()) && namespace.path() != null && !namespace.path().isEmpty()) {
+                return "linux.namespaces[" + i + "].path";
+            }
+        }
+        return null;
+    }
+
+    /** Whether the child must fork once more after the joins: only children enter a pid (or time) namespace set by setns/unshare. */
+    static boolean forksInit(Linux linux) {
+        boolean joinsPid = linux.hasNamespace("pid") && !linux.createsNamespace("pid");
+        boolean unsharesPidOrTime = joinsUserNamespace(linux) && (linux.createsNamespace("pid") || linux.createsNamespace("time"));
+        return joinsPid || unsharesPidOrTime;
+    }
+
+    static void join(ChildSteps steps, Linux linux) {
+        refuseJoinsUnderANewUserNamespace(linux.namespaces(), linux.createsNamespace("user"));
+        List<Joined> joined = open(steps, linux.namespaces());
+        for (Joined namespace : joined) { // user first: see the class comment
+            steps.step(namespace.field() + ": join the " + namespace.type() + " namespace at " + namespace.path(),
+                    "the config shares it (the kernel checks it is a " + namespace.type() + " namespace)",
+                    "setns", namespace.fd(), flag(namespace.type()));
+            steps.step(namespace.field() + ": close " + namespace.path(), "joined", "close", namespace.fd());
+        }
+        if (joinsUserNamespace(linux)) {
+            long unshare = 0;
+            for (String type : UNSHARED_AFTER_JOINING) {
+                if (linux.createsNamespace(type)) {
+                    unshare |= flag(type);
+                }
+            }
+            if (unshare != 0) {
+                steps.step("create the new namespaces in the joined user namespace", "they belong to it, so its root may set them up",
+                        "unshare", unshare);
+            }
+        }
+        if (forksInit(linux)) {
+            steps.fork("fork the container's init into the pid namespace",
+                    "setns and unshare move only children into a pid namespace; the init is the launcher's child"
+                            + " (CLONE_PARENT) and this process hands its pid over and exits",
+                    CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+        }
+    }
+
+    /**
+     * clone makes the new user namespace first, and a process in a brand-new user namespace holds no
+     * capability over any existing namespace, so setns would fail with EPERM. (runc joins first and
+     * unshares the user namespace afterwards, which needs the id maps written after that unshare; not done.)
+     */
+    private static void refuseJoinsUnderANewUserNamespace(List<LinuxNamespace> namespaces, boolean newUserNamespace) {
+        if (!newUserNamespace) {
+            return;
+        }
+        for (int i = 0; i < namespaces.size(); i++) {
+            LinuxNamespace namespace = namespaces.get(i);
+            if (namespace.path() != null && !namespace.path().isEmpty()) {
+                throw new LaunchException("linux.namespaces[" + i + "].path: joining " + withArticle(namespace.type())
+                        + " namespace from a new user namespace is not supported (it has no rights over existing namespaces);"
+                        + " join a user namespace as well, or list none (the hardened profile adds one)");
+            }
+        }
+    }
+
+    private record Joined(String field, String type, String path, int fd) {
+    }
+
+    /** Opens and checks every path (user first); the fds are the table's, closed with it. */
+    private static List<Joined> open(ChildSteps steps, List<LinuxNamespace> namespaces) {
+        List<Joined> joined = new ArrayList<>();
         for (int i = 0; i < namespaces.size(); i++) {
             LinuxNamespace namespace = namespaces.get(i);
             if (namespace.path() == null || namespace.path().isEmpty()) {
                 continue;
             }
             String field = "linux.namespaces[" + i + "].path";
-            long type = switch (namespace.type()) {
-                case "network" -> CloneFlags.CLONE_NEWNET;
-                case "ipc" -> CloneFlags.CLONE_NEWIPC;
-                case "uts" -> CloneFlags.CLONE_NEWUTS;
-                case "cgroup" -> CloneFlags.CLONE_NEWCGROUP;
-                case "time" -> CloneFlags.CLONE_NEWTIME;
-                default -> throw new LaunchException(field + ": joining an existing " + namespace.type()
-                        + " namespace is not supported; list it without a path for a new one");
-            };
-            if (!Files.exists(Path.of(namespace.path()))) {
-                throw new LaunchException(field + ": " + namespace.path() + " does not exist");
+            long expected = flag(namespace.type());
+            if (expected == 0) {
+                throw new LaunchException(field + ": joining a " + namespace.type() + " namespace is not supported");
             }
-            Entry fd = steps.step(field + ": open " + namespace.path(), "the namespace to join",
-                    "openat", OpenFlags.AT_FDCWD, steps.string(namespace.path()), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC);
-            steps.step(field + ": join the " + namespace.type() + " namespace at " + namespace.path(),
-                    "the config shares it (the kernel checks it is a " + namespace.type() + " namespace)",
-                    "setns", 0, type).argumentFrom(0, fd);
-            steps.step(field + ": close " + namespace.path(), "joined", "close", 0).argumentFrom(0, fd);
+            int fd;
+            try {
+                fd = DirectoryCalls.openat(OpenFlags.AT_FDCWD, namespace.path(), OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
+            } catch (SyscallException e) {
+                throw new LaunchException(field + ": cannot open " + namespace.path() + ": " + Errno.describe(e.errno()), e);
+            }
+            steps.table().closeWithTable(fd);
+            long actual;
+            try {
+                actual = Syscalls.ioctl(fd, CloneFlags.NS_GET_NSTYPE, 0);
+            } catch (SyscallException e) {
+                throw new LaunchException(field + ": " + namespace.path() + " is not a namespace file ("
+                        + Errno.describe(e.errno()) + ")", e);
+            }
+            if (actual != expected) {
+                throw new LaunchException(field + ": " + namespace.path() + " is " + withArticle(typeName(actual))
+                        + " namespace, not " + withArticle(namespace.type()) + " namespace");
+            }
+            if (expected == CloneFlags.CLONE_NEWNS && hostMountNamespaces().contains(identity(fd))) {
+                throw new LaunchException(field + ": " + namespace.path() + " is the host's mount namespace (the launcher's"
+                        + " or PID 1's); the container's root is assembled there with pivot_root, which must not touch the host's mounts");
+            }
+            Joined entry = new Joined(field, namespace.type(), namespace.path(), fd);
+            if (expected == CloneFlags.CLONE_NEWUSER) {
+                joined.add(0, entry);
+            } else {
+                joined.add(entry);
+            }
+        }
+        return joined;
+    }
+
+    private static String withArticle(String type) {
+        return (type.equals("ipc") ? "an " : "a ") + type;
+    }
+
+    private static String typeName(long flag) {
+        for (String type : List.of("user", "pid", "mount", "uts", "ipc", "network", "cgroup", "time")) {
+            if (flag(type) == flag) {
+                return type;
+            }
+        }
+        return "0x" + Long.toHexString(flag);
+    }
+
+    /** "mnt:[4026531841]": a namespace's identity, read through the fd (never the path again). */
+    private static String identity(int fd) {
+        return link(Path.of("/proc/self/fd", Integer.toString(fd)));
+    }
+
+    /**
+     * The launcher's mount namespace and PID 1's: pivot_root in either would move the root of every host
+     * process in it. PID 1's is unreadable rootless (no ptrace access), where a joined mount namespace
+     * must anyway belong to a user namespace the caller owns.
+     */
+    private static List<String> hostMountNamespaces() {
+        List<String> host = new ArrayList<>(List.of(link(Path.of("/proc/self/ns/mnt"))));
+        try {
+            host.add(Files.readSymbolicLink(Path.of("/proc/1/ns/mnt")).toString());
+        } catch (IOException e) {
+            // rootless: not ours to read
+        }
+        return host;
+    }
+
+    private static String link(Path path) {
+        try {
+            return Files.readSymbolicLink(path).toString();
+        } catch (IOException e) {
+            throw new LaunchException("linux.namespaces: cannot read " + path + ": " + e.getMessage(), e);
         }
     }
 }

@@ -44,7 +44,9 @@ final class SysctlSteps {
     static boolean canForbidExecutableMemfds(ContainerContext context) {
         boolean ownPidNamespace = context.spec().linux().namespaces().stream()
                 .anyMatch(ns -> "pid".equals(ns.type()) && ns.path() == null);
-        return !context.rootless() && ownPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
+        // A pid namespace the child unshares later (under a joined user namespace) does not exist yet here.
+        boolean clonedPidNamespace = ownPidNamespace && !NamespaceJoinSteps.joinsUserNamespace(context.spec().linux());
+        return !context.rootless() && clonedPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
     }
 
     /** Run first in the child: it is in its new pid namespace and still holds the launcher's (global root) uid. */

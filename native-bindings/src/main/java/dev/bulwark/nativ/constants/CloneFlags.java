@@ -8,6 +8,7 @@ public final class CloneFlags {
     public static final long CLONE_FILES = 0x00000400L;
     public static final long CLONE_SIGHAND = 0x00000800L;
     public static final long CLONE_PIDFD = 0x00001000L;
+    public static final long CLONE_PARENT = 0x00008000L;
     public static final long CLONE_VFORK = 0x00004000L;
     public static final long CLONE_PARENT = 0x00008000L;
     public static final long CLONE_NEWNS = 0x00020000L;
@@ -17,6 +18,9 @@ public final class CloneFlags {
     public static final long CLONE_NEWUSER = 0x10000000L;
     public static final long CLONE_NEWPID = 0x20000000L;
     public static final long CLONE_NEWNET = 0x40000000L;
+
+    /** ioctl on a namespace file (linux/nsfs.h, _IO(0xb7, 3)): its type as a CLONE_NEW* flag. */
+    public static final long NS_GET_NSTYPE = 0xb703L;
 
     private CloneFlags() {
     }

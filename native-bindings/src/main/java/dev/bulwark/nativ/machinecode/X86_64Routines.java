@@ -21,6 +21,8 @@ import static jnr.x86asm.Asm.*;
  * any Java it runs can block forever on a lock or safepoint owned by a thread that no longer exists.
  * So the child runs no Java: it executes a table of syscalls prepared by the parent, using registers
  * only, and ends in {@code execve} or in {@code exit_group(127)} after reporting the failing entry.
+ * A fork step splits it in two: the process that called fork hands the new pid over and exits 0,
+ * and the new process runs the rest of the table.
  *
  * <p>jnr-x86asm has no label binding and no {@code syscall} mnemonic, so this class adds both: jumps
  * are emitted with a rel32 placeholder and patched once the target is known, and {@code syscall}
@@ -106,6 +108,23 @@ public final class X86_64Routines {
         c.a().mov(rax, field(r13, ENTRY_NUMBER));
         c.syscall();
         c.a().mov(field(r13, ENTRY_RESULT), rax);               // keep the result for later entries
+        // --- a fork step (e.g. after setns into a pid namespace, which only the caller's children enter) ---
+        c.a().bt(rbx, imm(FLAG_FORK_BIT));                      // rbx still holds the entry's flags: syscall keeps it
+        c.jump(Jump.JNC, "tolerance");                      // not a fork step: judge the result as usual
+        c.a().test(rax, rax);
+        c.jump(Jump.JLE, "tolerance");                      // 0: the new process goes on with the table; <0: a failure, judged as usual
+        c.a().mov(rax, imm(SYS_WRITE));                         // parent side: write(hand-over fd, &result slot, 8)
+        c.a().mov(rdi, field(r12, HANDOVER_FD));
+        c.a().lea(rsi, field(r13, ENTRY_RESULT));               // the slot holds the new pid, stored just above
+        c.a().mov(rdx, imm(HANDOVER_RECORD_SIZE));
+        c.syscall();
+        c.a().cmp(rax, imm(HANDOVER_RECORD_SIZE));
+        c.jump(Jump.JNE, "fail");                           // not handed over: report it as this entry's failure (rax = write's result)
+        c.a().mov(rax, imm(SYS_EXIT_GROUP));                    // handed over: this process's part is done
+        c.a().xor_(rdi, rdi);                                   // status 0: the launcher reaps it and adopts the new process
+        c.syscall();
+        c.a().ud2();                                            // unreachable: exit_group does not return
+        c.bind("tolerance");
         c.a().cmp(rax, imm(-4095));
         c.jump(Jump.JB, "judge");                           // not in the -errno range: nothing to tolerate
         c.a().mov(rcx, rax);
@@ -174,7 +193,7 @@ public final class X86_64Routines {
         return qword_ptr(base, offset);
     }
 
-    private enum Jump { JE, JNE, JAE, JB, JC, JNC, JMP }
+    private enum Jump { JE, JNE, JAE, JB, JC, JNC, JLE, JMP }
 
     /**
      * The assembler plus label fix-ups and the syscall instruction. jnr-x86asm's code buffer never grows
@@ -220,6 +239,7 @@ public final class X86_64Routines {
                 case JB -> a.jb(unbound, 0);
                 case JC -> a.jc(unbound, 0);
                 case JNC -> a.jnc(unbound, 0);
+                case JLE -> a.jle(unbound, 0);
                 case JMP -> a.jmp(unbound);
             }
             pendingJumps.add(Map.entry(offset(), label)); // rel32 is the last 4 bytes of the instruction

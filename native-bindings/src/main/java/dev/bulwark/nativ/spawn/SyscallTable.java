@@ -1,6 +1,9 @@
 package dev.bulwark.nativ.spawn;
 
 import dev.bulwark.nativ.Arch;
+import dev.bulwark.nativ.DirectoryCalls;
+import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.Kernel;
 import dev.bulwark.nativ.NativeMemory;
@@ -36,8 +39,13 @@ public final class SyscallTable implements AutoCloseable {
         }
     }
 
+    private static final SyscallNumbers NR = SyscallNumbers.host();
+
     private final NativeMemory memory = new NativeMemory();
     private final List<Entry> entries = new ArrayList<>();
+    private final List<Integer> ownedFds = new ArrayList<>();
+    /** The pipe a fork step hands the new pid over on ({read, write}), or null without one. */
+    private int[] handover;
 
     /** Native memory owned by this table, for the entries' strings and structs. */
     public NativeMemory memory() {
@@ -52,6 +60,37 @@ public final class SyscallTable implements AutoCloseable {
         Entry entry = new Entry(entries.size(), step, number, java.util.Arrays.copyOf(args, 6));
         entries.add(entry);
         return entry;
+    }
+
+    /**
+     * Appends a fork step: {@code clone(flags)} whose caller writes the new pid to a hand-over pipe and
+     * exits 0, while the new process goes on with the next entry (its first one closes its copy of the
+     * pipe). {@link #cloneAndRun} then returns the new process, not the one it cloned. At most one.
+     *
+     * @param flags clone flags with the exit signal, e.g. CLONE_PARENT | SIGCHLD so that the new process
+     *              is the launcher's child
+     */
+    public Entry addFork(String step, long flags) {
+        if (handover != null) {
+            throw new IllegalStateException("a table has at most one fork step");
+        }
+        handover = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        ownedFds.add(handover[0]);
+        ownedFds.add(handover[1]);
+        Entry fork = add(step, NR.require("clone"), flags, 0, 0, 0, 0);
+        fork.flags |= 1L << FLAG_FORK_BIT;
+        add("close the hand-over pipe", NR.require("close"), handover[1]);
+        return fork;
+    }
+
+    /** Whether the table has a fork step (so cloneAndRun returns the process it forked). */
+    public boolean forks() {
+        return handover != null;
+    }
+
+    /** An fd the launcher opened for the child (e.g. a namespace to join): closed with this table. */
+    public void closeWithTable(int fd) {
+        ownedFds.add(fd);
     }
 
     public int size() {
@@ -94,6 +133,10 @@ public final class SyscallTable implements AutoCloseable {
      * never touches the stack) and this thread sleeps until execve, so {@code work} runs on a helper thread that learns
      * the child from the pidfd the kernel stores before the child starts.
      *
+     * <p>With a fork step ({@link #addFork}) {@code work} still sees the cloned process, and the process
+     * returned is the one it forked (the container's init), once the cloned one has handed it over and
+     * been reaped.
+     *
      * @return the child, and what {@code work} threw (the child has then been killed)
      */
     public Spawned cloneAndRun(long cloneFlags, int failureFd, ParentWork work) {
@@ -105,6 +148,7 @@ public final class SyscallTable implements AutoCloseable {
         NativeMemory.putLong(table + FAILURE_FD, failureFd);
         NativeMemory.putLong(table + ENTRY_COUNT, entries.size());
         NativeMemory.putInt(table + PIDFD_SLOT, -1);
+        NativeMemory.putLong(table + HANDOVER_FD, handover == null ? -1 : handover[1]);
         for (Entry entry : entries) {
             entry.write(table);
         }
@@ -127,7 +171,39 @@ public final class SyscallTable implements AutoCloseable {
         int pid = (int) result;
         int pidfd = NativeMemory.getInt(table + PIDFD_SLOT);
         RuntimeException failure = runner != null ? runner.await() : WorkRunner.runNow(work, pid, pidfd);
-        return new Spawned(pid, pidfd, failure);
+        Spawned spawned = new Spawned(pid, pidfd, failure);
+        return handover == null ? spawned : adoptForked(spawned);
+    }
+
+    /**
+     * After a fork step the process that matters is the one it forked: read its pid from the hand-over
+     * pipe, reap the forking process (it exits 0 right after writing) and open a pidfd for the new one.
+     * Its pid cannot be reused meanwhile: it is this process's child (CLONE_PARENT) and not yet reaped.
+     * End-of-file means the cloned process ended before the fork (failed, or killed by the work):
+     * then it is returned as it is, and its failure record says why.
+     */
+    private Spawned adoptForked(Spawned cloned) {
+        Syscalls.close(handover[1]); // ours; the cloned process has its own copy until it exits
+        ownedFds.remove(Integer.valueOf(handover[1]));
+        byte[] record = Syscalls.read(handover[0], HANDOVER_RECORD_SIZE);
+        if (record.length == 0) {
+            return cloned;
+        }
+        if (record.length != HANDOVER_RECORD_SIZE) {
+            throw new IllegalStateException("fork step: hand-over record of " + record.length + " bytes");
+        }
+        int forked = (int) java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        Syscalls.wait4(cloned.pid(), 0);
+        Syscalls.close(cloned.pidfd());
+        int pidfd;
+        try {
+            pidfd = DirectoryCalls.pidfdOpen(forked);
+        } catch (SyscallException e) {
+            Syscalls.kill(forked, dev.bulwark.nativ.constants.Signals.SIGKILL);
+            Syscalls.wait4(forked, 0);
+            throw e;
+        }
+        return new Spawned(forked, pidfd, cloned.parentWorkFailure());
     }
 
     /** Decodes the record a failed child wrote to its failure pipe. */
@@ -143,6 +219,14 @@ public final class SyscallTable implements AutoCloseable {
 
     @Override
     public void close() {
+        for (int fd : ownedFds) {
+            try {
+                Syscalls.close(fd);
+            } catch (SyscallException e) {
+                // already closed on an error path; nothing else holds it
+            }
+        }
+        ownedFds.clear();
         memory.close();
     }
 

@@ -39,6 +39,77 @@ class SyscallTableTest {
         }
     }
 
+    /** A fork step: the forked process runs the rest and becomes the caller's child; the forking one is reaped. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(longs = {0, CloneFlags.CLONE_VM | CloneFlags.CLONE_VFORK})
+    void forkStepHandsTheForkedProcessOver(long spawnFlags) {
+        int[] out = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("harmless", NR.require("getpid"));
+            table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+            long text = table.memory().cString("hi");
+            table.add("say hi", NR.require("write"), out[1], text, 2).mustEqual(2);
+            table.add("exit", NR.require("exit_group"), 7);
+            assertTrue(table.forks());
+            int[] cloned = {0};
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD | spawnFlags, failure[1],
+                    (pid, pidfd) -> cloned[0] = pid);
+            Syscalls.close(out[1]);
+            Syscalls.close(failure[1]);
+            assertNotEquals(cloned[0], child.pid(), "the forked process, not the cloned one");
+            assertEquals("hi", new String(Syscalls.read(out[0], 16), StandardCharsets.UTF_8));
+            assertEquals(0, Syscalls.read(failure[0], 16).length, "no failure record");
+            Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0); // CLONE_PARENT: our child
+            assertEquals(7, status.exitCode());
+            dev.bulwark.nativ.SyscallException reaped = assertThrows(dev.bulwark.nativ.SyscallException.class,
+                    () -> Syscalls.wait4(cloned[0], 0));
+            assertEquals("ECHILD", reaped.errnoName(), "the forking process was reaped by cloneAndRun");
+            dev.bulwark.nativ.SyscallException gone = assertThrows(dev.bulwark.nativ.SyscallException.class,
+                    () -> Syscalls.pidfdSendSignal(child.pidfd(), 0));
+            assertEquals("ESRCH", gone.errnoName(), "the pidfd names the forked process, now reaped");
+            Syscalls.close(child.pidfd());
+        } finally {
+            Syscalls.close(out[0]);
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
+    void failureBeforeAForkStepReturnsTheClonedProcess() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("close a bad fd", NR.require("close"), 100_000);
+            table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+            table.add("exit", NR.require("exit_group"), 0);
+            int[] cloned = {0};
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1],
+                    (pid, pidfd) -> cloned[0] = pid);
+            Syscalls.close(failure[1]);
+            assertEquals(cloned[0], child.pid());
+            assertEquals(0, table.decodeFailure(Syscalls.read(failure[0], 16)).index());
+            assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode());
+        } finally {
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
+    void failureAfterAForkStepIsTheForkedProcesses() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+            table.add("close a bad fd", NR.require("close"), 100_000);
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
+            Syscalls.close(failure[1]);
+            SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
+            assertEquals("close a bad fd: EBADF (Bad file descriptor)", reported.message());
+            assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode());
+        } finally {
+            Syscalls.close(failure[0]);
+        }
+    }
+
     @Test
     void failingEntryIsReportedByIndexAndErrno() {
         int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);

@@ -1,0 +1,301 @@
+package dev.bulwark.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code linux.namespaces[].path} for user, mount and pid namespaces (and network beside a user one), on
+ * real containers: each test starts an {@code unshare} process that holds the namespaces to join, runs a
+ * container that joins them, compares the container init's {@code /proc/PID/ns/*} with the target's, and
+ * ends the {@code unshare} process and its child by pid.
+ */
+class NamespaceJoinTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String PRINT_NAMESPACES = "for n in user pid mnt net; do echo $n=$(readlink /proc/self/ns/$n); done; echo self=$$";
+    private static int counter;
+
+    private static String newId() {
+        return "it-nsjoin-" + ProcessHandle.current().pid() + "-" + (++counter);
+    }
+
+    /** An unshare process (and its child, with --fork) holding new namespaces; closed by pid. */
+    private record Target(Process process) implements AutoCloseable {
+        static Target start(Mode mode, String... unshareOptions) throws Exception {
+            List<String> command = new ArrayList<>();
+            if (mode == Mode.ROOTLESS) {
+                command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
+                        "--clear-groups", "--"));
+            }
+            command.add("unshare");
+            command.addAll(List.of(unshareOptions));
+            command.addAll(List.of("sleep", "600"));
+            Target target = new Target(new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            try {
+                return target.awaitReady(unshareOptions);
+            } catch (Throwable e) {
+                target.close(); // not ready: end it here, no one else will
+                throw e;
+            }
+        }
+
+        private Target awaitReady(String... unshareOptions) throws Exception {
+            Target target = this;
+            List<String> types = List.of("user", "pid_for_children", "mnt", "net");
+            List<String> own = types.stream().map(type -> namespace("self", type)).toList();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            // unshare is ready once its (or, with --fork, its children's) namespaces are no longer ours
+            while (own.equals(types.stream().map(type -> namespace(target.pid(), type)).toList())) {
+                assertTrue(System.nanoTime() < deadline, "unshare " + String.join(" ", unshareOptions) + " did not start");
+                Thread.sleep(20);
+            }
+            while (List.of(unshareOptions).contains("--map-root-user")
+                    && Files.readString(Path.of("/proc", target.pid(), "uid_map")).isBlank()) { // maps come after unshare(2)
+                assertTrue(System.nanoTime() < deadline, "unshare did not write its maps");
+                Thread.sleep(20);
+            }
+            return target;
+        }
+
+        String pid() {
+            return Long.toString(process.pid());
+        }
+
+        String path(String type) {
+            return "/proc/" + pid() + "/ns/" + type;
+        }
+
+        @Override
+        public void close() {
+            process.descendants().forEach(ProcessHandle::destroyForcibly); // by pid: only what this test started
+            process.destroyForcibly();
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static String namespace(String pid, String type) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", pid, "ns", type)).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Sets {@code path} on the namespace entry of {@code type}, adding the entry when the config lacks it. */
+    private static Consumer<ObjectNode> join(String type, String path) {
+        return config -> {
+            ArrayNode namespaces = (ArrayNode) config.get("linux").get("namespaces");
+            for (JsonNode namespace : namespaces) {
+                if (namespace.get("type").asText().equals(type)) {
+                    ((ObjectNode) namespace).put("path", path);
+                    return;
+                }
+            }
+            namespaces.addObject().put("type", type).put("path", path);
+        };
+    }
+
+    private static Consumer<ObjectNode> all(List<Consumer<ObjectNode>> edits) {
+        return config -> edits.forEach(edit -> edit.accept(config));
+    }
+
+    private static Map<String, String> printed(String stdout) {
+        Map<String, String> values = new java.util.HashMap<>();
+        stdout.lines().filter(line -> line.contains("=")).forEach(line -> values.put(line.substring(0, line.indexOf('=')),
+                line.substring(line.indexOf('=') + 1).strip()));
+        return values;
+    }
+
+    private static Cli.Result runBundle(Mode mode, Path bundle, String id) {
+        try {
+            return Cli.start(mode, Containers.runBundle(mode, bundle, id)).await(60);
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    @Test
+    void pidAndMountNamespacesAreJoinedByTheInitThatCreateRecords() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--pid", "--fork", "--mount")) {
+            String id = newId();
+            Path bundle = RealConfigsTest.bundle(Mode.ROOT, "runc.json", "sleep 600",
+                    all(List.of(join("pid", target.path("pid_for_children")), join("mount", target.path("mnt")))));
+            try {
+                Cli.Result created = Cli.run(Mode.ROOT, List.of("create", "--bundle", bundle.toString(), "--root",
+                        Containers.stateRoot(Mode.ROOT).toString(), id));
+                assertEquals(0, created.exitCode(), created.describe());
+                Cli.Result state = Cli.run(Mode.ROOT, List.of("state", "--root", Containers.stateRoot(Mode.ROOT).toString(), id));
+                String init = Long.toString(JSON.readTree(state.stdout()).get("pid").asLong());
+                assertEquals(namespace(target.pid(), "pid_for_children"), namespace(init, "pid"), "the init is in the joined pid namespace");
+                assertEquals(namespace(target.pid(), "mnt"), namespace(init, "mnt"), "and in the joined mount namespace");
+                assertNotEquals(namespace("self", "net"), namespace(init, "net"), "a new network namespace beside them");
+                String nsPid = Files.readAllLines(Path.of("/proc", init, "status")).stream()
+                        .filter(line -> line.startsWith("NSpid:")).findFirst().orElseThrow();
+                assertTrue(nsPid.matches("NSpid:\\s+" + init + "\\s+[2-9]\\d*"), "not pid 1 there (unshare's sleep is): " + nsPid);
+
+                Cli.Result started = Cli.run(Mode.ROOT, List.of("start", "--root", Containers.stateRoot(Mode.ROOT).toString(), id));
+                assertEquals(0, started.exitCode(), started.describe());
+                Cli.Result killed = Cli.run(Mode.ROOT, List.of("kill", "--root", Containers.stateRoot(Mode.ROOT).toString(), id, "KILL"));
+                assertEquals(0, killed.exitCode(), killed.describe());
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (Files.exists(Path.of("/proc", init)) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertFalse(Files.exists(Path.of("/proc", init)), "kill reached the real init, pid " + init);
+                Cli.Result deleted = Cli.run(Mode.ROOT, List.of("delete", "--root", Containers.stateRoot(Mode.ROOT).toString(), id));
+                assertEquals(0, deleted.exitCode(), deleted.describe());
+                assertFalse(Files.exists(Containers.stateRoot(Mode.ROOT).resolve(id)));
+            } finally {
+                Cli.run(Mode.ROOT, List.of("delete", "--force", "--root", Containers.stateRoot(Mode.ROOT).toString(), id));
+                Bundles.delete(bundle);
+            }
+        }
+    }
+
+    @Test
+    void runWaitsForTheForkedInitAndReturnsItsStatus() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--pid", "--fork")) {
+            Cli.Result result = runBundle(Mode.ROOT, RealConfigsTest.bundle(Mode.ROOT, "runc.json", PRINT_NAMESPACES + "; exit 7",
+                    join("pid", target.path("pid_for_children"))), newId());
+            assertEquals(7, result.exitCode(), result.describe());
+            assertEquals(namespace(target.pid(), "pid_for_children"), printed(result.stdout()).get("pid"), result.describe());
+            assertNotEquals("1", printed(result.stdout()).get("self"), result.describe());
+        }
+    }
+
+    @Test
+    void aUserNamespaceIsJoinedAsRootAndTheNewOnesBelongToIt() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--user")) {
+            Files.writeString(Path.of("/proc", target.pid(), "uid_map"), "0 1300000000 65536\n");
+            Files.writeString(Path.of("/proc", target.pid(), "gid_map"), "0 1300000000 65536\n");
+            Cli.Result result = runBundle(Mode.ROOT, RealConfigsTest.bundle(Mode.ROOT, "runc.json",
+                    PRINT_NAMESPACES + "; echo map=$(cat /proc/self/uid_map); echo id=$(id -u)", join("user", target.path("user"))), newId());
+            assertEquals(0, result.exitCode(), result.describe());
+            Map<String, String> printed = printed(result.stdout());
+            assertEquals(namespace(target.pid(), "user"), printed.get("user"), result.describe());
+            assertEquals("0 1300000000 65536", printed.get("map").replaceAll("\\s+", " "), "the namespace's own maps, untouched");
+            assertEquals("1", printed.get("self"), "a new pid namespace, unshared in the joined user namespace: " + result.describe());
+            assertEquals("0", printed.get("id"), result.describe());
+            // maps in the config would be dropped: refused in one line
+            Cli.Result withMaps = runBundle(Mode.ROOT, RealConfigsTest.bundle(Mode.ROOT, "runc.json", "true", all(List.of(
+                    join("user", target.path("user")),
+                    c -> ((ObjectNode) c.get("linux")).putArray("uidMappings").addObject()
+                            .put("containerID", 0).put("hostID", 1300000000).put("size", 65536)))), newId());
+            assertEquals(125, withMaps.exitCode(), withMaps.describe());
+            assertEquals("bulwark: linux.uidMappings: a joined user namespace (linux.namespaces[].path) keeps its own maps;"
+                    + " remove the mappings or the path", withMaps.errors().strip());
+        }
+        // root drops the host's supplementary groups; a namespace whose setgroups says "deny" is named in one line
+        try (Target denying = Target.start(Mode.ROOT, "--user", "--map-root-user")) {
+            Path bundle = RealConfigsTest.bundle(Mode.ROOT, "runc.json", "true", join("user", denying.path("user")));
+            int index = indexOf(bundle, "user");
+            Cli.Result result = runBundle(Mode.ROOT, bundle, newId());
+            assertEquals(125, result.exitCode(), result.describe());
+            assertEquals("bulwark: linux.namespaces[" + index + "].path: drop the host's supplementary groups (the joined user"
+                    + " namespace must allow setgroups): EPERM (Operation not permitted)", result.errors().strip());
+        }
+    }
+
+    @Test
+    void rootlessJoinsTheUserNetworkAndPidNamespacesItsUserMade() throws Exception {
+        Mode.ROOTLESS.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOTLESS, "--user", "--map-root-user", "--net", "--pid", "--fork")) {
+            Consumer<ObjectNode> withoutMaps = c -> {
+                ObjectNode linux = (ObjectNode) c.get("linux");
+                linux.remove("uidMappings");
+                linux.remove("gidMappings");
+            };
+            Cli.Result result = runBundle(Mode.ROOTLESS, RealConfigsTest.bundle(Mode.ROOTLESS, "runc-rootless.json", PRINT_NAMESPACES,
+                    all(List.of(withoutMaps, join("user", target.path("user")), join("network", target.path("net"))))), newId());
+            assertEquals(0, result.exitCode(), result.describe());
+            Map<String, String> printed = printed(result.stdout());
+            assertEquals(namespace(target.pid(), "user"), printed.get("user"), result.describe());
+            assertEquals(namespace(target.pid(), "net"), printed.get("net"), result.describe());
+            assertNotEquals(namespace(target.pid(), "mnt"), printed.get("mnt"), "a new mount namespace: " + result.describe());
+            assertEquals("1", printed.get("self"), "a new pid namespace, unshared in the joined user namespace: " + result.describe());
+            // and its pid namespace too: the init is forked into it, not its first process
+            Cli.Result pid = runBundle(Mode.ROOTLESS, RealConfigsTest.bundle(Mode.ROOTLESS, "runc-rootless.json", PRINT_NAMESPACES,
+                    all(List.of(withoutMaps, join("user", target.path("user")), join("pid", target.path("pid_for_children"))))), newId());
+            assertEquals(0, pid.exitCode(), pid.describe());
+            assertEquals(namespace(target.pid(), "pid_for_children"), printed(pid.stdout()).get("pid"), pid.describe());
+            assertNotEquals("1", printed(pid.stdout()).get("self"), pid.describe());
+        }
+    }
+
+    @Test
+    void aFileOfAnotherTypeIsOneLineAndLeavesNothing() throws Exception {
+        for (Mode mode : List.of(Mode.ROOT, Mode.ROOTLESS)) {
+            mode.assumeAvailable();
+            String[] unshare = mode == Mode.ROOT ? new String[] {"--net"} : new String[] {"--user", "--map-root-user", "--net"};
+            try (Target target = Target.start(mode, unshare)) {
+                Set<String> mountsBefore = Containers.hostMounts();
+                String id = newId();
+                String type = mode == Mode.ROOT ? "pid" : "user";
+                Path bundle = RealConfigsTest.bundle(mode, mode == Mode.ROOT ? "runc.json" : "runc-rootless.json", "true", all(List.of(
+                        c -> {
+                            ObjectNode linux = (ObjectNode) c.get("linux");
+                            linux.remove("uidMappings");
+                            linux.remove("gidMappings");
+                        }, join(type, target.path("net")))));
+                int index = indexOf(bundle, type);
+                Cli.Result result = runBundle(mode, bundle, id);
+                assertEquals(125, result.exitCode(), result.describe());
+                assertEquals("bulwark: linux.namespaces[" + index + "].path: " + target.path("net")
+                        + " is a network namespace, not a " + type + " namespace", result.errors().strip(), mode + ": " + result.describe());
+                Containers.assertNothingLeft(mode, id, mountsBefore);
+            }
+        }
+    }
+
+    @Test
+    void theHostsMountNamespaceIsRefused() {
+        Mode.ROOT.assumeAvailable();
+        Set<String> mountsBefore = Containers.hostMounts();
+        String id = newId();
+        Cli.Result result = runBundle(Mode.ROOT, RealConfigsTest.bundle(Mode.ROOT, "runc.json", "true",
+                join("mount", "/proc/self/ns/mnt")), id); // /proc/self: the launcher itself
+        assertEquals(125, result.exitCode(), result.describe());
+        assertTrue(result.errors().strip().matches("bulwark: linux\\.namespaces\\[\\d+]\\.path: /proc/self/ns/mnt is the host's mount"
+                + " namespace \\(the launcher's or PID 1's\\); .*"), result.describe());
+        Containers.assertNothingLeft(Mode.ROOT, id, mountsBefore);
+    }
+
+    private static int indexOf(Path bundle, String type) {
+        try {
+            JsonNode namespaces = JSON.readTree(bundle.resolve("config.json").toFile()).get("linux").get("namespaces");
+            for (int i = 0; i < namespaces.size(); i++) {
+                if (namespaces.get(i).get("type").asText().equals(type)) {
+                    return i;
+                }
+            }
+            throw new AssertionError("no " + type + " namespace in the config");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
