@@ -8,7 +8,6 @@ public final class CloneFlags {
     public static final long CLONE_FILES = 0x00000400L;
     public static final long CLONE_SIGHAND = 0x00000800L;
     public static final long CLONE_PIDFD = 0x00001000L;
-    public static final long CLONE_PARENT = 0x00008000L;
     public static final long CLONE_VFORK = 0x00004000L;
     public static final long CLONE_PARENT = 0x00008000L;
     public static final long CLONE_NEWNS = 0x00020000L;
