@@ -75,22 +75,30 @@ public final class ChildProgram {
         return flags;
     }
 
-    /**
-     * @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping)
-     * @param rootLockedFlags  flags the final read-only remount of / must keep
-     */
-    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
-                                     long rootLockedFlags) {
-        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, null);
+    /** @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping) */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed) {
+        return compile(context, pipes, setgroupsAllowed, (Detached) null);
     }
 
     /**
+     * The flags the read-only remount of / must keep are read here from the host ({@link LockedMountFlags}),
+     * as for every bind: callers no longer pass them.
+     *
+     * @deprecated use {@link #compile(ContainerContext, Pipes, boolean, Detached)}; {@code rootLockedFlags} is ignored
+     */
+    @Deprecated(forRemoval = true)
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
+                                     long rootLockedFlags, Detached detached) {
+        return compile(context, pipes, setgroupsAllowed, detached);
+    }
+
+    /**
+     * @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping)
      * @param detached null for {@code run} (the child dies with the launcher and goes on to execve);
      *                 for {@code create}, how the child reports readiness and waits for {@code start}.
      *                 A detached child never sets a parent-death signal: it must outlive {@code create}.
      */
-    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
-                                     long rootLockedFlags, Detached detached) {
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -128,7 +136,7 @@ public final class ChildProgram {
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
-                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : rootLockedFlags);
+                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : LockedMountFlags.of(context.rootfs(), 0));
             }
             if (linux.rootfsPropagation() != null) {
                 steps.changeMount("set propagation of / to " + linux.rootfsPropagation(), "as linux.rootfsPropagation asks",
