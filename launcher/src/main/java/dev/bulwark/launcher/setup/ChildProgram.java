@@ -107,10 +107,13 @@ public final class ChildProgram {
         try {
             synchronizeWithParent(steps, pipes, dieWithLauncher);
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
+                steps.field(PlannedStep.BULWARK);
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
+            steps.field("linux.namespaces");
             NamespaceJoinSteps.join(steps, linux.namespaces()); // while the host's paths are still reachable
-            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher);
+            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher, linux.hasNamespace("user"));
+            steps.field("linux.namespaces");
             if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
                         "unshare", CloneFlags.CLONE_NEWCGROUP);
@@ -118,47 +121,57 @@ public final class ChildProgram {
             if (linux.createsNamespace("network")) { // a joined one is configured by whoever made it
                 bringUpLoopback(steps);
             }
+            steps.field("hostname");
             if (spec.hostname() != null) {
                 steps.step("set hostname " + spec.hostname(), "the uts namespace has its own hostname",
                         "sethostname", steps.string(spec.hostname()), spec.hostname().length());
             }
+            steps.field("domainname");
             if (spec.domainname() != null) {
                 steps.step("set domainname " + spec.domainname(), "the uts namespace has its own domain name",
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
             // After the last namespace the child creates itself, while the host's /proc is still reachable.
             if (linux.createsNamespace("user")) { // without one these would be the host's (or the joined one's) limits
+                steps.field(UserNamespaceLimitSteps.FIELD);
                 UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
             }
             LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
-            new RootfsSteps(steps, context).compile(masks::cloneHostDevNull);
+            new RootfsSteps(steps, context).compile(masks::cloneHostDevNull); // sets the fields of its steps
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
+            steps.field("root.readonly");
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
                 processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : LockedMountFlags.of(context.rootfs(), 0));
             }
+            steps.field("linux.rootfsPropagation");
             if (linux.rootfsPropagation() != null) {
                 steps.changeMount("set propagation of / to " + linux.rootfsPropagation(), "as linux.rootfsPropagation asks",
                         "/", propagationFlags(linux.rootfsPropagation()));
             }
+            steps.field("linux.sysctl");
             SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
-            masks.apply();
-            LsmSteps.labelExec(steps, spec, context.lsm());
+            masks.apply(); // sets the fields of its steps
+            LsmSteps.labelExec(steps, spec, context.lsm()); // sets the fields of its steps
+            steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
-            processSteps.workingDirectoryAndLimits();
-            ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler: still holding capabilities
+            processSteps.workingDirectoryAndLimits(); // sets the fields of its steps
+            ProcessAttributeSteps.compile(steps, spec); // sets the fields of its steps // personality, I/O priority, scheduler: still holding capabilities
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
             SeccompSteps seccomp = new SeccompSteps(steps, spec);
+            steps.field("process.capabilities.bounding");
             capabilities.dropBoundingSet();
             boolean noNewPrivileges = Boolean.TRUE.equals(process.noNewPrivileges()); // absent: off, as the spec says
+            steps.field("process.noNewPrivileges");
             if (noNewPrivileges) {
                 steps.step("set no_new_privs", "execve can never grant privileges again (setuid bits and file capabilities are ignored)",
                         "prctl", Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             }
             if (landlock != null) {
+                steps.field(LandlockSteps.FIELD);
                 landlock.restrict(ruleset); // needs no_new_privs, or CAP_SYS_ADMIN which the child still holds
             }
             List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
@@ -176,16 +189,22 @@ public final class ChildProgram {
                 // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
                 // before capset drops that; the profile must then allow the remaining steps (the default does).
                 // close_range and rt_sigaction go before it: older profiles (the conformance suite's) lack close_range.
+                steps.field(PlannedStep.LAUNCHER);
                 processSteps.closeInheritedFds(keep);
                 processSteps.resetSignals();
+                steps.field("linux.seccomp");
                 seccomp.install();
             }
             long uid = process.user() == null ? 0 : process.user().uid();
+            steps.field("process.capabilities");
             if (uid != 0 && capabilities.keepsAny()) {
                 capabilities.keepCapsAcrossUidChange();
             }
+            steps.field("process.user");
             processSteps.identity(setgroupsAllowed);
+            steps.field("process.capabilities");
             capabilities.setSets();
+            steps.field(PlannedStep.LAUNCHER);
             if (dieWithLauncher) {
                 dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
             }
@@ -202,8 +221,10 @@ public final class ChildProgram {
                 waitForStart(steps, detached);
             }
             if (noNewPrivileges) {
+                steps.field("linux.seccomp");
                 seccomp.install(); // last: only the execve chain below runs under the filter
             }
+            steps.field("process.args");
             processSteps.exec();
             return steps;
         } catch (RuntimeException e) {
@@ -247,16 +268,24 @@ public final class ChildProgram {
         steps.step("close the sync pipe", "no longer needed", "close", pipes.syncRead());
     }
 
-    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed, boolean dieWithLauncher) {
+    private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed, boolean dieWithLauncher,
+                                            boolean userNamespace) {
+        // Without a user namespace the launcher is already root: the same calls then only drop its groups.
+        String uidField = userNamespace ? "linux.uidMappings" : PlannedStep.LAUNCHER;
+        String gidField = userNamespace ? "linux.gidMappings" : PlannedStep.LAUNCHER;
+        steps.field(gidField);
         steps.step("become gid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresgid", 0, 0, 0);
+        steps.field(uidField);
         steps.step("become uid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresuid", 0, 0, 0);
         if (setgroupsAllowed) {
+            steps.field(gidField);
             steps.step("drop the host's supplementary groups", "they must not follow the process into the container",
                     "setgroups", 0, 0);
         }
         if (dieWithLauncher) {
+            steps.field(PlannedStep.LAUNCHER);
             dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
         }
     }

@@ -47,6 +47,8 @@ final class RootfsSteps {
 
     /** @param beforePivot steps that need the host's tree, run after the mounts are private and before pivot_root */
     void compile(Runnable beforePivot) {
+        String rootField = context.hostUsrRoot() ? "root (built-in: the host's /usr on a tmpfs)" : "root.path";
+        steps.field(rootField);
         steps.changeMount("make every mount private", "nothing mounted from here on propagates back to the host",
                 "/", MS_REC | MS_PRIVATE);
         Entry rootFd;
@@ -60,10 +62,13 @@ final class RootfsSteps {
         InRootPaths inRoot = new InRootPaths(steps, rootFd);
         List<Mount> mounts = spec.mounts();
         for (int i = 0; i < mounts.size(); i++) {
+            steps.field("mounts[" + i + "]");
             mount(inRoot, mounts, i);
         }
+        steps.field("linux.devices");
         devices(inRoot);
         beforePivot.run();
+        steps.field(rootField);
         pivot(rootFd);
     }
 
