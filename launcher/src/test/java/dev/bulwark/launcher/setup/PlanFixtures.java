@@ -44,7 +44,8 @@ final class PlanFixtures {
 
     /** Every fixture, with a bundle (a rootfs directory) made under {@code scratch}. */
     static List<Launch> all(Path scratch) throws IOException {
-        return List.of(runcDefault(scratch), runcRootless(scratch), builtInDefault(scratch, false), builtInDefault(scratch, true));
+        return List.of(runcDefault(scratch), runcRootless(scratch), runcHardenedWithoutNoNewPrivileges(scratch),
+                builtInDefault(scratch, false), builtInDefault(scratch, true));
     }
 
     static Launch runcDefault(Path scratch) throws IOException {
@@ -58,6 +59,15 @@ final class PlanFixtures {
         Spec spec = Profile.OCI.apply(parse("runc-spec-rootless.json"));
         return new Launch("runc spec --rootless (oci profile, rootless)", context(spec, bundle, bundle.resolve("rootfs").toRealPath(),
                 false, true), false);
+    }
+
+    /** runc's config under the hardened profile with {@code noNewPrivileges: false}: a filter, and no no_new_privs. */
+    static Launch runcHardenedWithoutNoNewPrivileges(Path scratch) throws IOException {
+        Path bundle = bundle(scratch, "runc-privileged");
+        Spec written = parse("runc-spec.json");
+        Spec spec = Profile.HARDENED.apply(written.withProcess(written.process().withNoNewPrivileges(false)));
+        return new Launch("runc spec, noNewPrivileges false (hardened profile, root)",
+                context(spec, bundle, bundle.resolve("rootfs").toRealPath(), false, false), true);
     }
 
     /** What {@code bulwark run -- sh} compiles: no bundle; the root is a mount point in the state directory. */

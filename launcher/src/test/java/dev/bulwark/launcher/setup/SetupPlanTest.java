@@ -109,6 +109,37 @@ class SetupPlanTest {
                 "rootless cannot write vm.memfd_noexec");
     }
 
+    /**
+     * Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: it goes in
+     * before the workload's identity and capabilities, after the fds are closed and signals reset.
+     */
+    @Test
+    void withoutNoNewPrivilegesSeccompComesBeforeTheUidChangeAndCapset() throws IOException {
+        SetupPlan plan = plan(PlanFixtures.runcHardenedWithoutNoNewPrivileges(scratch), PlanFixtures.PIPES, null);
+        assertTrue(plan.steps().stream().noneMatch(s -> s.configField().equals("process.noNewPrivileges")),
+                "no_new_privs is not set:\n" + plan.toText());
+        assertLayersInOrder(plan, List.of(
+                Layer.field("capability bounding set", "process.capabilities.bounding"),
+                Layer.syscall("Landlock enforced", "landlock_restrict_self"),
+                Layer.syscall("inherited fds closed", "close_range"),
+                Layer.syscall("signals unblocked", "rt_sigprocmask"),
+                Layer.field("seccomp", "linux.seccomp"),
+                Layer.field("workload's identity", "process.user"),
+                Layer.syscall("capabilities set", "capset"),
+                Layer.syscall("execve", "execve")));
+    }
+
+    @Test
+    void aCreatedContainerWaitsForStartAfterEverySetupStepAndBeforeTheFilter() throws IOException {
+        SetupPlan plan = plan(PlanFixtures.builtInDefault(scratch, false), PlanFixtures.PIPES, new ChildProgram.Detached(9, 10, 0));
+        PlannedStep waits = only(plan, s -> s.name().equals("wait for start on exec.fifo"));
+        PlannedStep seccomp = only(plan, s -> s.syscall().equals("seccomp"));
+        PlannedStep capset = only(plan, s -> s.syscall().equals("capset"));
+        assertTrue(capset.index() < waits.index() && waits.index() < seccomp.index(), plan.toText());
+        assertTrue(plan.steps().stream().noneMatch(s -> s.name().equals("die with the launcher")),
+                "a created container outlives create: no parent-death signal");
+    }
+
     @Test
     void thePlanIsTheTableReadBackWithOrWithoutProgressReports() throws IOException {
         for (PlanFixtures.Launch launch : PlanFixtures.all(scratch)) {
