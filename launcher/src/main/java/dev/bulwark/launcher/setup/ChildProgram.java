@@ -26,7 +26,9 @@ import static dev.bulwark.nativ.constants.MountFlags.*;
  * and make paths read-only, label the exec for the LSM, build the Landlock ruleset (paths are opened
  * as the container sees them), set limits, drop the bounding set, set no_new_privs, enforce Landlock,
  * switch to the workload's identity and capabilities, close fds, reset signals, install seccomp last
- * (first, before the uid change, when noNewPrivileges is false), and execve.
+ * (first, before the uid change, when noNewPrivileges is false), and execve. Before each group of steps
+ * it names the config field that asks for them ({@link ChildSteps#field}), so that the compiled table
+ * reads back as a {@link SetupPlan}.
  */
 public final class ChildProgram {
     private static final int SIOCSIFFLAGS = 0x8914;
@@ -158,7 +160,7 @@ public final class ChildProgram {
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
             processSteps.workingDirectoryAndLimits(); // sets the fields of its steps
-            ProcessAttributeSteps.compile(steps, spec); // sets the fields of its steps // personality, I/O priority, scheduler: still holding capabilities
+            ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler (still holding capabilities); sets its fields
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
             SeccompSteps seccomp = new SeccompSteps(steps, spec);
