@@ -145,7 +145,7 @@ public final class ChildProgram {
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             steps.field("root.readonly");
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
-                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : LockedMountFlags.of(context.rootfs(), 0));
+                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : LockedMountFlags.of(spec, context.rootfs(), 0));
             }
             steps.field("linux.rootfsPropagation");
             if (linux.rootfsPropagation() != null) {

@@ -187,7 +187,7 @@ final class RootfsSteps {
                                 List<String> written) {
         long requested = options.remountFlags();
         long set = MountAttributes.flags(requested) | ((options.clearedFlags() & MS_NODEV) == 0 ? MOUNT_ATTR_NODEV : 0);
-        long locked = MountAttributes.flags(LockedMountFlags.of(source, requested));
+        long locked = MountAttributes.flags(LockedMountFlags.of(spec, source, requested));
         long clear = MountAttributes.flags(options.clearedFlags()) & ~locked;
         if (MountAttributes.setsAtime(requested)) {
             set |= MountAttributes.atime(requested);

@@ -1,5 +1,8 @@
 package dev.bulwark.launcher.setup;
 
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +36,16 @@ class LockedMountFlagsTest {
             checked++;
         }
         assertTrue(checked > 0, "no mount point to read on this host");
+    }
+
+    /** The kernel locks flags only on mounts copied into a user namespace's mount namespace. */
+    @Test
+    void nothingIsLockedForAContainerWithoutAUserNamespace() {
+        Spec withUserNamespace = HardenedDefaults.spec(DefaultsOptions.root());
+        Spec without = withUserNamespace.withLinux(HardenedDefaults.linuxWithoutUserNamespace(false));
+        assertFalse(without.linux().hasNamespace("user"));
+        assertEquals(0, LockedMountFlags.of(without, Path.of("/proc"), 0));
+        assertEquals(LockedMountFlags.of(Path.of("/proc"), 0), LockedMountFlags.of(withUserNamespace, Path.of("/proc"), 0));
     }
 
     @Test
