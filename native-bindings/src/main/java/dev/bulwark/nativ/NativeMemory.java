@@ -14,6 +14,8 @@ public final class NativeMemory implements AutoCloseable {
     private static final MemoryIO IO = MemoryIO.getInstance();
 
     private final List<Long> blocks = new ArrayList<>();
+    /** Each block's start and size, so that a reader of a table can tell its pointers from plain numbers. */
+    private final java.util.TreeMap<Long, Long> extents = new java.util.TreeMap<>();
 
     /** Allocates {@code size} zeroed bytes, 16-byte aligned (malloc's guarantee on 64-bit Linux). */
     public long allocate(long size) {
@@ -22,7 +24,23 @@ public final class NativeMemory implements AutoCloseable {
             throw new OutOfMemoryError("native allocation of " + size + " bytes failed");
         }
         blocks.add(address);
+        extents.put(address, Math.max(size, 1));
         return address;
+    }
+
+    /** Whether {@code address} lies inside a block allocated here (and not yet freed). */
+    public boolean contains(long address) {
+        var block = extents.floorEntry(address);
+        return block != null && address - block.getKey() < block.getValue();
+    }
+
+    /** The bytes from {@code address} to the end of the block it lies in (empty when not {@link #contains} it). */
+    public byte[] bytesToEndOfBlock(long address) {
+        var block = extents.floorEntry(address);
+        if (block == null || address - block.getKey() >= block.getValue()) {
+            return new byte[0];
+        }
+        return getBytes(address, (int) (block.getKey() + block.getValue() - address));
     }
 
     /** A NUL-terminated copy of {@code value} in UTF-8. */
@@ -78,5 +96,6 @@ public final class NativeMemory implements AutoCloseable {
             IO.freeMemory(block);
         }
         blocks.clear();
+        extents.clear();
     }
 }

@@ -27,9 +27,12 @@ public final class Syscalls {
     private static final int SYS_RT_SIGPROCMASK = NR.require("rt_sigprocmask");
     private static final int SYS_PPOLL = NR.require("ppoll");
 
-    /** struct statfs is 120 bytes on 64-bit Linux; f_flags is its 12th long. */
+    /**
+     * struct statfs is 120 bytes on 64-bit Linux; f_flags is its 11th long (after f_type, f_bsize,
+     * f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_fsid, f_namelen, f_frsize), at byte 80.
+     */
     private static final int STATFS_SIZE = 120;
-    private static final int STATFS_F_FLAGS = 88;
+    private static final int STATFS_F_FLAGS = 80;
     public static final int SIG_SETMASK = 2;
     public static final int WNOHANG = 1;
 

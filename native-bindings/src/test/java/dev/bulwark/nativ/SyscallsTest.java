@@ -32,6 +32,24 @@ class SyscallsTest {
         }
     }
 
+    /** ST_VALID (32) is set on every statfs answer since Linux 2.6.36: a misread field reads 0. */
+    @Test
+    void statfsFlagsAreTheKernelsMountFlags() throws java.io.IOException {
+        long flags = Syscalls.statfsFlags("/proc");
+        assertEquals(32, flags & 32, "ST_VALID: " + flags);
+        String options = null;
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/mounts"))) {
+            String[] fields = line.split(" ");
+            if (fields[1].equals("/proc")) {
+                options = fields[3];
+            }
+        }
+        assertNotNull(options);
+        java.util.List<String> words = java.util.List.of(options.split(","));
+        assertEquals(words.contains("nosuid"), (flags & 2) != 0, options);
+        assertEquals(words.contains("relatime"), (flags & 4096) != 0, options);
+    }
+
     @Test
     void errnoNames() {
         assertEquals("ENOENT", Errno.name(2));

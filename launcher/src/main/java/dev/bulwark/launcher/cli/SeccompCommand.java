@@ -10,7 +10,6 @@ import dev.bulwark.config.model.LinuxSeccomp;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.validation.KnownNames;
 import dev.bulwark.launcher.LaunchException;
-import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
 import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
 import dev.bulwark.launcher.seccomp.SeccompCompiler;
@@ -74,7 +73,7 @@ public final class SeccompCommand {
                 caps.add(name);
             }
             if (config == null) {
-                return DefaultSeccompProfile.forContainer(caps, arch());
+                return EffectiveSeccompPolicy.forCapabilities(caps, arch());
             }
             return EffectiveSeccompPolicy.of(readConfig(), caps, arch()); // the launch's own rule
         }

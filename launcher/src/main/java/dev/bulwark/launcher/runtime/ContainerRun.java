@@ -6,7 +6,6 @@ import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.setup.ChildProgram;
 import dev.bulwark.launcher.setup.ChildSteps;
 import dev.bulwark.launcher.setup.LauncherMounts;
-import dev.bulwark.launcher.setup.LockedMountFlags;
 import dev.bulwark.launcher.cgroup.CgroupHost;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.LsmHost;
@@ -164,8 +163,7 @@ public final class ContainerRun {
             ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1]);
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
-            long rootLocked = context.hostUsrRoot() ? 0 : LockedMountFlags.of(context.rootfs(), 0);
-            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), rootLocked, waitForStart,
+            ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
                     hookStops == null ? null : hookStops.stops(), prepared);
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,

@@ -108,10 +108,14 @@ public record IdMaps(List<LinuxIdMapping> uid, List<LinuxIdMapping> gid, boolean
 
     /** Writes the maps of {@code pid}: setgroups first (rootless: deny), then gid_map, then uid_map. */
     public void writeTo(int pid) {
+        writeTo(Path.of("/proc", Integer.toString(pid)));
+    }
+
+    /** The same writes into {@code proc}, a process's /proc directory (a plain directory in unit tests). */
+    void writeTo(Path proc) {
         if (!userNamespace()) {
             return;
         }
-        Path proc = Path.of("/proc", Integer.toString(pid));
         if (!setgroupsAllowed) {
             write(proc.resolve("setgroups"), "deny");
         }

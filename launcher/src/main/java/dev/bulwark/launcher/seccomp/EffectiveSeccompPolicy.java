@@ -8,8 +8,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The seccomp policy a launch of a config installs, decided in one place for the launch
- * ({@code child.SeccompSteps}) and for {@code bulwark seccomp show|compile --config}.
+ * The seccomp policy a launch of a config installs, decided in one place for the launch (the hardened
+ * {@code plan.Profile} writes it into a config without {@code linux.seccomp}, which {@code setup.SeccompSteps}
+ * then compiles) and for {@code bulwark seccomp show|compile} (with or without {@code --config}).
  */
 public final class EffectiveSeccompPolicy {
     private EffectiveSeccompPolicy() {
@@ -27,6 +28,11 @@ public final class EffectiveSeccompPolicy {
         if (spec.process() != null) {
             capabilities.addAll(capabilitiesConsidered(spec.process().capabilities()));
         }
+        return forCapabilities(capabilities, arch);
+    }
+
+    /** {@link DefaultSeccompProfile} for a workload that may hold {@code capabilities} (no config to read them from). */
+    public static LinuxSeccomp forCapabilities(Set<String> capabilities, Arch arch) {
         return DefaultSeccompProfile.forContainer(capabilities, arch);
     }
 

@@ -26,7 +26,9 @@ import static dev.bulwark.nativ.constants.MountFlags.*;
  * and make paths read-only, label the exec for the LSM, build the Landlock ruleset (paths are opened
  * as the container sees them), set limits, drop the bounding set, set no_new_privs, enforce Landlock,
  * switch to the workload's identity and capabilities, close fds, reset signals, install seccomp last
- * (first, before the uid change, when noNewPrivileges is false), and execve.
+ * (first, before the uid change, when noNewPrivileges is false), and execve. Before each group of steps
+ * it names the config field that asks for them ({@link ChildSteps#field}), so that the compiled table
+ * reads back as a {@link SetupPlan}.
  */
 public final class ChildProgram {
     private static final int SIOCSIFFLAGS = 0x8914;
@@ -92,32 +94,27 @@ public final class ChildProgram {
         return flags;
     }
 
-    /**
-     * @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping)
-     * @param rootLockedFlags  flags the final read-only remount of / must keep
-     */
-    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
-                                     long rootLockedFlags) {
-        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, null);
+    /** @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping) */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed) {
+        return compile(context, pipes, setgroupsAllowed, (Detached) null);
     }
 
     /**
+     * @param setgroupsAllowed whether the parent left setgroups allowed (root with a full mapping)
      * @param detached null for {@code run} (the child dies with the launcher and goes on to execve);
      *                 for {@code create}, how the child reports readiness and waits for {@code start}.
      *                 A detached child never sets a parent-death signal: it must outlive {@code create}.
      */
-    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
-                                     long rootLockedFlags, Detached detached) {
-        return compile(context, pipes, setgroupsAllowed, rootLockedFlags, detached, null, LauncherMounts.none());
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached) {
+        return compile(context, pipes, setgroupsAllowed, detached, null, LauncherMounts.none());
     }
 
     /**
      * @param hookStops null without hooks that run during setup: the child never stops for the launcher
      * @param prepared  mounts the launcher made for the child to attach (idmapped clones, device nodes)
      */
-    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed,
-                                     long rootLockedFlags, Detached detached, HookStops hookStops,
-                                     LauncherMounts prepared) {
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
+                                     HookStops hookStops, LauncherMounts prepared) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -130,10 +127,14 @@ public final class ChildProgram {
                 steps.step("close the launcher's end of the resume pipe", "only the launcher writes it", "close", hookStops.resumeWrite());
             }
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
+                steps.field(PlannedStep.BULWARK);
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
+            steps.field("linux.namespaces");
             NamespaceJoinSteps.join(steps, linux); // may fork: the steps after it run in the container's init
-            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher, NamespaceJoinSteps.joinedUserField(linux));
+            becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher, linux.hasNamespace("user"),
+                    NamespaceJoinSteps.joinedUserField(linux));
+            steps.field("linux.namespaces");
             if (linux.createsNamespace("cgroup")) {
                 steps.step("enter a new cgroup namespace", "the container sees its own cgroup as the root of the tree",
                         "unshare", CloneFlags.CLONE_NEWCGROUP);
@@ -141,21 +142,24 @@ public final class ChildProgram {
             if (linux.createsNamespace("network")) { // a joined one is configured by whoever made it
                 bringUpLoopback(steps);
             }
+            steps.field("hostname");
             if (spec.hostname() != null) {
                 steps.step("set hostname " + spec.hostname(), "the uts namespace has its own hostname",
                         "sethostname", steps.string(spec.hostname()), spec.hostname().length());
             }
+            steps.field("domainname");
             if (spec.domainname() != null) {
                 steps.step("set domainname " + spec.domainname(), "the uts namespace has its own domain name",
                         "setdomainname", steps.string(spec.domainname()), spec.domainname().length());
             }
             // After the last namespace the child creates itself, while the host's /proc is still reachable.
             if (linux.createsNamespace("user")) { // without one these would be the host's (or the joined one's) limits
+                steps.field(UserNamespaceLimitSteps.FIELD);
                 UserNamespaceLimitSteps.write(steps, UserNamespaceLimitSteps.forSpec(spec));
             }
             LsmSteps.requireAvailable(spec, context.lsm());
             MaskSteps masks = new MaskSteps(steps, linux.maskedPaths(), linux.readonlyPaths());
-            new RootfsSteps(steps, context, prepared).compile(() -> {
+            new RootfsSteps(steps, context, prepared).compile(() -> { // sets the fields of its steps
                 masks.cloneHostDevNull();
                 if (hookStops != null && hookStops.beforePivot()) {
                     stopForHooks(steps, hookStops, "prestart, createRuntime and createContainer hooks",
@@ -164,33 +168,40 @@ public final class ChildProgram {
             });
 
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
+            steps.field("root.readonly");
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
-                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : rootLockedFlags);
+                processSteps.readOnlyRoot(context.hostUsrRoot() ? MS_NOSUID | MS_NODEV : LockedMountFlags.of(spec, context.rootfs(), 0));
             }
+            steps.field("linux.rootfsPropagation");
             if (linux.rootfsPropagation() != null) {
                 steps.changeMount("set propagation of / to " + linux.rootfsPropagation(), "as linux.rootfsPropagation asks",
                         "/", propagationFlags(linux.rootfsPropagation()));
             }
+            steps.field("linux.sysctl");
             SysctlSteps.write(steps, linux.sysctl()); // before /proc/sys becomes read-only
-            masks.apply();
-            LsmSteps.labelExec(steps, spec, context.lsm());
+            masks.apply(); // sets the fields of its steps
+            LsmSteps.labelExec(steps, spec, context.lsm()); // sets the fields of its steps
+            steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
-            processSteps.workingDirectoryAndLimits();
-            ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler: still holding capabilities
+            processSteps.workingDirectoryAndLimits(); // sets the fields of its steps
+            ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler (still holding capabilities); sets its fields
 
             CapabilitySteps capabilities = new CapabilitySteps(steps, process.capabilities());
             if (!linux.hasNamespace("user")) {
                 capabilities.requireHeldByLauncher(CapabilitySteps.launcherPermitted());
             }
             SeccompSteps seccomp = new SeccompSteps(steps, spec);
+            steps.field("process.capabilities.bounding");
             capabilities.dropBoundingSet();
             boolean noNewPrivileges = Boolean.TRUE.equals(process.noNewPrivileges()); // absent: off, as the spec says
+            steps.field("process.noNewPrivileges");
             if (noNewPrivileges) {
                 steps.step("set no_new_privs", "execve can never grant privileges again (setuid bits and file capabilities are ignored)",
                         "prctl", Prctl.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             }
             if (landlock != null) {
+                steps.field(LandlockSteps.FIELD);
                 landlock.restrict(ruleset); // needs no_new_privs, or CAP_SYS_ADMIN which the child still holds
             }
             List<Integer> keep = new ArrayList<>(List.of(pipes.failureWrite()));
@@ -212,16 +223,22 @@ public final class ChildProgram {
                 // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
                 // before capset drops that; the profile must then allow the remaining steps (the default does).
                 // close_range and rt_sigaction go before it: older profiles (the conformance suite's) lack close_range.
+                steps.field(PlannedStep.LAUNCHER);
                 processSteps.closeInheritedFds(keep);
                 processSteps.resetSignals();
+                steps.field("linux.seccomp");
                 seccomp.install();
             }
             long uid = process.user() == null ? 0 : process.user().uid();
+            steps.field("process.capabilities");
             if (uid != 0 && capabilities.keepsAny()) {
                 capabilities.keepCapsAcrossUidChange();
             }
+            steps.field("process.user");
             processSteps.identity(setgroupsAllowed);
+            steps.field("process.capabilities");
             capabilities.setSets();
+            steps.field(PlannedStep.LAUNCHER);
             if (dieWithLauncher) {
                 dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
             }
@@ -241,8 +258,10 @@ public final class ChildProgram {
                 stopForHooks(steps, hookStops, "startContainer hooks", true); // run's equivalent of start
             }
             if (noNewPrivileges) {
+                steps.field("linux.seccomp");
                 seccomp.install(); // last: only the execve chain below runs under the filter
             }
+            steps.field("process.args");
             processSteps.exec();
             return steps;
         } catch (RuntimeException e) {
@@ -300,18 +319,25 @@ public final class ChildProgram {
 
     /** @param joinedUserField the field of a joined user namespace (whose setgroups may be denied), or null */
     private static void becomeNamespaceRoot(ChildSteps steps, boolean setgroupsAllowed, boolean dieWithLauncher,
-                                            String joinedUserField) {
+                                            boolean userNamespace, String joinedUserField) {
+        // Without a user namespace the launcher is already root: the same calls then only drop its groups.
+        String uidField = userNamespace ? "linux.uidMappings" : PlannedStep.LAUNCHER;
+        String gidField = userNamespace ? "linux.gidMappings" : PlannedStep.LAUNCHER;
+        steps.field(gidField);
         steps.step("become gid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresgid", 0, 0, 0);
+        steps.field(uidField);
         steps.step("become uid 0 of the user namespace", "setup runs as the namespace's root, which maps to an unprivileged host id",
                 "setresuid", 0, 0, 0);
         if (setgroupsAllowed) {
+            steps.field(gidField);
             steps.step(joinedUserField == null ? "drop the host's supplementary groups" : joinedUserField
                             + ": drop the host's supplementary groups (the joined user namespace must allow setgroups)",
                     "they must not follow the process into the container",
                     "setgroups", 0, 0);
         }
         if (dieWithLauncher) {
+            steps.field(PlannedStep.LAUNCHER);
             dieWithParent(steps, "setresuid cleared the parent-death signal; set it again");
         }
     }

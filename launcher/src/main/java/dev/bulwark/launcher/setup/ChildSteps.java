@@ -13,8 +13,10 @@ import java.util.List;
 
 /**
  * Typed helpers that append syscalls to the child's {@link SyscallTable}, each with a short step
- * name (used in error messages: "mount proc on /proc: EPERM (...)") and a plain-words explanation
- * (shown by {@code bulwark run --explain}). Nothing here runs anything: it only writes the table.
+ * name (used in error messages: "mount proc on /proc: EPERM (...)"), a plain-words explanation
+ * (shown by {@code bulwark run --explain}) and the config field that asks for it (set with
+ * {@link #field} before a group of steps). Nothing here runs anything: it only writes the table, and
+ * {@link #plan()} reads the same steps back as data.
  */
 public final class ChildSteps {
     private static final SyscallNumbers NR = SyscallNumbers.host();
@@ -23,7 +25,13 @@ public final class ChildSteps {
     private final SyscallTable table;
     private final NativeMemory memory;
     private final List<String> explanations = new ArrayList<>();
+    /** What the table alone does not say about each planned step (progress reports are not steps). */
+    private final List<Declared> declared = new ArrayList<>();
     private final int progressFd;
+    private String field = PlannedStep.LAUNCHER;
+
+    private record Declared(int tableIndex, String syscall, String configField, String why) {
+    }
 
     /** @param progressFd when >= 0, the child reports each step's index there before running it */
     public ChildSteps(SyscallTable table, int progressFd) {
@@ -45,11 +53,35 @@ public final class ChildSteps {
         return index >= 0 && index < explanations.size() ? explanations.get(index) : null;
     }
 
+    /** The config field the steps appended from now on carry ({@link PlannedStep#LAUNCHER} for the launcher's own). */
+    public void field(String configField) {
+        field = java.util.Objects.requireNonNull(configField);
+    }
+
+    /** The steps appended so far, as data: the same table, read back with each step's config field and why. */
+    public SetupPlan plan() {
+        int[] stepOfEntry = new int[table.size()];
+        for (int i = 0; i < declared.size(); i++) {
+            stepOfEntry[declared.get(i).tableIndex()] = i;
+        }
+        List<PlannedStep> steps = new ArrayList<>();
+        for (int i = 0; i < declared.size(); i++) {
+            Declared step = declared.get(i);
+            Entry entry = table.entry(step.tableIndex());
+            steps.add(new PlannedStep(i, entry.step(), step.syscall(),
+                    ArgumentText.of(entry, step.syscall(), memory, source -> stepOfEntry[source]),
+                    step.configField(), step.why(), entry.judgement(), entry.kind()));
+        }
+        return new SetupPlan(steps);
+    }
+
     /** Appends one step: a raw syscall with its name and explanation. */
     public Entry step(String name, String why, String syscall, long... args) {
         reportProgress();
         explanations.add(why);
-        return table.add(name, NR.require(syscall), args);
+        Entry entry = table.add(name, NR.require(syscall), args);
+        declared.add(new Declared(entry.index(), syscall, field, why));
+        return entry;
     }
 
     /** Appends a fork step (and the new process's close of the hand-over pipe): see {@link SyscallTable#addFork}. */
@@ -57,7 +89,9 @@ public final class ChildSteps {
         reportProgress();
         explanations.add(why);
         explanations.add(null); // the hand-over pipe's close
-        return table.addFork(name, flags);
+        Entry entry = table.addFork(name, flags);
+        declared.add(new Declared(entry.index(), "clone", field, why));
+        return entry;
     }
 
     private void reportProgress() {

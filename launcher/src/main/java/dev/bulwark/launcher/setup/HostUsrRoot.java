@@ -88,7 +88,7 @@ final class HostUsrRoot {
         steps.mount("bind host " + host, "share the host's " + host + " with the container, read-only",
                 host.toString(), target, null, MS_BIND | MS_REC, null);
         steps.changeMount("make " + host + " read-only", "the container may read and run it, never change it",
-                target, READ_ONLY_BIND | LockedMountFlags.of(host, 0));
+                target, READ_ONLY_BIND | LockedMountFlags.of(spec, host, 0));
     }
 
     private static String readLink(Path link) {

@@ -38,6 +38,8 @@ import java.util.Map;
 final class LandlockSteps {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     static final String ANNOTATION = "dev.bulwark.landlock";
+    /** The config field of these steps. */
+    static final String FIELD = "annotations[\"" + ANNOTATION + "\"]";
 
     static final long EXECUTE = 1, WRITE_FILE = 2, READ_FILE = 4, READ_DIR = 8, REMOVE_DIR = 16, REMOVE_FILE = 32,
             MAKE_CHAR = 64, MAKE_DIR = 128, MAKE_REG = 256, MAKE_SOCK = 512, MAKE_FIFO = 1024, MAKE_BLOCK = 2048,

@@ -184,7 +184,7 @@ public final class LauncherMounts implements AutoCloseable {
         int opened = MountCalls.openPath(source.toString(), 0, RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
         try {
             int owner = DirectoryCalls.statx(opened, "", DirectoryCalls.AT_EMPTY_PATH).uid();
-            long[] attributes = RootfsSteps.bindAttributeMasks(source, options);
+            long[] attributes = RootfsSteps.bindAttributeMasks(request.spec(), source, options);
             if (!rule.idmapBind(owner, reachable)) {
                 if (setsAtime) {
                     binds.put(index, keep(plainClone(opened, recursive, attributes[0], attributes[1])));

@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.setup;
 
+import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -8,7 +9,11 @@ import java.nio.file.Path;
 
 import static dev.bulwark.nativ.constants.MountFlags.*;
 
-/** The mount flags a remount of a bind of a host path must keep, read from the host with statfs. */
+/**
+ * The mount flags a remount of a bind of a host path must keep, read from the host with statfs. The
+ * kernel locks them only on mounts copied into the mount namespace of a user namespace: without one
+ * (real root), a config's own flags stand alone, as with runc.
+ */
 public final class LockedMountFlags {
     private LockedMountFlags() {
     }
@@ -19,6 +24,15 @@ public final class LockedMountFlags {
      * the options set one.
      */
     public static long of(Path source, long requested) {
+        return read(source, requested);
+    }
+
+    /** {@link #of} for a container of {@code spec}: nothing is locked unless it has a user namespace. */
+    public static long of(Spec spec, Path source, long requested) {
+        return spec.linux() != null && spec.linux().hasNamespace("user") ? read(source, requested) : 0;
+    }
+
+    private static long read(Path source, long requested) {
         long statfs;
         try {
             statfs = Syscalls.statfsFlags(source.toString());

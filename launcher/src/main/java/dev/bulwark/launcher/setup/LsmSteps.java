@@ -108,11 +108,13 @@ public final class LsmSteps {
     static void labelExec(ChildSteps steps, Spec spec, LsmHost host) {
         String profile = spec.process().apparmorProfile();
         if (profile != null && !profile.isEmpty() && host.appArmor()) {
+            steps.field("process.apparmorProfile");
             steps.writeExisting("set AppArmor profile " + profile, "the kernel confines the workload from its execve on",
                     "/proc/thread-self/attr/apparmor/exec", "exec " + profile);
         }
         String label = spec.process().selinuxLabel();
         if (label != null && !label.isEmpty() && host.seLinux()) {
+            steps.field("process.selinuxLabel");
             steps.writeExisting("set SELinux label " + label, "the workload runs in this SELinux context from its execve on",
                     "/proc/thread-self/attr/exec", label);
         }

@@ -38,9 +38,14 @@ final class MaskSteps {
     private final List<String> maskedEither = new ArrayList<>();
     private final List<String> readOnly = new ArrayList<>();
     private final List<Entry> nullClones = new ArrayList<>();
+    /** The config's lists, to name each step's field by its index. */
+    private final List<String> maskedField;
+    private final List<String> readOnlyField;
 
     MaskSteps(ChildSteps steps, List<String> masked, List<String> readOnlyPaths) {
         this.steps = steps;
+        this.maskedField = List.copyOf(masked);
+        this.readOnlyField = List.copyOf(readOnlyPaths);
         for (int i = 0; i < masked.size(); i++) {
             String path = masked.get(i);
             Path host = HostPaths.of(path, "linux.maskedPaths[" + i + "]");
@@ -71,6 +76,7 @@ final class MaskSteps {
         List<String> fileMasks = new ArrayList<>(maskedFiles);
         fileMasks.addAll(maskedEither);
         for (String path : fileMasks) {
+            masked(path);
             nullClones.add(steps.step("clone the host's /dev/null for " + path,
                     "the mask is the real null device, not whatever the container's /dev/null is",
                     "open_tree", OpenFlags.AT_FDCWD, steps.string("/dev/null"), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC));
@@ -81,6 +87,7 @@ final class MaskSteps {
     void apply() {
         for (int i = 0; i < maskedFiles.size(); i++) {
             String path = maskedFiles.get(i);
+            masked(path);
             Entry target = openTarget(path, 0);
             Entry clone = nullClones.get(i);
             moveMount("mask " + path + " with /dev/null", clone, target);
@@ -88,6 +95,7 @@ final class MaskSteps {
             close(path, target);
         }
         for (String path : maskedDirectories) {
+            masked(path);
             Entry target = openTarget(path, OpenFlags.O_DIRECTORY);
             maskDirectory(path, target);
             close(path, target);
@@ -98,6 +106,7 @@ final class MaskSteps {
             // EINVAL, the kernel's answer to a file mount on a directory, and only to that for a target that
             // openat2 just opened without symlinks.
             String path = maskedEither.get(i);
+            masked(path);
             Entry directory = openTarget(path, OpenFlags.O_DIRECTORY).tolerate(Errno.ENOTDIR);
             maskDirectory(path, directory);
             close(path, directory);
@@ -108,6 +117,7 @@ final class MaskSteps {
             close(path, file);
         }
         for (String path : readOnly) {
+            steps.field("linux.readonlyPaths[" + readOnlyField.indexOf(path) + "]");
             Entry target = openTarget(path, 0);
             Entry clone = tolerateMissing(target, steps.step("clone " + path, "a copy of the mount to make read-only",
                     "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | AT_EMPTY_PATH | AT_RECURSIVE | OpenFlags.O_CLOEXEC)
@@ -124,6 +134,10 @@ final class MaskSteps {
     }
 
     /** An empty read-only tmpfs on the directory {@code target}. */
+    private void masked(String path) {
+        steps.field("linux.maskedPaths[" + maskedField.indexOf(path) + "]");
+    }
+
     private void maskDirectory(String path, Entry target) {
         Entry context = steps.step("mask " + path + ": new tmpfs", "an empty filesystem hides the directory",
                 "fsopen", steps.string("tmpfs"), FSOPEN_CLOEXEC);

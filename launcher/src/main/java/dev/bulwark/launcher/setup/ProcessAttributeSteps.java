@@ -30,8 +30,11 @@ final class ProcessAttributeSteps {
     }
 
     static void compile(ChildSteps steps, Spec spec) {
+        steps.field("linux.personality");
         personality(steps, spec.linux().personality());
+        steps.field("process.ioPriority");
         ioPriority(steps, spec.process().ioPriority());
+        steps.field("process.scheduler");
         scheduler(steps, spec.process().scheduler());
     }
 

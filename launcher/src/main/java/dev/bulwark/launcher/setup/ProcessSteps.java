@@ -41,9 +41,11 @@ final class ProcessSteps {
     }
 
     void workingDirectoryAndLimits() {
+        steps.field("process.cwd");
         steps.chdir(process.cwd(), "the workload's working directory, resolved inside the new root");
         User user = process.user();
         long umask = user == null || user.umask() == null ? 022 : user.umask();
+        steps.field("process.user.umask");
         steps.step("set umask " + Long.toOctalString(umask), "default permissions of files the workload creates",
                 "umask", umask);
         List<PosixRlimit> rlimits = process.rlimits();
@@ -52,12 +54,15 @@ final class ProcessSteps {
             int index = i;
             int resource = Rlimits.number(limit.type()).orElseThrow(() ->
                     new LaunchException("process.rlimits[" + index + "].type: unknown resource \"" + limit.type() + "\""));
+            steps.field("process.rlimits[" + i + "]");
             setRlimit(limit, resource, "", "a resource limit the config asks for");
         }
+        steps.field("linux.resources"); // the default cgroup limits these stand in for
         for (PosixRlimit limit : limitFallback) {
             setRlimit(limit, Rlimits.number(limit.type()).orElseThrow(), " (default limit)",
                     "stands in for a default cgroup limit this host cannot apply");
         }
+        steps.field("process.terminal");
         if (!Boolean.TRUE.equals(process.terminal())) {
             steps.step("start a new session", "the workload has no controlling terminal it could inject input into",
                     "setsid");

@@ -58,6 +58,8 @@ final class RootfsSteps {
 
     /** @param beforePivot steps that need the host's tree, run after the mounts are private and before pivot_root */
     void compile(Runnable beforePivot) {
+        String rootField = context.hostUsrRoot() ? "root (built-in: the host's /usr on a tmpfs)" : "root.path";
+        steps.field(rootField);
         steps.changeMount("make every mount private", "nothing mounted from here on propagates back to the host",
                 "/", MS_REC | MS_PRIVATE);
         Entry rootFd;
@@ -71,10 +73,13 @@ final class RootfsSteps {
         InRootPaths inRoot = new InRootPaths(steps, rootFd);
         List<Mount> mounts = spec.mounts();
         for (int i = 0; i < mounts.size(); i++) {
+            steps.field("mounts[" + i + "]");
             mount(inRoot, mounts, i);
         }
+        steps.field("linux.devices");
         devices(inRoot);
         beforePivot.run();
+        steps.field(rootField);
         pivot(rootFd);
     }
 
@@ -247,7 +252,7 @@ final class RootfsSteps {
      */
     private void bindAttributes(Entry clone, Path source, MountOptions options, String field, String destination,
                                 List<String> written) {
-        long[] masks = bindAttributeMasks(source, options);
+        long[] masks = bindAttributeMasks(spec, source, options);
         long set = masks[0];
         long clear = masks[1];
         steps.step(field + ".options: set " + String.join(",", written) + " on the clone for " + destination + " (nodev unless dev)",
@@ -256,10 +261,10 @@ final class RootfsSteps {
     }
 
     /** {attr_set, attr_clr} of a bind's mount_setattr (see bindAttributes); also what the launcher sets on an idmapped clone. */
-    static long[] bindAttributeMasks(Path source, MountOptions options) {
+    static long[] bindAttributeMasks(Spec spec, Path source, MountOptions options) {
         long requested = options.remountFlags();
         long set = MountAttributes.flags(requested) | ((options.clearedFlags() & MS_NODEV) == 0 ? MOUNT_ATTR_NODEV : 0);
-        long locked = MountAttributes.flags(LockedMountFlags.of(source, requested));
+        long locked = MountAttributes.flags(LockedMountFlags.of(spec, source, requested));
         long clear = MountAttributes.flags(options.clearedFlags()) & ~locked;
         if (MountAttributes.setsAtime(requested)) {
             set |= MountAttributes.atime(requested);

@@ -27,6 +27,7 @@ final class SysctlSteps {
     static void write(ChildSteps steps, Map<String, String> sysctl) {
         for (Map.Entry<String, String> entry : sysctl.entrySet()) {
             String key = entry.getKey();
+            steps.field("linux.sysctl[\"" + key + "\"]");
             String path = "/proc/sys/" + key.replace('.', '/');
             if (key.contains("/")) {
                 path = "/proc/sys/" + key; // the slash form names the path directly (dots may be part of a name)

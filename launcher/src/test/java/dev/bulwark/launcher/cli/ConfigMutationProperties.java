@@ -19,7 +19,6 @@ import dev.bulwark.launcher.cgroup.CgroupPlanner;
 import dev.bulwark.launcher.cgroup.ResourceTranslator;
 import dev.bulwark.launcher.setup.ChildProgram;
 import dev.bulwark.launcher.setup.ChildSteps;
-import dev.bulwark.launcher.setup.LockedMountFlags;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.runtime.LaunchPlan;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
@@ -153,8 +152,7 @@ class ConfigMutationProperties {
         ContainerContext context = new ContainerContext("properties", spec, bundle, plan.bundleRootfs(), false,
                 euid != 0, euid, Syscalls.getegid(), List.of());
         ChildProgram.Pipes pipes = new ChildProgram.Pipes(3, 4, 5, 6, -1, -1);
-        ChildSteps steps = ChildProgram.compile(context, pipes, plan.idMaps().setgroupsAllowed(),
-                LockedMountFlags.of(plan.bundleRootfs(), 0));
+        ChildSteps steps = ChildProgram.compile(context, pipes, plan.idMaps().setgroupsAllowed());
         steps.table().close();
         // Last, as it depends on the host: a sample's explicit limits may be more than this host can apply.
         CgroupPlanner.plan("properties", spec.linux().resources(), spec.linux().cgroupsPath(), euid != 0, false); // reads only

@@ -61,7 +61,7 @@ class HookStopStepsTest {
         Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
         Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
         ContainerContext context = new ContainerContext("t", spec, bundle, rootfs, false, false, 0, 0, List.of());
-        ChildSteps steps = ChildProgram.compile(context, PIPES, true, 0, null, stops, LauncherMounts.none());
+        ChildSteps steps = ChildProgram.compile(context, PIPES, true, null, stops, LauncherMounts.none());
         try {
             return steps.table().steps();
         } finally {

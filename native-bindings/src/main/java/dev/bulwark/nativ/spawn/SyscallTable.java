@@ -101,6 +101,11 @@ public final class SyscallTable implements AutoCloseable {
         return index >= 0 && index < entries.size() ? entries.get(index).step : "after the last step";
     }
 
+    /** Entry {@code index}, to read back what was added (a plan renders it as text). */
+    public Entry entry(int index) {
+        return entries.get(index);
+    }
+
     /** The kind of entry {@code index}; {@link StepKind#SETUP} past the end. */
     public StepKind kind(int index) {
         return index >= 0 && index < entries.size() ? entries.get(index).kind : StepKind.SETUP;
@@ -255,6 +260,44 @@ public final class SyscallTable implements AutoCloseable {
 
         public int index() {
             return index;
+        }
+
+        /** The step name given to {@link SyscallTable#add}. */
+        public String step() {
+            return step;
+        }
+
+        /** The syscall number. */
+        public int number() {
+            return number;
+        }
+
+        /** Argument {@code position} as added (meaningless where {@link #argumentSource} is set). */
+        public long argument(int position) {
+            return args[position];
+        }
+
+        /** The earlier entry whose result argument {@code position} takes at run time, or -1. */
+        public int argumentSource(int position) {
+            return argumentFromEntry[position];
+        }
+
+        public StepKind kind() {
+            return kind;
+        }
+
+        /** How the result is judged beyond "not an error", in words ("" when it is not): "must return 1", "tolerates EEXIST". */
+        public String judgement() {
+            List<String> parts = new ArrayList<>();
+            if ((flags & (1L << FLAG_MUST_EQUAL_BIT)) != 0) {
+                parts.add("must return " + expected);
+            }
+            for (int errno = 1; errno < TOLERABLE_ERRNO_LIMIT; errno++) {
+                if ((toleratedErrnos & (1L << errno)) != 0) {
+                    parts.add("tolerates " + Errno.name(errno));
+                }
+            }
+            return String.join(", ", parts);
         }
 
         /** Marks what this entry is for (every entry is {@link StepKind#SETUP} unless marked). */
