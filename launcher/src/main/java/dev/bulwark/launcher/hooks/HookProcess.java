@@ -3,7 +3,6 @@ package dev.bulwark.launcher.hooks;
 import dev.bulwark.config.model.Hook;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.setup.ChildSteps;
-import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
@@ -58,7 +57,7 @@ final class HookProcess {
         }
         ChildSteps steps = new ChildSteps(new SyscallTable(), -1);
         try (SyscallTable table = steps.table()) {
-            int forkIndex = compile(steps, hook, namespaces, stdin[0], failure[1]);
+            compile(steps, hook, namespaces, stdin[0], failure[1]);
             // A copy of the JVM (no CLONE_VM): joining a time namespace needs a process that shares no memory.
             SyscallTable.Spawned child;
             try {
@@ -68,31 +67,14 @@ final class HookProcess {
                 Syscalls.close(stdin[0]);
             }
             try {
-                return awaitEnd(hook, table, child, failure[0], forkIndex);
+                // With a fork into the pid namespace, child is the forked hook (cloneAndRun reaped the forking process)
+                return awaitEnd(hook, table, child.pid(), child.pidfd(), Syscalls.read(failure[0], 16));
             } finally {
                 Syscalls.close(child.pidfd());
             }
         } finally {
             Syscalls.close(failure[0]);
         }
-    }
-
-    /** @param forkIndex the table entry that forks into the pid namespace, or -1 */
-    private static Optional<String> awaitEnd(Hook hook, SyscallTable table, SyscallTable.Spawned child, int failureRead,
-                                             int forkIndex) {
-        byte[] record = Syscalls.read(failureRead, 16); // end-of-file once execve closed it
-        if (record.length > 0 && forkIndex >= 0 && table.decodeFailure(record).index() == forkIndex
-                && !table.decodeFailure(record).isErrno()) {
-            int hookPid = (int) table.decodeFailure(record).result(); // our child too (CLONE_PARENT): reaped below
-            Syscalls.wait4(child.pid(), 0);
-            int pidfd = DirectoryCalls.pidfdOpen(hookPid);
-            try {
-                return awaitEnd(hook, table, hookPid, pidfd, Syscalls.read(failureRead, 16));
-            } finally {
-                Syscalls.close(pidfd);
-            }
-        }
-        return awaitEnd(hook, table, child.pid(), child.pidfd(), record);
     }
 
     private static Optional<String> awaitEnd(Hook hook, SyscallTable table, int pid, int pidfd, byte[] record) {
@@ -118,9 +100,7 @@ final class HookProcess {
         return Optional.of(status.exited() ? "exited with status " + status.exitCode() : "killed by signal " + status.termSignal());
     }
 
-    /** @return the index of the entry that forks into a joined pid namespace, or -1 */
-    private static int compile(ChildSteps steps, Hook hook, ContainerNamespaces namespaces, int stdinRead, int failureWrite) {
-        int forkIndex = -1;
+    private static void compile(ChildSteps steps, Hook hook, ContainerNamespaces namespaces, int stdinRead, int failureWrite) {
         if (namespaces != null) {
             for (ContainerNamespaces.Joined namespace : namespaces.joined()) {
                 steps.step("join the container's " + namespace.name() + " namespace", "the hook runs in the container's namespaces",
@@ -136,9 +116,9 @@ final class HookProcess {
                         .tolerate(Errno.EPERM);
             }
             if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWPID)) {
-                // The parent sees the hook's pid here (not 0), fails this entry and so reports that pid; the child goes on.
-                forkIndex = steps.step("fork into the container's pid namespace", "setns(pid) applies only to children",
-                        "clone", CloneFlags.CLONE_PARENT | Signals.SIGCHLD, 0, 0, 0, 0).mustEqual(0).index();
+                // The forking process hands the hook's pid over and exits; the hook is the launcher's child (CLONE_PARENT).
+                steps.fork("fork into the container's pid namespace", "setns(pid) applies only to children",
+                        CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
             }
         }
         steps.step("lead a process group", "a timeout kills the hook and whatever it started", "setpgid", 0, 0);
@@ -162,6 +142,5 @@ final class HookProcess {
         List<String> args = hook.args().isEmpty() ? List.of(hook.path()) : hook.args();
         steps.step("execute " + hook.path(), "run the hook", "execve", steps.string(hook.path()),
                 steps.memory().cStringArray(args), steps.memory().cStringArray(hook.env())).kind(StepKind.EXEC);
-        return forkIndex;
     }
 }
