@@ -181,6 +181,8 @@ class RunFlagsTest {
             cases.put(List.of("--mount", "/tmp:/data:rx"), "bulwark: --mount: expected SRC:DST[:ro|rw]");
             cases.put(List.of("--hostname", "not_a_host"), "bulwark: --hostname: \"not_a_host\" is not a host name");
             cases.put(List.of("--workdir", "relative"), "bulwark: --workdir: \"relative\" must be an absolute path");
+            String unmapped = mode == Mode.ROOT ? "70000" : "1000"; // root maps 65536 ids, rootless container root alone
+            cases.put(List.of("--user", unmapped), "bulwark: --user: uid " + unmapped + " is not mapped in the container's user namespace");
             Set<String> mountsBefore = Containers.hostMounts();
             for (Map.Entry<List<String>, String> c : cases.entrySet()) {
                 String id = newId(mode);

@@ -1,6 +1,6 @@
 package dev.bulwark.launcher.cli;
 
-import dev.bulwark.config.model.Mount;
+import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Root;
 import dev.bulwark.config.model.Spec;
@@ -121,6 +121,8 @@ final class DefaultContainerOptions {
             String[] parts = user.split(":");
             long uid = Long.parseLong(parts[0]);
             long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
+            requireMapped("uid", uid, spec.linux().uidMappings());
+            requireMapped("gid", gid, spec.linux().gidMappings());
             u = new User(uid, gid, u.umask(), List.of(), null);
         }
         if (workdir != null && !workdir.startsWith("/")) {
@@ -143,6 +145,14 @@ final class DefaultContainerOptions {
             edited = edited.withRoot(new Root(edited.root().path(), false));
         }
         return ResourceFlags.apply(edited, memory, pids, cpus);
+    }
+
+    /** An id outside the user namespace's map could never be switched to; rootless, only container root is mapped. */
+    private static void requireMapped(String kind, long id, List<LinuxIdMapping> mappings) {
+        if (mappings.stream().noneMatch(m -> id >= m.containerId() && id - m.containerId() < m.size())) {
+            throw new LaunchException("--user: " + kind + " " + id + " is not mapped in the container's user namespace"
+                    + (mappings.size() == 1 && mappings.get(0).size() == 1 ? " (rootless, only 0 is: container root is you)" : ""));
+        }
     }
 
     private List<MountArguments.Flagged> mounts() {
