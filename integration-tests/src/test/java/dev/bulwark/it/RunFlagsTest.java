@@ -95,13 +95,15 @@ class RunFlagsTest {
         Path readOnly = containerOwnedDirectory(mode);
         try {
             Cli.Result result = Cli.run(mode, run(mode, newId(mode), List.of("--explain", "--mount", data + ":/data:rw",
-                    "-v", readOnly + ":/config:ro", "--tmpfs", "/scratch:size=4m,mode=700"), "/bin/sh", "-c",
+                    "-v", readOnly + ":/config:ro", "--tmpfs", "/scratch:size=4m,mode=700", "-v", data + ":/volume",
+                    "--mount", "type=tmpfs,destination=/cache"), "/bin/sh", "-c",
                     "echo written > /data/out && echo data=ok; mkdir /data/sub && echo sub=ok; "
+                            + "echo v > /volume/v && echo volume=ok; echo c > /cache/c && echo cache=ok; "
                             + "echo x > /scratch/f && echo scratch=ok; stat -c %a /scratch; df -k /scratch | tail -1 | tr -s ' ' | cut -d' ' -f2; "
                             + "touch /config/no 2>&1 | grep -o 'Read-only file system'; "
                             + "touch /dev/no 2>&1 | grep -o 'Permission denied'; touch /etc/no 2>&1 | grep -o 'Read-only file system'"));
             assertEquals(0, result.exitCode(), result.describe());
-            assertEquals("data=ok\nsub=ok\nscratch=ok\n700\n4096\nRead-only file system\nPermission denied\nRead-only file system\n",
+            assertEquals("data=ok\nsub=ok\nvolume=ok\ncache=ok\nscratch=ok\n700\n4096\nRead-only file system\nPermission denied\nRead-only file system\n",
                     result.stdout(), result.describe());
             assertTrue(result.stderr().contains("Landlock: allow read+execute+write+create beneath /data"), result.describe());
             assertTrue(result.stderr().contains("Landlock: allow read+execute+write+create beneath /scratch"), result.describe());

@@ -71,11 +71,14 @@ final class DefaultContainerOptions {
     Double cpus;
 
     @Option(names = "--mount", paramLabel = "SRC:DST[:ro|rw]", description = "built-in default only (repeatable): bind the "
-            + "existing host path SRC at DST, read-only unless :rw (an explicit loosening: Landlock then allows writes beneath DST)")
+            + "existing host path SRC at DST, read-only unless :rw (an explicit loosening: Landlock then allows writes beneath DST). "
+            + "Podman's form works too: type=bind,source=SRC,destination=DST[,ro] (writable unless ro, as podman) or "
+            + "type=tmpfs,destination=DST[,tmpfs-size=N][,tmpfs-mode=M]")
     List<String> mounts = new ArrayList<>();
 
-    @Option(names = {"-v", "--volume"}, paramLabel = "SRC:DST[:ro|rw]", description = "built-in default only: as --mount "
-            + "(podman's -v; SRC must be an absolute host path)")
+    @Option(names = {"-v", "--volume"}, paramLabel = "SRC:DST[:ro|rw]", description = "built-in default only (repeatable): "
+            + "podman's -v: bind the existing absolute host path SRC at DST, writable unless :ro (as podman; Landlock then "
+            + "allows writes beneath DST)")
     List<String> volumes = new ArrayList<>();
 
     @Option(names = "--tmpfs", paramLabel = "DST[:OPTS]", description = "built-in default only (repeatable): a fresh tmpfs at "
@@ -157,7 +160,7 @@ final class DefaultContainerOptions {
 
     private List<MountArguments.Flagged> mounts() {
         List<MountArguments.Flagged> added = new ArrayList<>();
-        mounts.forEach(m -> added.add(new MountArguments.Flagged("--mount", MountArguments.bind("--mount", m))));
+        mounts.forEach(m -> added.add(new MountArguments.Flagged("--mount", MountArguments.mountFlag(m))));
         volumes.forEach(v -> added.add(new MountArguments.Flagged("--volume", MountArguments.bind("--volume", v))));
         tmpfs.forEach(t -> added.add(new MountArguments.Flagged("--tmpfs", MountArguments.tmpfs(t))));
         return added;

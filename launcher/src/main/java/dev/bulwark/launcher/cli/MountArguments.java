@@ -28,10 +28,74 @@ final class MountArguments {
     private MountArguments() {
     }
 
-    /** A host path bound at DST: read-only unless :rw; the source must exist. */
+    /**
+     * {@code --mount}: {@code SRC:DST[:ro|rw]}, or podman's key=value form {@code type=bind,source=SRC,destination=DST[,ro|rw]}
+     * and {@code type=tmpfs,destination=DST[,tmpfs-size=N][,tmpfs-mode=M][,ro]} (src, dst and target are accepted aliases).
+     */
+    static Mount mountFlag(String argument) {
+        if (!argument.startsWith("type=")) {
+            return bind("--mount", argument);
+        }
+        java.util.Map<String, String> keys = new java.util.LinkedHashMap<>();
+        for (String item : argument.split(",", -1)) {
+            int eq = item.indexOf('=');
+            String key = eq < 0 ? item : item.substring(0, eq);
+            String value = eq < 0 ? "true" : item.substring(eq + 1);
+            key = switch (key) {
+                case "src" -> "source";
+                case "dst", "target" -> "destination";
+                case "readonly" -> "ro";
+                default -> key;
+            };
+            if (!Set.of("type", "source", "destination", "ro", "rw", "tmpfs-size", "tmpfs-mode").contains(key)
+                    || keys.put(key, value) != null) {
+                throw new LaunchException("--mount: \"" + item + "\" is not supported or given twice (type=bind|tmpfs, "
+                        + "source, destination, ro, rw, tmpfs-size, tmpfs-mode)");
+            }
+        }
+        boolean readOnly = switch (keys.getOrDefault("ro", "false")) {
+            case "true", "1" -> true;
+            case "false", "0" -> false;
+            default -> throw new LaunchException("--mount: ro=" + keys.get("ro") + " is not true or false");
+        };
+        String destination = keys.get("destination");
+        if (destination == null) {
+            throw new LaunchException("--mount: destination= is missing in \"" + argument + "\"");
+        }
+        switch (keys.get("type")) {
+            case "bind" -> {
+                if (keys.containsKey("tmpfs-size") || keys.containsKey("tmpfs-mode") || !keys.containsKey("source")) {
+                    throw new LaunchException("--mount: type=bind takes source= and destination= (and ro or rw)");
+                }
+                return bind("--mount", keys.get("source") + ":" + destination + (readOnly ? ":ro" : ":rw"));
+            }
+            case "tmpfs" -> {
+                if (keys.containsKey("source")) {
+                    throw new LaunchException("--mount: type=tmpfs takes no source=");
+                }
+                List<String> options = new ArrayList<>();
+                if (keys.containsKey("tmpfs-size")) {
+                    options.add("size=" + keys.get("tmpfs-size"));
+                }
+                if (keys.containsKey("tmpfs-mode")) {
+                    options.add("mode=" + keys.get("tmpfs-mode"));
+                }
+                if (readOnly) {
+                    options.add("ro");
+                }
+                return tmpfs(destination + (options.isEmpty() ? "" : ":" + String.join(",", options)), "--mount");
+            }
+            default -> throw new LaunchException("--mount: type=" + keys.get("type") + " is not supported (bind or tmpfs)");
+        }
+    }
+
+    /**
+     * A host path bound at DST; the source must exist. {@code --mount SRC:DST} is read-only unless :rw (Bulwark's
+     * own form); {@code -v/--volume SRC:DST} is writable unless :ro, as podman's -v.
+     */
     static Mount bind(String flag, String argument) {
         String[] parts = argument.split(":", -1);
-        String mode = parts.length == 3 ? parts[2] : "ro";
+        String mode = parts.length == 3 ? parts[2] : flag.equals("--volume") ? "rw" : "ro";
         if (parts.length < 2 || parts.length > 3 || !Set.of("ro", "rw").contains(mode)) {
             throw new LaunchException(flag + ": expected SRC:DST[:ro|rw], got \"" + argument + "\"");
         }
@@ -49,8 +113,12 @@ final class MountArguments {
 
     /** A fresh tmpfs at DST: nosuid, nodev, noexec unless exec, 64 MiB unless size=, mode 1777 unless mode=. */
     static Mount tmpfs(String argument) {
+        return tmpfs(argument, "--tmpfs");
+    }
+
+    private static Mount tmpfs(String argument, String flag) {
         int colon = argument.indexOf(':');
-        String destination = destination("--tmpfs", colon < 0 ? argument : argument.substring(0, colon));
+        String destination = destination(flag, colon < 0 ? argument : argument.substring(0, colon));
         List<String> options = new ArrayList<>(List.of("nosuid", "nodev"));
         String size = DEFAULT_TMPFS_SIZE;
         String mode = "1777";
@@ -59,18 +127,18 @@ final class MountArguments {
         if (colon >= 0) {
             for (String option : argument.substring(colon + 1).split(",", -1)) {
                 if (option.startsWith("size=")) {
-                    size = tmpfsSize(option.substring(5));
+                    size = tmpfsSize(option.substring(5), flag);
                 } else if (option.startsWith("mode=")) {
                     mode = option.substring(5);
                     if (!mode.matches("[0-7]{1,4}")) {
-                        throw new LaunchException("--tmpfs: mode \"" + mode + "\" is not an octal mode such as 1777 or 755");
+                        throw new LaunchException(flag + ": mode \"" + mode + "\" is not an octal mode such as 1777 or 755");
                     }
                 } else if (option.equals("exec") || option.equals("noexec")) {
                     exec = option;
                 } else if (option.equals("ro") || option.equals("rw")) {
                     access = option;
                 } else if (!option.equals("nosuid") && !option.equals("nodev")) {
-                    throw new LaunchException("--tmpfs: option \"" + option + "\" is not supported "
+                    throw new LaunchException(flag + ": option \"" + option + "\" is not supported "
                             + "(size=N[k|m|g], mode=OCTAL, ro, rw, exec, noexec)");
                 }
             }
@@ -80,10 +148,10 @@ final class MountArguments {
     }
 
     /** A tmpfs size: bytes or a k/m/g multiple, or a percentage of RAM as tmpfs(5) allows; never zero (unlimited). */
-    private static String tmpfsSize(String text) {
+    private static String tmpfsSize(String text, String flag) {
         String size = text.toLowerCase(Locale.ROOT);
         if (!size.matches("[1-9][0-9]{0,15}[kmg]?|[1-9][0-9]?%|100%")) {
-            throw new LaunchException("--tmpfs: size \"" + text + "\" is not a size such as 64m, 1g or 10% (and not 0)");
+            throw new LaunchException(flag + ": size \"" + text + "\" is not a size such as 64m, 1g or 10% (and not 0)");
         }
         return size;
     }

@@ -69,4 +69,21 @@ class RunFlagParsingTest {
                 assertThrows(LaunchException.class, () -> MountArguments.bind("--volume", dir + "/missing:/data")).getMessage());
         assertThrows(LaunchException.class, () -> MountArguments.bind("--mount", dir + ":/data:z"));
     }
+
+    @Test
+    void volumeIsWritableUnlessRoAsPodmansAndMountTakesPodmansKeyValueForm(@TempDir Path dir) {
+        assertEquals(List.of("rbind", "nosuid", "nodev", "rw"), MountArguments.bind("--volume", dir + ":/data").options());
+        assertEquals(List.of("rbind", "nosuid", "nodev", "ro"), MountArguments.bind("--volume", dir + ":/data:ro").options());
+        assertEquals(new Mount("/data", "bind", dir.toString(), List.of("rbind", "nosuid", "nodev", "rw")),
+                MountArguments.mountFlag("type=bind,src=" + dir + ",dst=/data"));
+        assertEquals(List.of("rbind", "nosuid", "nodev", "ro"),
+                MountArguments.mountFlag("type=bind,source=" + dir + ",target=/data,readonly").options());
+        assertEquals(new Mount("/cache", "tmpfs", "tmpfs", List.of("nosuid", "nodev", "noexec", "rw", "mode=700", "size=8m")),
+                MountArguments.mountFlag("type=tmpfs,destination=/cache,tmpfs-size=8m,tmpfs-mode=700"));
+        for (String bad : List.of("type=volume,src=x,dst=/d", "type=bind,dst=/d", "type=bind,src=" + dir, "type=tmpfs,dst=/d,tmpfs-size=x",
+                "type=bind,src=" + dir + ",dst=/d,z", "type=bind,src=" + dir + ",dst=/d,ro=maybe")) {
+            LaunchException e = assertThrows(LaunchException.class, () -> MountArguments.mountFlag(bad), bad);
+            assertEquals("--mount: ", e.getMessage().substring(0, 9), bad);
+        }
+    }
 }
