@@ -94,6 +94,7 @@ final class MountArguments {
      * own form); {@code -v/--volume SRC:DST} is writable unless :ro, as podman's -v.
      */
     static Mount bind(String flag, String argument) {
+        requireNoNul(flag, argument);
         String[] parts = argument.split(":", -1);
         String mode = parts.length == 3 ? parts[2] : flag.equals("--volume") ? "rw" : "ro";
         if (parts.length < 2 || parts.length > 3 || !Set.of("ro", "rw").contains(mode)) {
@@ -156,7 +157,14 @@ final class MountArguments {
         return size;
     }
 
+    private static void requireNoNul(String flag, String argument) {
+        if (argument.indexOf('\0') >= 0) {
+            throw new LaunchException(flag + ": must not contain NUL");
+        }
+    }
+
     private static String destination(String flag, String destination) {
+        requireNoNul(flag, destination);
         if (!destination.startsWith("/")) {
             throw new LaunchException(flag + ": destination \"" + destination + "\" must be an absolute container path");
         }
