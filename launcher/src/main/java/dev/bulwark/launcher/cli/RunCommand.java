@@ -3,10 +3,7 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.model.LinuxIdMapping;
-import dev.bulwark.config.model.Mount;
-import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
-import dev.bulwark.config.model.User;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.plan.LsmHost;
@@ -39,13 +36,39 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** {@code bulwark run}: runs a bundle's config.json, or a command in the built-in hardened container. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = {
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false, description = {
         "Run a container and wait for it; exits with its status (128+N when killed by signal N).",
-        "With a command after -- and no --bundle: the built-in hardened default, whose read-only root is the host's /usr.",
-        "With a bundle (--bundle DIR, or config.json in the current directory), runc's form works too: run [-b DIR] ID.",
-        "Exit status 125: launcher error; 126: the command cannot be executed; 127: not found."})
+        "",
+        "bulwark run [FLAGS] -- CMD [ARG...]: always the built-in hardened default container, whose read-only root "
+                + "is the host's /usr, even in a directory that holds a config.json. The flags marked 'built-in default "
+                + "only' shape it, each with the meaning podman run gives it.",
+        "",
+        "bulwark run -b DIR [--id ID | ID] [-- CMD [ARG...]]: the bundle DIR (its config.json); a command after -- "
+                + "replaces process.args. A bundle is chosen with -b/--bundle, or by runc's form below, never otherwise.",
+        "",
+        "bulwark run ID: runc's form (one word, no --, no --id) runs the bundle in the current directory (its "
+                + "config.json), as runc does and as the engines that drive it expect. Without a config.json there, "
+                + "the word is a command for the built-in default.",
+        "",
+        "Flags marked 'built-in default only' given with a bundle are refused: edit its config.json instead.",
+        "Exit status 125: launcher error; 126: the command cannot be executed; 127: not found.",
+        ""},
+        footer = {"",
+        "Landlock (filesystem access rules Bulwark applies on top of mounts and permissions): the built-in default, "
+                + "and any config under the hardened profile without the annotation below, gets the default rules: read "
+                + "and execute everywhere; write only in /tmp, /dev/shm, /dev/mqueue, /proc/self, the default devices, "
+                + "every rw bind mount (--mount SRC:DST:rw, -v SRC:DST:rw) and every tmpfs mount (--tmpfs DST) that is "
+                + "not ro, and everywhere when the root is writable (--read-only=false). Device nodes can never be created.",
+        "",
+        "In a bundle's config.json the annotation \"dev.bulwark.landlock\" replaces the default rules: \"off\", or "
+                + "\"PATH=RIGHTS;PATH=RIGHTS...\" with container paths, each rule covering everything beneath its path, "
+                + "RIGHTS being letters: r read files and list directories, w write, create, remove, rename and truncate, "
+                + "x execute, d ioctl on devices. What no rule grants is denied (EACCES). Example: "
+                + "\"/=rx;/tmp=rw;/data=rw\". On a kernel without Landlock the default rules are skipped with a "
+                + "warning, and an annotation other than \"off\" is refused."})
 final class RunCommand implements Callable<Integer> {
-    @Option(names = {"-b", "--bundle"}, description = "bundle directory holding config.json (default: the current directory when it has one)")
+    @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "run the bundle DIR (its config.json) instead of the "
+            + "built-in default; without it, only runc's form \"run ID\" uses the current directory's config.json")
     Path bundle;
 
     @Option(names = "--id", description = "container id (default: bulwark-<random>)")
@@ -70,28 +93,8 @@ final class RunCommand implements Callable<Integer> {
             description = "host uid/gid range container ids map onto when running as root (default: 1000000000:65536)")
     LinuxIdMapping hostIdRange = HostIdRange.defaultRange();
 
-    @Option(names = {"-e", "--env"}, paramLabel = "KEY=VALUE", description = "built-in default only: add an environment variable")
-    List<String> env = new ArrayList<>();
-
-    @Option(names = "--cwd", description = "built-in default only: working directory (default /)")
-    String cwd;
-
-    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "built-in default only: run as this container user")
-    String user;
-
-    @Option(names = "--memory", paramLabel = "SIZE", description = "built-in default only: memory limit, e.g. 64m or 1g (no swap); "
-            + "an explicit limit: the run fails if the host cannot apply it")
-    String memory;
-
-    @Option(names = "--pids", paramLabel = "N", description = "built-in default only: limit on processes and threads (explicit)")
-    Long pids;
-
-    @Option(names = "--cpus", paramLabel = "CPUS", description = "built-in default only: CPU bandwidth, e.g. 0.5 (explicit)")
-    Double cpus;
-
-    @Option(names = "--mount", paramLabel = "SRC:DST[:rw]",
-            description = "built-in default only: bind the host path SRC at DST, read-only unless :rw (an explicit loosening)")
-    List<String> binds = new ArrayList<>();
+    @Mixin
+    DefaultContainerOptions defaults;
 
     @Option(names = "--allow-missing-lsm",
             description = "run without an AppArmor profile or SELinux label the config asks for when this host lacks that LSM (warns)")
@@ -109,7 +112,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"--no-pivot", "--no-new-keyring"}, description = "accepted for engines")
     boolean acceptedForEngines;
 
-    @Parameters(paramLabel = "COMMAND", description = "command and arguments (after --); with a bundle, no --id and no --, a single word is the container id (runc's form)")
+    @Parameters(paramLabel = "COMMAND", description = "command and arguments, after --; without --, a single word is the container id "
+            + "when --bundle is given or the current directory holds a config.json (runc's form)")
     List<String> command = new ArrayList<>();
 
     @Override
@@ -117,7 +121,9 @@ final class RunCommand implements Callable<Integer> {
         boolean afterDoubleDash = commandSpec.commandLine().getParseResult().originalArgs().contains("--");
         // "run -- CMD" always means the built-in default: a config.json in the working directory is a bundle
         // only when asked for (--bundle) or in runc's "run ID" form, never picked up behind a command.
-        boolean builtIn = bundle == null && !command.isEmpty() && (afterDoubleDash || !Files.exists(Path.of("config.json")));
+        // runc's "run ID" (one word, no --, no --id) is the working directory's bundle when it holds a config.json.
+        boolean runcForm = !afterDoubleDash && command.size() == 1 && id == null && Files.exists(Path.of("config.json"));
+        boolean builtIn = bundle == null && !command.isEmpty() && !runcForm;
         if (!builtIn && id == null && command.size() == 1 && !afterDoubleDash) {
             id = command.remove(0); // runc's `run [-b DIR] ID`
         }
@@ -160,10 +166,10 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Spec bundleSpec() {
-        if (!env.isEmpty() || cwd != null || user != null || !binds.isEmpty() || memory != null || pids != null
-                || cpus != null) {
-            throw new LaunchException("--env, --cwd, --user, --mount, --memory, --pids and --cpus apply to the built-in default; "
-                    + "edit config.json instead");
+        List<String> given = defaults.given();
+        if (!given.isEmpty()) {
+            throw new LaunchException(String.join(", ", given) + ": " + (given.size() == 1 ? "applies" : "apply")
+                    + " to the built-in default (run [flags] -- CMD) only; with a bundle, edit its config.json");
         }
         Path config = bundleDirectory().resolve("config.json");
         if (!Files.exists(config)) {
@@ -183,41 +189,8 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    /** The built-in default with this command's --env, --cwd and --user applied. */
+    /** The built-in default with this command's flags applied. */
     private Spec builtInSpec(int euid) {
-        Spec spec = BuiltInDefault.spec(euid, Syscalls.getegid(), command);
-        Process p = spec.process();
-        List<String> environment = new ArrayList<>(p.env());
-        environment.addAll(env);
-        User u = p.user();
-        if (user != null) {
-            if (!user.matches("\\d{1,10}(:\\d{1,10})?")) {
-                throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
-            }
-            String[] parts = user.split(":");
-            long uid = Long.parseLong(parts[0]);
-            long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
-            u = new User(uid, gid, u.umask(), List.of(), null);
-        }
-        Spec edited = spec.withProcess(p.withUser(u).withEnv(environment).withCwd(cwd != null ? cwd : p.cwd()));
-        return ResourceFlags.apply(withBinds(edited), memory, pids, cpus);
-    }
-
-    /** --mount SRC:DST[:ro|rw]: host paths bound into the built-in default, read-only unless :rw. */
-    private Spec withBinds(Spec spec) {
-        if (binds.isEmpty()) {
-            return spec;
-        }
-        List<Mount> mounts = new ArrayList<>(spec.mounts());
-        for (String bind : binds) {
-            String[] parts = bind.split(":");
-            boolean writable = parts.length == 3 && parts[2].equals("rw");
-            if (parts.length < 2 || parts.length > 3 || parts.length == 3 && !writable && !parts[2].equals("ro")
-                    || !parts[0].startsWith("/") || !parts[1].startsWith("/")) {
-                throw new LaunchException("--mount: expected SRC:DST[:ro|rw] with absolute paths, got \"" + bind + "\"");
-            }
-            mounts.add(new Mount(parts[1], "bind", parts[0], List.of("rbind", "nosuid", "nodev", writable ? "rw" : "ro")));
-        }
-        return spec.withMounts(mounts);
+        return defaults.applyTo(BuiltInDefault.spec(euid, Syscalls.getegid(), command));
     }
 }

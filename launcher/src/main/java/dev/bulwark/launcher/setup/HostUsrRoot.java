@@ -36,7 +36,7 @@ final class HostUsrRoot {
 
     void compile() {
         steps.mount("mount a tmpfs as the new root", "the root is assembled in memory; nothing on the host is modified",
-                "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m");
+                "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" + (writableRoot() ? "64m" : "16m"));
         bindReadOnly(Path.of("/usr"), root + "/usr");
         for (String name : TOP_LEVEL) {
             Path host = Path.of("/", name);
@@ -50,6 +50,11 @@ final class HostUsrRoot {
         for (String dir : List.of("root", "tmp", "var", "run", "home")) {
             steps.mkdir(root + "/" + dir, dir.equals("tmp") ? 01777 : 0755);
         }
+    }
+
+    /** root.readonly false (run --read-only=false): the root tmpfs takes the container's writes, so it gets /tmp's size. */
+    private boolean writableRoot() {
+        return spec.root() != null && Boolean.FALSE.equals(spec.root().readonly());
     }
 
     private void etc() {

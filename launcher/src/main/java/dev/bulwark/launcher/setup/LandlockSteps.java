@@ -1,13 +1,16 @@
 package dev.bulwark.launcher.setup;
 
 import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.Mount;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.HostPaths;
+import dev.bulwark.launcher.plan.MountOptions;
 import dev.bulwark.nativ.Kernel;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.constants.MountFlags;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
@@ -97,10 +100,32 @@ final class LandlockSteps {
         if (RootfsSteps.DEFAULT_DEVICES.contains(path) || listedDevices(context.spec()).contains(path)) {
             return true;
         }
+        Boolean mounted = null; // the last mount on a path is what the rule sees
+        for (Mount mount : context.spec().mounts()) {
+            if (path.equals(mount.destination())) {
+                mounted = mountsFile(mount);
+            }
+        }
+        if (mounted != null) {
+            return mounted;
+        }
         String field = "annotations[\"" + ANNOTATION + "\"]";
         java.nio.file.Path where = context.hostUsrRoot() ? HostPaths.of(path, field)
                 : HostPaths.resolve(context.rootfs(), path.substring(1), field);
         return Files.exists(where) && !Files.isDirectory(where);
+    }
+
+    /** Whether {@code mount} puts a file (not a directory) on its destination; null when its source is not an absolute host path. */
+    private static Boolean mountsFile(Mount mount) {
+        boolean bind = "bind".equals(mount.type()) || mount.options().contains("bind") || mount.options().contains("rbind");
+        if (!bind) {
+            return false; // a filesystem's root is a directory
+        }
+        if (mount.source() == null || !mount.source().startsWith("/")) {
+            return null;
+        }
+        java.nio.file.Path source = java.nio.file.Path.of(mount.source());
+        return Files.exists(source) && !Files.isDirectory(source);
     }
 
     private static boolean willExist(ContainerContext context, String path) {
@@ -122,8 +147,10 @@ final class LandlockSteps {
 
     /**
      * The zero-config rules: read and execute everywhere, write only where a container is expected to
-     * write (its tmpfs mounts and /proc/self), device ioctls only on terminals. A writable root
-     * (root.readonly false) gets write rights on / too; creating device nodes is never allowed.
+     * write (/tmp, /dev/shm, /dev/mqueue, /proc/self, and every bind or tmpfs mount the config adds
+     * without ro: asking for a writable mount is asking to write there), device ioctls only on
+     * terminals. A writable root (root.readonly false) gets write rights on / too; creating device
+     * nodes is never allowed.
      */
     static Map<String, Long> defaultRules(Spec spec) {
         Map<String, Long> rules = new LinkedHashMap<>();
@@ -141,6 +168,11 @@ final class LandlockSteps {
         for (String device : listedDevices(spec)) { // the config lists them to be used (a /dev/fuse): read, write, ioctl
             rules.putIfAbsent(device, READ_FILE | WRITE_FILE | IOCTL_DEV);
         }
+        for (Mount mount : spec.mounts()) {
+            if (isWritableDataMount(mount)) {
+                rules.merge(mount.destination(), read | write(), (a, b) -> a | b); // a file bind gets FILE_RIGHTS of it
+            }
+        }
         return rules;
     }
 
@@ -148,6 +180,26 @@ final class LandlockSteps {
     private static java.util.List<String> listedDevices(Spec spec) {
         return spec.linux() == null ? java.util.List.of()
                 : spec.linux().devices().stream().map(dev.bulwark.config.model.LinuxDevice::path).toList();
+    }
+
+    /**
+     * Whether the default rules let the container write beneath {@code mount}: a bind or a tmpfs mounted
+     * without {@code ro}. Asking for a writable mount is asking to write there; /dev's tmpfs is excluded
+     * (it holds the device nodes, whose own rules stay as they are), and so is every other kind of
+     * filesystem (proc, sysfs, cgroup, devpts, mqueue have their own rules or none).
+     */
+    static boolean isWritableDataMount(Mount mount) {
+        String type = mount.type() == null ? "" : mount.type();
+        MountOptions options;
+        try {
+            options = MountOptions.parse(mount.options(), "mounts");
+        } catch (LaunchException e) {
+            return false; // the mount step names the bad option
+        }
+        boolean bind = type.equals("bind") || options.isBind();
+        boolean tmpfs = type.equals("tmpfs") && !"/dev".equals(mount.destination());
+        return (bind || tmpfs) && (options.flags() & MountFlags.MS_RDONLY) == 0 && mount.destination() != null
+                && mount.destination().startsWith("/");
     }
 
     private static long write() {

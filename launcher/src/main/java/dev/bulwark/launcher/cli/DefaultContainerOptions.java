@@ -1,0 +1,168 @@
+package dev.bulwark.launcher.cli;
+
+import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Root;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.model.User;
+import dev.bulwark.launcher.LaunchException;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The flags of {@code bulwark run [flags] -- CMD} that shape the built-in default container, each with
+ * the meaning {@code podman run} gives it. With {@code --bundle} they are refused: config.json says it all.
+ */
+final class DefaultContainerOptions {
+    private static final Pattern HOSTNAME = Pattern.compile(
+            "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+
+    @Option(names = {"-e", "--env"}, paramLabel = "NAME[=VALUE]", description = "built-in default only: set an environment "
+            + "variable (default: PATH and TERM only); NAME alone takes the launcher's value, and is skipped when it has none")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--env-file", paramLabel = "FILE", description = "built-in default only: read variables from FILE, "
+            + "one NAME=VALUE (or NAME) a line, # comments; read before --env, which wins")
+    List<Path> envFiles = new ArrayList<>();
+
+    @Option(names = {"-w", "--workdir", "--cwd"}, paramLabel = "DIR", description = "built-in default only: working directory "
+            + "(default /); it must exist in the container")
+    String workdir;
+
+    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", description = "built-in default only: run as this container "
+            + "user (default 0:0, container root, which is never host root)")
+    String user;
+
+    @Option(names = "--hostname", paramLabel = "NAME", description = "built-in default only: host name in the "
+            + "container's uts namespace and /etc/hostname, /etc/hosts (default bulwark)")
+    String hostname;
+
+    @Option(names = "--cap-add", paramLabel = "CAP", description = "built-in default only (repeatable, or CAP,CAP): add a "
+            + "capability, e.g. NET_BIND_SERVICE (CAP_ prefix optional, any case; default: none at all, bounding set empty). "
+            + "Held in the container's user namespace only; ALL is refused")
+    List<String> capAdd = new ArrayList<>();
+
+    @Option(names = "--cap-drop", paramLabel = "CAP", description = "built-in default only (repeatable): drop a capability. "
+            + "The default holds none, so it matters only beside --cap-add: --cap-drop ALL keeps just what --cap-add names, "
+            + "and a capability both added and dropped is refused (as podman)")
+    List<String> capDrop = new ArrayList<>();
+
+    @Option(names = "--read-only", arity = "0..1", paramLabel = "true|false", fallbackValue = "true",
+            description = "built-in default only: --read-only=false makes the root writable (default: read-only). Writes "
+                    + "land in the root's in-memory tmpfs (64 MiB), private to the container and gone when it exits. /usr "
+                    + "and the few host files in /etc stay read-only binds: they belong to host root, which the container's "
+                    + "root is not, so no overlay could let it change them, and the host's files are never written")
+    Boolean readOnly;
+
+    @Option(names = "--memory", paramLabel = "SIZE", description = "built-in default only: memory limit, e.g. 64m or 1g, no "
+            + "swap (default 512m, or rlimits where cgroup v2 cannot apply it); explicit: the run fails if the host cannot apply it")
+    String memory;
+
+    @Option(names = "--pids", paramLabel = "N", description = "built-in default only: limit on processes and threads "
+            + "(default 1024; explicit as --memory)")
+    Long pids;
+
+    @Option(names = "--cpus", paramLabel = "CPUS", description = "built-in default only: CPU bandwidth, e.g. 0.5 "
+            + "(default unlimited; explicit as --memory)")
+    Double cpus;
+
+    @Option(names = "--mount", paramLabel = "SRC:DST[:ro|rw]", description = "built-in default only (repeatable): bind the "
+            + "existing host path SRC at DST, read-only unless :rw (an explicit loosening: Landlock then allows writes beneath DST). "
+            + "Podman's form works too: type=bind,source=SRC,destination=DST[,ro] (writable unless ro, as podman) or "
+            + "type=tmpfs,destination=DST[,tmpfs-size=N][,tmpfs-mode=M]")
+    List<String> mounts = new ArrayList<>();
+
+    @Option(names = {"-v", "--volume"}, paramLabel = "SRC:DST[:ro|rw]", description = "built-in default only (repeatable): "
+            + "podman's -v: bind the existing absolute host path SRC at DST, writable unless :ro (as podman; Landlock then "
+            + "allows writes beneath DST)")
+    List<String> volumes = new ArrayList<>();
+
+    @Option(names = "--tmpfs", paramLabel = "DST[:OPTS]", description = "built-in default only (repeatable): a fresh tmpfs at "
+            + "DST, writable under Landlock; OPTS: size=N[k|m|g|%%] (default " + MountArguments.DEFAULT_TMPFS_SIZE
+            + "), mode=OCTAL (default 1777), exec (default noexec, as podman), ro; always nosuid,nodev. --tmpfs /tmp replaces "
+            + "the default /tmp (64m)")
+    List<String> tmpfs = new ArrayList<>();
+
+    /** The flags given, by their long names: refused with a bundle. */
+    List<String> given() {
+        List<String> given = new ArrayList<>();
+        addIf(given, !env.isEmpty(), "--env");
+        addIf(given, !envFiles.isEmpty(), "--env-file");
+        addIf(given, workdir != null, "--workdir");
+        addIf(given, user != null, "--user");
+        addIf(given, hostname != null, "--hostname");
+        addIf(given, !capAdd.isEmpty(), "--cap-add");
+        addIf(given, !capDrop.isEmpty(), "--cap-drop");
+        addIf(given, readOnly != null, "--read-only");
+        addIf(given, memory != null, "--memory");
+        addIf(given, pids != null, "--pids");
+        addIf(given, cpus != null, "--cpus");
+        addIf(given, !mounts.isEmpty(), "--mount");
+        addIf(given, !volumes.isEmpty(), "--volume");
+        addIf(given, !tmpfs.isEmpty(), "--tmpfs");
+        return given;
+    }
+
+    private static void addIf(List<String> list, boolean condition, String name) {
+        if (condition) {
+            list.add(name);
+        }
+    }
+
+    /** The built-in default {@code spec} with these flags applied; every bad value is one line naming its flag. */
+    Spec applyTo(Spec spec) {
+        Process p = spec.process();
+        User u = p.user();
+        if (user != null) {
+            if (!user.matches("\\d{1,10}(:\\d{1,10})?")) {
+                throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
+            }
+            String[] parts = user.split(":");
+            long uid = Long.parseLong(parts[0]);
+            long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
+            requireMapped("uid", uid, spec.linux().uidMappings());
+            requireMapped("gid", gid, spec.linux().gidMappings());
+            u = new User(uid, gid, u.umask(), List.of(), null);
+        }
+        if (workdir != null && !workdir.startsWith("/")) {
+            throw new LaunchException("--workdir: \"" + workdir + "\" must be an absolute path");
+        }
+        List<String> environment = EnvironmentFlags.merge(p.env(), envFiles, env, System.getenv());
+        Process process = p.withUser(u).withEnv(environment).withCwd(workdir != null ? workdir : p.cwd());
+        if (!capAdd.isEmpty() || !capDrop.isEmpty()) {
+            process = process.withCapabilities(CapabilityFlags.apply(capAdd, capDrop, u.uid()));
+        }
+        Spec edited = spec.withProcess(process).withMounts(MountArguments.addTo(spec.mounts(), mounts()));
+        if (hostname != null) {
+            if (hostname.length() > 64 || !HOSTNAME.matcher(hostname).matches()) {
+                throw new LaunchException("--hostname: \"" + hostname + "\" is not a host name (letters, digits, '-' and '.', at most 64)");
+            }
+            edited = new Spec(edited.ociVersion(), edited.process(), edited.root(), hostname, edited.domainname(),
+                    edited.mounts(), edited.hooks(), edited.annotations(), edited.linux());
+        }
+        if (Boolean.FALSE.equals(readOnly)) {
+            edited = edited.withRoot(new Root(edited.root().path(), false));
+        }
+        return ResourceFlags.apply(edited, memory, pids, cpus);
+    }
+
+    /** An id outside the user namespace's map could never be switched to; rootless, only container root is mapped. */
+    private static void requireMapped(String kind, long id, List<LinuxIdMapping> mappings) {
+        if (mappings.stream().noneMatch(m -> id >= m.containerId() && id - m.containerId() < m.size())) {
+            throw new LaunchException("--user: " + kind + " " + id + " is not mapped in the container's user namespace"
+                    + (mappings.size() == 1 && mappings.get(0).size() == 1 ? " (rootless, only 0 is: container root is you)" : ""));
+        }
+    }
+
+    private List<MountArguments.Flagged> mounts() {
+        List<MountArguments.Flagged> added = new ArrayList<>();
+        mounts.forEach(m -> added.add(new MountArguments.Flagged("--mount", MountArguments.mountFlag(m))));
+        volumes.forEach(v -> added.add(new MountArguments.Flagged("--volume", MountArguments.bind("--volume", v))));
+        tmpfs.forEach(t -> added.add(new MountArguments.Flagged("--tmpfs", MountArguments.tmpfs(t))));
+        return added;
+    }
+}
