@@ -133,7 +133,8 @@ if id bulwark-test >/dev/null 2>&1; then
     u="setpriv --reuid=bulwark-test --regid=bulwark-test --clear-groups --reset-env"
     mkdir "$w/rootless" && chown bulwark-test: "$w/rootless"
     $u bash -c "$(declare -f bundles); here=$here; port=$port; bundles $w/rootless --rootless"
-    add "bulwark run (rootless)" "$u $b run --root $w/rootless/state --bundle $w/rootless/bulwark bench"
+    # setpriv --reset-env: pass on the choice of JVM (bin/bulwark's BULWARK_* variables).
+    add "bulwark run (rootless)" "$u env $(env | grep -E '^BULWARK_(JAVA|JVM_OPTS|ARCHIVE)=' | tr '\n' ' ') $b run --root $w/rootless/state --bundle $w/rootless/bulwark bench"
     add "runc run (rootless)"    "$enter $u runc --rootless true --root $w/rootless/runc-state run --bundle $w/rootless/oci bench"
     add "crun run (rootless)"    "$enter $u crun --cgroup-manager=disabled --root $w/rootless/crun-state run --bundle $w/rootless/oci bench"
 else
@@ -148,10 +149,11 @@ for r in $(seq "$repeats"); do
     done
 done
 
-conf="$here/launcher/target/runtime/launch.conf"
+conf="$w/launch.conf"
+BULWARK_PRINT_CONF=1 "$b" > "$conf" # the JVM and options bin/bulwark picks here
 echo "# bench/memory.sh: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), median of $repeats runs"
 echo "# service: busybox httpd -f -p 127.0.0.1:$port (static busybox rootfs); runc $(runc --version | head -1 | cut -d' ' -f3), $(crun --version | head -1)"
-echo "# bulwark JVM: $(sed -n 's/^java=//p' "$conf" 2>/dev/null); options: $(sed -n 's/^opts=(//p' "$conf" 2>/dev/null | tr ' ' '\n' | grep -E '^-X' | tr '\n' ' ')${BULWARK_JVM_OPTS:-}"
+echo "# bulwark JVM: $(sed -n 's/^java=//p' "$conf"); options: $(sed -n 's/^opts=(//p' "$conf" 2>/dev/null | tr ' ' '\n' | grep -E '^-X' | tr '\n' ' ')${BULWARK_JVM_OPTS:-}"
 python3 - "$w/samples" <<'PY'
 import collections, statistics, sys
 rows = collections.OrderedDict()
