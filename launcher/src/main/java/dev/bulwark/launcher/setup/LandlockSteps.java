@@ -176,6 +176,17 @@ final class LandlockSteps {
         return rules;
     }
 
+    /** The destination of each writable data mount and its field (mounts[i], the last mount on a path): errors name it. */
+    private static Map<String, String> writableMountFields(Spec spec) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (int i = 0; i < spec.mounts().size(); i++) {
+            if (isWritableDataMount(spec.mounts().get(i))) {
+                fields.put(spec.mounts().get(i).destination(), "mounts[" + i + "]");
+            }
+        }
+        return fields;
+    }
+
     /** The container paths of linux.devices. */
     private static java.util.List<String> listedDevices(Spec spec) {
         return spec.linux() == null ? java.util.List.of()
@@ -273,7 +284,9 @@ final class LandlockSteps {
         for (Map.Entry<String, Long> rule : rules.entrySet()) {
             String path = rule.getKey();
             long rights = rule.getValue() & handledFs() & (isFile(path) ? FILE_RIGHTS : -1L);
-            Entry open = steps.step("Landlock: open " + path, "a rule names its file by an open descriptor",
+            String mountField = defaults ? writableMountFields(context.spec()).get(path) : null;
+            Entry open = steps.step((mountField == null ? "" : mountField + ": ") + "Landlock: open " + path,
+                    "a rule names its file by an open descriptor",
                     "openat", OpenFlags.AT_FDCWD, steps.string(path), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
             steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
                     "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, open);
