@@ -333,7 +333,7 @@ public final class ContainerRun {
             return new LaunchException("process.args[0]: " + spec.process().args().get(0) + " " + what + " ("
                     + failure.message() + ")", status, null);
         }
-        return new LaunchException(failure.message());
+        return new LaunchException(ChildProgram.failureMessage(failure));
     }
 
     /** The child's failure record: 16 bytes on failure (one atomic pipe write), end-of-file once execve closed the pipe. */

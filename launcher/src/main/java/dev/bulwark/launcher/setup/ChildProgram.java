@@ -77,6 +77,11 @@ public final class ChildProgram {
     private ChildProgram() {
     }
 
+    /** The one-line message for a failed step of the table (with the reason where the errno alone does not say it). */
+    public static String failureMessage(SyscallTable.ChildFailure failure) {
+        return NamespaceJoinSteps.failureMessage(failure);
+    }
+
     /** Whether the child needs an {@link IdMapStop}: it creates a user namespace after joining others. */
     public static boolean needsIdMapStop(Spec spec) {
         return NamespaceJoinSteps.unsharesUserAfterJoining(spec.linux());
@@ -162,6 +167,9 @@ public final class ChildProgram {
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
             steps.field("linux.namespaces");
+            if (context.rootless()) {
+                NamespaceJoinSteps.refuseRootlessJoinsBeforeANewUserNamespace(linux);
+            }
             NamespaceJoinSteps.join(steps, linux, mapStop); // may stop for the id maps, may fork: the steps after it run in the container's init
             becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher, linux.hasNamespace("user"),
                     NamespaceJoinSteps.joinedUserField(linux));

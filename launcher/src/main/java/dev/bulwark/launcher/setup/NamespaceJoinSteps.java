@@ -10,6 +10,7 @@ import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.constants.CloneFlags;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.constants.Signals;
+import dev.bulwark.nativ.spawn.SyscallTable;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,6 +94,26 @@ final class NamespaceJoinSteps {
         return joinsPid || unsharesPidOrTime;
     }
 
+    /**
+     * Rootless, the child can join a namespace other than a user one only from inside a user namespace:
+     * setns(2) also asks for CAP_SYS_ADMIN in the caller's own user namespace, which an unprivileged
+     * process never holds in the host's. So a new user namespace (made after the joins) cannot work;
+     * joining the owning user namespace as well can.
+     */
+    static void refuseRootlessJoinsBeforeANewUserNamespace(Linux linux) {
+        if (!unsharesUserAfterJoining(linux)) {
+            return;
+        }
+        for (int i = 0; i < linux.namespaces().size(); i++) {
+            LinuxNamespace namespace = linux.namespaces().get(i);
+            if (namespace.path() != null && !namespace.path().isEmpty()) {
+                throw new LaunchException("linux.namespaces[" + i + "].path: rootless, " + withArticle(namespace.type())
+                        + " namespace can be joined only together with the user namespace that owns it (give that user"
+                        + " namespace's path too): the kernel asks for CAP_SYS_ADMIN in the caller's own user namespace");
+            }
+        }
+    }
+
     /** @param idMapStop where the child stops for its id maps when {@link #unsharesUserAfterJoining}; else unused */
     static void join(ChildSteps steps, Linux linux, ChildProgram.IdMapStop idMapStop) {
         List<Joined> joined = open(steps, linux.namespaces());
@@ -132,6 +153,19 @@ final class NamespaceJoinSteps {
                             + " (CLONE_PARENT) and this process hands its pid over and exits",
                     CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
         }
+    }
+
+    /**
+     * A failed step's message, with the reason when the kernel refused a join (EPERM): setns needs
+     * CAP_SYS_ADMIN over the user namespace that owns the target, which a rootless caller holds only for
+     * user namespaces it created.
+     */
+    static String failureMessage(SyscallTable.ChildFailure failure) {
+        if (failure.errno() == Errno.EPERM && failure.step().matches("linux\\.namespaces\\[\\d+]\\.path: join the .*")) {
+            return failure.message() + "; joining needs CAP_SYS_ADMIN in the user namespace that owns it"
+                    + " (rootless: only by joining that user namespace too)";
+        }
+        return failure.message();
     }
 
     private record Joined(String field, String type, String path, int fd) {
