@@ -197,8 +197,9 @@ public final class ContainerRun {
                     if (lateIdMaps != null && lateIdMaps.serve(() -> writeIdMaps(context.spec(), idMaps, pid))) {
                         tell("the child joined the config's namespaces, then made its user namespace: maps written at its stop");
                     }
-                    if (hookStops != null) {
-                        hookStops.serve(init);
+                    if (hookStops != null) { // the stops come after any fork step: hooks see the real init
+                        hookStops.serve(() -> table.forks() ? creating.cloned(identityOf(table.forkedPid()),
+                                namespacesOf(table.forkedPid())) : init);
                     }
                 });
                 fds.add(child.pidfd());
