@@ -305,6 +305,39 @@ class NamespaceJoinTest {
         }
     }
 
+    /**
+     * Hooks of such a container run for its real init (the process forked into the new pid namespace), and
+     * createContainer and startContainer join the network namespace the config joined (owned by the host's
+     * user namespace: joined before the container's user namespace).
+     */
+    @Test
+    void hooksOfAHardenedContainerThatJoinsANetworkNamespaceRunInItsNamespaces() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        Path out = Files.createTempDirectory(Path.of("/tmp"), "bulwark-it-nsjoin-hooks");
+        Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")); // container root writes
+        try (Target target = Target.start(Mode.ROOT, "--net")) {
+            Set<String> mountsBefore = Containers.hostMounts();
+            String id = newId();
+            Consumer<ObjectNode> hooks = c -> {
+                ObjectNode all = c.putObject("hooks");
+                all.putArray("createContainer").addObject().put("path", "/bin/sh").putArray("args")
+                        .add("sh").add("-c").add("readlink /proc/self/ns/net > " + out + "/create-container");
+                all.putArray("startContainer").addObject().put("path", "/bin/sh").putArray("args")
+                        .add("sh").add("-c").add("echo start-container=$(readlink /proc/self/ns/net)");
+            };
+            Cli.Result result = runWithProfile("hardened", RealConfigsTest.bundle(Mode.ROOT, "runc.json", PRINT_NAMESPACES,
+                    all(List.of(join("network", target.path("net")), hooks))), id);
+            assertEquals(0, result.exitCode(), result.describe());
+            String net = namespace(target.pid(), "net");
+            assertEquals(net, printed(result.stdout()).get("net"), result.describe());
+            assertEquals(net, Files.readString(out.resolve("create-container")).strip(), "createContainer in the joined network namespace");
+            assertTrue(result.errors().contains("start-container=" + net), "startContainer too: " + result.describe());
+            assertNothingLeft(id, mountsBefore);
+        } finally {
+            Cli.deleteTree(out);
+        }
+    }
+
     /** The oci profile, a config that lists a new user namespace (with its own maps) beside a joined network namespace. */
     @Test
     void anOciConfigWithANewUserNamespaceJoinsANetworkNamespace() throws Exception {
