@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code linux.namespaces[].path} for user, mount and pid namespaces (and network beside a user one), on
+ * {@code linux.namespaces[].path} for user, mount and pid namespaces (and network beside a joined or a new user one), on
  * real containers: each test starts an {@code unshare} process that holds the namespaces to join, runs a
  * container that joins them, compares the container init's {@code /proc/PID/ns/*} with the target's, and
  * ends the {@code unshare} process and its child by pid.
@@ -244,6 +244,192 @@ class NamespaceJoinTest {
             assertEquals(0, pid.exitCode(), pid.describe());
             assertEquals(namespace(target.pid(), "pid_for_children"), printed(pid.stdout()).get("pid"), pid.describe());
             assertNotEquals("1", printed(pid.stdout()).get("self"), pid.describe());
+        }
+    }
+
+    /** The host id container root maps to, from a printed "map=0 HOST COUNT" line. */
+    private static long containerRootHostId(Map<String, String> printed) {
+        String[] fields = printed.get("map").strip().split("\\s+");
+        assertEquals("0", fields[0], "container root is mapped: " + printed);
+        return Long.parseLong(fields[1]);
+    }
+
+    private static Cli.Result runWithProfile(String profile, Path bundle, String id) {
+        try {
+            List<String> args = new ArrayList<>(List.of("--profile", profile));
+            args.addAll(Containers.runBundle(Mode.ROOT, bundle, id));
+            return Cli.start(Mode.ROOT, args).await(60);
+        } finally {
+            Bundles.delete(bundle);
+        }
+    }
+
+    private static void assertNothingLeft(String id, Set<String> mountsBefore) throws IOException {
+        Containers.assertNothingLeft(Mode.ROOT, id, mountsBefore);
+        assertEquals(List.of(), LauncherKillTest.cgroupsNamed(id), "no cgroup of " + id + " left");
+    }
+
+    /**
+     * Podman's case under the hardened profile: a config joins a network namespace (here an {@code unshare -n}
+     * process's) and the profile adds a new user namespace. The child joins first, with the launcher's rights,
+     * then makes its user namespace and the others (as runc's nsexec).
+     */
+    @Test
+    void aNetworkNamespaceIsJoinedUnderTheHardenedProfilesNewUserNamespace() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--net")) {
+            Set<String> mountsBefore = Containers.hostMounts();
+            String id = newId();
+            Cli.Result result = runWithProfile("hardened", RealConfigsTest.bundle(Mode.ROOT, "runc.json",
+                    PRINT_NAMESPACES + "; echo map=$(cat /proc/self/uid_map); echo id=$(id -u); ls /sys/class/net >/dev/null && echo sys=ok",
+                    join("network", target.path("net"))), id);
+            assertEquals(0, result.exitCode(), result.describe());
+            Map<String, String> printed = printed(result.stdout());
+            assertEquals(namespace(target.pid(), "net"), printed.get("net"), "the joined network namespace: " + result.describe());
+            assertNotEquals(namespace("self", "user"), printed.get("user"), "a new user namespace: " + result.describe());
+            assertTrue(containerRootHostId(printed) >= 65536, "container root is an unprivileged host id: " + result.describe());
+            assertEquals("0", printed.get("id"), "setup ran as the new namespace's root: " + result.describe());
+            assertEquals("1", printed.get("self"), "a new pid namespace, the init forked into it: " + result.describe());
+            assertEquals("ok", printed.get("sys"), "/sys is the host's, bound (sysfs needs the network namespace's owner): "
+                    + result.describe());
+            assertNothingLeft(id, mountsBefore);
+
+            // a failure after the stop for the maps leaves nothing either
+            String failing = newId();
+            Cli.Result missing = runWithProfile("hardened", RealConfigsTest.bundle(Mode.ROOT, "runc.json", "true", all(List.of(
+                    join("network", target.path("net")),
+                    c -> ((ObjectNode) c.get("process")).putArray("args").add("/no/such/binary")))), failing);
+            assertEquals(127, missing.exitCode(), missing.describe());
+            assertTrue(missing.errors().strip().startsWith("bulwark: process.args[0]: /no/such/binary not found"), missing.describe());
+            assertNothingLeft(failing, mountsBefore);
+        }
+    }
+
+    /**
+     * Hooks of such a container run for its real init (the process forked into the new pid namespace), and
+     * createContainer and startContainer join the network namespace the config joined (owned by the host's
+     * user namespace: joined before the container's user namespace).
+     */
+    @Test
+    void hooksOfAHardenedContainerThatJoinsANetworkNamespaceRunInItsNamespaces() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        Path out = Files.createTempDirectory(Path.of("/tmp"), "bulwark-it-nsjoin-hooks");
+        Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")); // container root writes
+        try (Target target = Target.start(Mode.ROOT, "--net")) {
+            Set<String> mountsBefore = Containers.hostMounts();
+            String id = newId();
+            Consumer<ObjectNode> hooks = c -> {
+                ObjectNode all = c.putObject("hooks");
+                all.putArray("createContainer").addObject().put("path", "/bin/sh").putArray("args")
+                        .add("sh").add("-c").add("readlink /proc/self/ns/net > " + out + "/create-container");
+                all.putArray("startContainer").addObject().put("path", "/bin/sh").putArray("args")
+                        .add("sh").add("-c").add("echo start-container=$(readlink /proc/self/ns/net)");
+            };
+            Cli.Result result = runWithProfile("hardened", RealConfigsTest.bundle(Mode.ROOT, "runc.json", PRINT_NAMESPACES,
+                    all(List.of(join("network", target.path("net")), hooks))), id);
+            assertEquals(0, result.exitCode(), result.describe());
+            String net = namespace(target.pid(), "net");
+            assertEquals(net, printed(result.stdout()).get("net"), result.describe());
+            assertEquals(net, Files.readString(out.resolve("create-container")).strip(), "createContainer in the joined network namespace");
+            assertTrue(result.errors().contains("start-container=" + net), "startContainer too: " + result.describe());
+            assertNothingLeft(id, mountsBefore);
+        } finally {
+            Cli.deleteTree(out);
+        }
+    }
+
+    /** The oci profile, a config that lists a new user namespace (with its own maps) beside a joined network namespace. */
+    @Test
+    void anOciConfigWithANewUserNamespaceJoinsANetworkNamespace() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--net")) {
+            Set<String> mountsBefore = Containers.hostMounts();
+            String id = newId();
+            Cli.Result result = runWithProfile("oci", RealConfigsTest.bundle(Mode.ROOT, "runc.json",
+                    PRINT_NAMESPACES + "; echo map=$(cat /proc/self/uid_map)", all(List.of(
+                            join("network", target.path("net")),
+                            c -> ((ArrayNode) c.get("linux").get("namespaces")).addObject().put("type", "user"),
+                            c -> ((ObjectNode) c.get("linux")).putArray("uidMappings").addObject()
+                                    .put("containerID", 0).put("hostID", 1300000000).put("size", 65536),
+                            c -> ((ObjectNode) c.get("linux")).putArray("gidMappings").addObject()
+                                    .put("containerID", 0).put("hostID", 1300000000).put("size", 65536)))), id);
+            assertEquals(0, result.exitCode(), result.describe());
+            Map<String, String> printed = printed(result.stdout());
+            assertEquals(namespace(target.pid(), "net"), printed.get("net"), result.describe());
+            assertEquals("0 1300000000 65536", printed.get("map").replaceAll("\\s+", " "), "the config's maps: " + result.describe());
+            assertEquals("1", printed.get("self"), result.describe());
+            assertNothingLeft(id, mountsBefore);
+        }
+    }
+
+    /** create, state, start, delete from fresh processes, the init in the joined network namespace and a new user one. */
+    @Test
+    void createStartDeleteOfAHardenedContainerThatJoinsANetworkNamespace() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--net")) {
+            Set<String> mountsBefore = Containers.hostMounts();
+            String id = newId();
+            String root = Containers.stateRoot(Mode.ROOT).toString();
+            Path bundle = RealConfigsTest.bundle(Mode.ROOT, "runc.json", "sleep 600", join("network", target.path("net")));
+            try {
+                Cli.Result created = Cli.run(Mode.ROOT, List.of("--profile", "hardened", "create", "--bundle", bundle.toString(),
+                        "--root", root, id));
+                assertEquals(0, created.exitCode(), created.describe());
+                Cli.Result state = Cli.run(Mode.ROOT, List.of("state", "--root", root, id));
+                JsonNode json = JSON.readTree(state.stdout());
+                assertEquals("created", json.get("status").asText(), state.describe());
+                String init = Long.toString(json.get("pid").asLong());
+                assertEquals(namespace(target.pid(), "net"), namespace(init, "net"), "the init is in the joined network namespace");
+                assertNotEquals(namespace("self", "user"), namespace(init, "user"), "and in a new user namespace");
+                String[] map = Files.readString(Path.of("/proc", init, "uid_map")).strip().split("\\s+");
+                assertEquals("0", map[0]);
+                assertTrue(Long.parseLong(map[1]) >= 65536, "container root is an unprivileged host id: " + String.join(" ", map));
+                String nsPid = Files.readAllLines(Path.of("/proc", init, "status")).stream()
+                        .filter(line -> line.startsWith("NSpid:")).findFirst().orElseThrow();
+                assertTrue(nsPid.matches("NSpid:\\s+" + init + "\\s+1"), "pid 1 of a new pid namespace: " + nsPid);
+
+                Cli.Result started = Cli.run(Mode.ROOT, List.of("start", "--root", root, id));
+                assertEquals(0, started.exitCode(), started.describe());
+                Cli.Result killed = Cli.run(Mode.ROOT, List.of("kill", "--root", root, id, "KILL"));
+                assertEquals(0, killed.exitCode(), killed.describe());
+                long deadline = System.nanoTime() + 5_000_000_000L;
+                while (Files.exists(Path.of("/proc", init)) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertFalse(Files.exists(Path.of("/proc", init)), "kill reached the init, pid " + init);
+                Cli.Result deleted = Cli.run(Mode.ROOT, List.of("delete", "--root", root, id));
+                assertEquals(0, deleted.exitCode(), deleted.describe());
+                assertNothingLeft(id, mountsBefore);
+            } finally {
+                Cli.run(Mode.ROOT, List.of("delete", "--force", "--root", root, id));
+                Bundles.delete(bundle);
+            }
+        }
+    }
+
+    /**
+     * Rootless, setns(2) into a network (or any non-user) namespace also needs CAP_SYS_ADMIN in the caller's own
+     * user namespace, never held in the host's: with a new user namespace the join is refused in one line.
+     */
+    @Test
+    void rootlessAJoinBeforeANewUserNamespaceIsOneLineAndLeavesNothing() throws Exception {
+        Mode.ROOTLESS.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOTLESS, "--user", "--map-root-user", "--net")) {
+            Set<String> mountsBefore = Containers.hostMounts();
+            String id = newId();
+            Path bundle = RealConfigsTest.bundle(Mode.ROOTLESS, "runc-rootless.json", "true", all(List.of(
+                    c -> {
+                        ObjectNode linux = (ObjectNode) c.get("linux");
+                        linux.remove("uidMappings");
+                        linux.remove("gidMappings");
+                    }, join("network", target.path("net")))));
+            int index = indexOf(bundle, "network");
+            Cli.Result result = runBundle(Mode.ROOTLESS, bundle, id);
+            assertEquals(125, result.exitCode(), result.describe());
+            assertEquals("bulwark: linux.namespaces[" + index + "].path: rootless, a network namespace can be joined only together"
+                    + " with the user namespace that owns it (give that user namespace's path too): the kernel asks for"
+                    + " CAP_SYS_ADMIN in the caller's own user namespace", result.errors().strip(), result.describe());
+            Containers.assertNothingLeft(Mode.ROOTLESS, id, mountsBefore);
         }
     }
 

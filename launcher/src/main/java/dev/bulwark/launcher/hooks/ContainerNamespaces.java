@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * The namespaces of a container's init that differ from the launcher's, opened by descriptor from
  * /proc/PID/ns so a hook's spawn can setns into them. The user namespace comes first (joining it gives
- * the capabilities the other joins need), the mount namespace last (it changes the root and cwd).
+ * the capabilities the other joins need) but after namespaces it does not own, the mount namespace last
+ * among those it owns (it changes the root and cwd).
  */
 final class ContainerNamespaces implements AutoCloseable {
     /** A namespace to join: the /proc/PID/ns name, its CLONE_NEW* type, and the open descriptor. */
@@ -53,7 +54,7 @@ final class ContainerNamespaces implements AutoCloseable {
             if (!stillThere.getAsBoolean()) {
                 throw new LaunchException("the container's init (pid " + pid + ") is gone");
             }
-            return new ContainerNamespaces(opened);
+            return new ContainerNamespaces(ownersFirst(opened));
         } catch (SyscallException | IOException e) {
             closeAll(opened);
             String reason = e instanceof java.nio.file.AccessDeniedException ? e.getMessage() + ": permission denied"
@@ -64,6 +65,41 @@ final class ContainerNamespaces implements AutoCloseable {
             closeAll(opened);
             throw e;
         }
+    }
+
+    /**
+     * A namespace the container's user namespace does not own (one the config joined while creating the
+     * user namespace) can only be joined from outside it, with the launcher's rights: before the user one.
+     */
+    private static List<Joined> ownersFirst(List<Joined> opened) throws IOException {
+        Joined user = opened.stream().filter(n -> n.type() == CloneFlags.CLONE_NEWUSER).findFirst().orElse(null);
+        if (user == null) {
+            return opened;
+        }
+        String container = link(fdPath(user.fd()));
+        List<Joined> before = new ArrayList<>();
+        List<Joined> after = new ArrayList<>();
+        for (Joined namespace : opened) {
+            if (namespace != user) {
+                (owner(namespace.fd()).equals(container) ? after : before).add(namespace);
+            }
+        }
+        before.add(user);
+        before.addAll(after);
+        return before;
+    }
+
+    private static String owner(int namespaceFd) throws IOException {
+        int owner = (int) Syscalls.ioctl(namespaceFd, CloneFlags.NS_GET_USERNS, 0);
+        try {
+            return link(fdPath(owner));
+        } finally {
+            Syscalls.close(owner);
+        }
+    }
+
+    private static Path fdPath(int fd) {
+        return Path.of("/proc/self/fd", Integer.toString(fd));
     }
 
     List<Joined> joined() {

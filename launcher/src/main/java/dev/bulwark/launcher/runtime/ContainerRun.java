@@ -150,7 +150,8 @@ public final class ContainerRun {
                              ContainerState creating, long started, LauncherMounts prepared) {
         List<Integer> fds = new ArrayList<>();
         boolean detached = request.create() != null;
-        try (SetupHookStops hookStops = SetupHookStops.plan(hooks, detached)) {
+        try (SetupHookStops hookStops = SetupHookStops.plan(hooks, detached);
+             LateIdMaps lateIdMaps = LateIdMaps.plan(context.spec())) {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
@@ -164,7 +165,7 @@ public final class ContainerRun {
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
-                    hookStops == null ? null : hookStops.stops(), prepared);
+                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
@@ -181,16 +182,8 @@ public final class ContainerRun {
                     state.write(init);
                     cloned = init;
                     LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
-                    idMaps.writeTo(pid);
-                    LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
-                    ParentHardening.afterIdMaps(context.spec(), pid); // oomScoreAdj; launcher non-dumpable from here
-                    if (idMaps.userNamespace()) {
-                        tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
-                                + " (container id, host id, count): container root is an unprivileged host user");
-                        tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
-                                + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
-                    } else {
-                        tell("no user namespace (the config lists none): container ids are host ids");
+                    if (lateIdMaps == null) {
+                        writeIdMaps(context.spec(), idMaps, pid);
                     }
                     limits.join(pid);
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
@@ -201,8 +194,12 @@ public final class ContainerRun {
                     Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
                     tell("released the child: it now runs its prepared syscalls, no Java involved");
                     LaunchStep.RELEASED.pauseIf(request.testPause());
-                    if (hookStops != null) {
-                        hookStops.serve(init);
+                    if (lateIdMaps != null && lateIdMaps.serve(() -> writeIdMaps(context.spec(), idMaps, pid))) {
+                        tell("the child joined the config's namespaces, then made its user namespace: maps written at its stop");
+                    }
+                    if (hookStops != null) { // the stops come after any fork step: hooks see the real init
+                        hookStops.serve(() -> table.forks() ? creating.cloned(identityOf(table.forkedPid()),
+                                namespacesOf(table.forkedPid())) : init);
                     }
                 });
                 fds.add(child.pidfd());
@@ -223,6 +220,21 @@ public final class ContainerRun {
             for (int fd : fds) {
                 closeQuietly(fd);
             }
+        }
+    }
+
+    /** The child's uid/gid maps (and setgroups), then the launcher's own hardening, which must follow them. */
+    private void writeIdMaps(Spec spec, IdMaps idMaps, int pid) {
+        idMaps.writeTo(pid);
+        LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
+        ParentHardening.afterIdMaps(spec, pid); // oomScoreAdj; launcher non-dumpable from here
+        if (idMaps.userNamespace()) {
+            tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                    + " (container id, host id, count): container root is an unprivileged host user");
+            tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+                    + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
+        } else {
+            tell("no user namespace (the config lists none): container ids are host ids");
         }
     }
 
@@ -322,7 +334,7 @@ public final class ContainerRun {
             return new LaunchException("process.args[0]: " + spec.process().args().get(0) + " " + what + " ("
                     + failure.message() + ")", status, null);
         }
-        return new LaunchException(failure.message());
+        return new LaunchException(ChildProgram.failureMessage(failure));
     }
 
     /** The child's failure record: 16 bytes on failure (one atomic pipe write), end-of-file once execve closed the pipe. */

@@ -56,17 +56,21 @@ final class SetupHookStops implements AutoCloseable {
      * early if the child ends before a stop (its failure record says why); throws, naming the hook, if
      * one fails: the caller then kills the child.
      *
-     * @param cloned the container's state with its init's pid (status "creating")
+     * @param atFirstStop the container's state with its init's pid (status "creating"), asked for once the
+     *                    child has stopped: after a fork step the init is the process it forked
      */
-    void serve(ContainerState cloned) {
+    void serve(java.util.function.Supplier<ContainerState> atFirstStop) {
         closeOnce(1); // the child's ends: end-of-file on the stop pipe once the child is gone
         closeOnce(2);
+        if (!awaitStop()) {
+            return;
+        }
+        ContainerState cloned = atFirstStop.get();
         int pid = cloned.pid();
         ProcessIdentity init = new ProcessIdentity(pid, cloned.pidStartTime());
+        boolean stopped = true;
         if (stops.beforePivot()) {
-            if (!awaitStop()) {
-                return;
-            }
+            stopped = false;
             String creating = cloned.ociJson("creating");
             hooks.run(HookKind.PRESTART, creating, pid, init::alive);
             hooks.run(HookKind.CREATE_RUNTIME, creating, pid, init::alive);
@@ -74,7 +78,7 @@ final class SetupHookStops implements AutoCloseable {
             resume();
         }
         if (stops.beforeExec()) {
-            if (!awaitStop()) {
+            if (!stopped && !awaitStop()) {
                 return;
             }
             hooks.run(HookKind.START_CONTAINER, cloned.ociJson("created"), pid, init::alive);

@@ -63,16 +63,38 @@ public final class ChildProgram {
                             boolean beforePivot, boolean beforeExec) {
     }
 
+    /**
+     * Where the child stops once, right after unsharing its user namespace, so that the launcher writes
+     * that namespace's id maps (only when the config creates a user namespace and joins another one:
+     * {@link NamespaceJoinSteps}). As a hook stop: one byte on {@code stoppedWrite}, then one awaited on
+     * {@code resumeRead}.
+     */
+    public record IdMapStop(int stoppedRead, int stoppedWrite, int resumeRead, int resumeWrite) {
+        /** For a plan that is only read, never run (no launcher serves the stop). */
+        static final IdMapStop UNSERVED = new IdMapStop(-1, -1, -1, -1);
+    }
+
     private ChildProgram() {
+    }
+
+    /** The one-line message for a failed step of the table (with the reason where the errno alone does not say it). */
+    public static String failureMessage(SyscallTable.ChildFailure failure) {
+        return NamespaceJoinSteps.failureMessage(failure);
+    }
+
+    /** Whether the child needs an {@link IdMapStop}: it creates a user namespace after joining others. */
+    public static boolean needsIdMapStop(Spec spec) {
+        return NamespaceJoinSteps.unsharesUserAfterJoining(spec.linux());
     }
 
     /**
      * The clone flags: one new namespace per entry of linux.namespaces (the cgroup one comes later), none
-     * when the config joins a user namespace (the child unshares them after joining it: NamespaceJoinSteps).
+     * when the config joins a user namespace, or creates one and joins others (the child unshares them
+     * after its joins: NamespaceJoinSteps).
      */
     public static long cloneFlags(Spec spec) {
         long flags = Signals.SIGCHLD | CloneFlags.CLONE_PIDFD;
-        if (NamespaceJoinSteps.joinsUserNamespace(spec.linux())) {
+        if (NamespaceJoinSteps.unsharesAfterJoining(spec.linux())) {
             return flags;
         }
         for (var namespace : spec.linux().namespaces()) {
@@ -115,6 +137,15 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
                                      HookStops hookStops, LauncherMounts prepared) {
+        return compile(context, pipes, setgroupsAllowed, detached, hookStops, prepared, null);
+    }
+
+    /**
+     * @param idMapStop the stop for the id maps when {@link #needsIdMapStop}; null otherwise (or for a
+     *                  plan that is only read)
+     */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
+                                     HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -126,12 +157,20 @@ public final class ChildProgram {
                 steps.step("close the launcher's end of the hook pipes", "only the launcher reads it", "close", hookStops.stoppedRead());
                 steps.step("close the launcher's end of the resume pipe", "only the launcher writes it", "close", hookStops.resumeWrite());
             }
+            IdMapStop mapStop = idMapStop != null ? idMapStop : IdMapStop.UNSERVED;
+            if (idMapStop != null) {
+                steps.step("close the launcher's end of the id map stop pipe", "only the launcher reads it", "close", idMapStop.stoppedRead());
+                steps.step("close the launcher's end of the id map resume pipe", "only the launcher writes it", "close", idMapStop.resumeWrite());
+            }
             if (SysctlSteps.canForbidExecutableMemfds(context)) {
                 steps.field(PlannedStep.BULWARK);
                 SysctlSteps.forbidExecutableMemfds(steps); // needs the launcher's uid, which the next step gives up
             }
             steps.field("linux.namespaces");
-            NamespaceJoinSteps.join(steps, linux); // may fork: the steps after it run in the container's init
+            if (context.rootless()) {
+                NamespaceJoinSteps.refuseRootlessJoinsBeforeANewUserNamespace(linux);
+            }
+            NamespaceJoinSteps.join(steps, linux, mapStop); // may stop for the id maps, may fork: the steps after it run in the container's init
             becomeNamespaceRoot(steps, setgroupsAllowed, dieWithLauncher, linux.hasNamespace("user"),
                     NamespaceJoinSteps.joinedUserField(linux));
             steps.field("linux.namespaces");

@@ -10,6 +10,7 @@ import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.constants.CloneFlags;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.constants.Signals;
+import dev.bulwark.nativ.spawn.SyscallTable;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,6 +31,12 @@ import java.util.List;
  * namespace) applies only to children, so the child then forks once more with CLONE_PARENT: the new
  * process is the container's init and the launcher's child; the forking one hands its pid over and
  * exits. A joined mount namespace is where the root is assembled; it must not be the launcher's own.
+ *
+ * <p>A new user namespace with joined others (Podman's network namespace under the hardened profile):
+ * a process in a brand-new user namespace holds no capability over existing namespaces, so, as runc's
+ * nsexec, the clone makes no namespace, the child joins with the launcher's privileges, then unshares
+ * the user namespace and stops ({@link ChildProgram.IdMapStop}) while the launcher writes its id maps;
+ * the other new namespaces are unshared after that, owned by the new user namespace.
  */
 final class NamespaceJoinSteps {
     /** Created by unshare after a joined user namespace; cgroup is unshared later, once the child is in its cgroup. */
@@ -58,6 +65,17 @@ final class NamespaceJoinSteps {
         return linux.hasNamespace("user") && !linux.createsNamespace("user");
     }
 
+    /** Whether the config creates a user namespace and joins another namespace: the child unshares the user namespace after the joins. */
+    public static boolean unsharesUserAfterJoining(Linux linux) {
+        return linux.createsNamespace("user") && linux.namespaces().stream()
+                .anyMatch(namespace -> namespace.path() != null && !namespace.path().isEmpty());
+    }
+
+    /** Whether the clone makes no namespace: the child makes the new ones with unshare after its joins. */
+    static boolean unsharesAfterJoining(Linux linux) {
+        return joinsUserNamespace(linux) || unsharesUserAfterJoining(linux);
+    }
+
     /** "linux.namespaces[i].path" of a joined user namespace, or null. */
     static String joinedUserField(Linux linux) {
         for (int i = 0; i < linux.namespaces().size(); i++) {
@@ -72,12 +90,32 @@ final class NamespaceJoinSteps {
     /** Whether the child must fork once more after the joins: only children enter a pid (or time) namespace set by setns/unshare. */
     static boolean forksInit(Linux linux) {
         boolean joinsPid = linux.hasNamespace("pid") && !linux.createsNamespace("pid");
-        boolean unsharesPidOrTime = joinsUserNamespace(linux) && (linux.createsNamespace("pid") || linux.createsNamespace("time"));
+        boolean unsharesPidOrTime = unsharesAfterJoining(linux) && (linux.createsNamespace("pid") || linux.createsNamespace("time"));
         return joinsPid || unsharesPidOrTime;
     }
 
-    static void join(ChildSteps steps, Linux linux) {
-        refuseJoinsUnderANewUserNamespace(linux.namespaces(), linux.createsNamespace("user"));
+    /**
+     * Rootless, the child can join a namespace other than a user one only from inside a user namespace:
+     * setns(2) also asks for CAP_SYS_ADMIN in the caller's own user namespace, which an unprivileged
+     * process never holds in the host's. So a new user namespace (made after the joins) cannot work;
+     * joining the owning user namespace as well can.
+     */
+    static void refuseRootlessJoinsBeforeANewUserNamespace(Linux linux) {
+        if (!unsharesUserAfterJoining(linux)) {
+            return;
+        }
+        for (int i = 0; i < linux.namespaces().size(); i++) {
+            LinuxNamespace namespace = linux.namespaces().get(i);
+            if (namespace.path() != null && !namespace.path().isEmpty()) {
+                throw new LaunchException("linux.namespaces[" + i + "].path: rootless, " + withArticle(namespace.type())
+                        + " namespace can be joined only together with the user namespace that owns it (give that user"
+                        + " namespace's path too): the kernel asks for CAP_SYS_ADMIN in the caller's own user namespace");
+            }
+        }
+    }
+
+    /** @param idMapStop where the child stops for its id maps when {@link #unsharesUserAfterJoining}; else unused */
+    static void join(ChildSteps steps, Linux linux, ChildProgram.IdMapStop idMapStop) {
         List<Joined> joined = open(steps, linux.namespaces());
         for (Joined namespace : joined) { // user first: see the class comment
             steps.step(namespace.field() + ": join the " + namespace.type() + " namespace at " + namespace.path(),
@@ -85,7 +123,18 @@ final class NamespaceJoinSteps {
                     "setns", namespace.fd(), flag(namespace.type()));
             steps.step(namespace.field() + ": close " + namespace.path(), "joined", "close", namespace.fd());
         }
-        if (joinsUserNamespace(linux)) {
+        if (unsharesUserAfterJoining(linux)) {
+            steps.step("create the new user namespace", "after the joins: a process in a new user namespace has no rights over existing ones",
+                    "unshare", CloneFlags.CLONE_NEWUSER);
+            long buffer = steps.memory().allocate(8);
+            steps.step("stop for the id maps", "the launcher writes this process's uid_map and gid_map now",
+                    "write", idMapStop.stoppedWrite(), buffer, 1).mustEqual(1);
+            steps.step("wait for the id maps", "setup runs as the new namespace's root, which needs its maps",
+                    "read", idMapStop.resumeRead(), buffer, 1).mustEqual(1);
+            steps.step("close the id map stop pipe", "no more stops for the maps", "close", idMapStop.stoppedWrite());
+            steps.step("close the id map resume pipe", "no more stops for the maps", "close", idMapStop.resumeRead());
+        }
+        if (unsharesAfterJoining(linux)) {
             long unshare = 0;
             for (String type : UNSHARED_AFTER_JOINING) {
                 if (linux.createsNamespace(type)) {
@@ -93,7 +142,8 @@ final class NamespaceJoinSteps {
                 }
             }
             if (unshare != 0) {
-                steps.step("create the new namespaces in the joined user namespace", "they belong to it, so its root may set them up",
+                steps.step("create the new namespaces in the " + (joinsUserNamespace(linux) ? "joined" : "new") + " user namespace",
+                        "they belong to it, so its root may set them up",
                         "unshare", unshare);
             }
         }
@@ -106,22 +156,16 @@ final class NamespaceJoinSteps {
     }
 
     /**
-     * clone makes the new user namespace first, and a process in a brand-new user namespace holds no
-     * capability over any existing namespace, so setns would fail with EPERM. (runc joins first and
-     * unshares the user namespace afterwards, which needs the id maps written after that unshare; not done.)
+     * A failed step's message, with the reason when the kernel refused a join (EPERM): setns needs
+     * CAP_SYS_ADMIN over the user namespace that owns the target, which a rootless caller holds only for
+     * user namespaces it created.
      */
-    private static void refuseJoinsUnderANewUserNamespace(List<LinuxNamespace> namespaces, boolean newUserNamespace) {
-        if (!newUserNamespace) {
-            return;
+    static String failureMessage(SyscallTable.ChildFailure failure) {
+        if (failure.errno() == Errno.EPERM && failure.step().matches("linux\\.namespaces\\[\\d+]\\.path: join the .*")) {
+            return failure.message() + "; joining needs CAP_SYS_ADMIN in the user namespace that owns it"
+                    + " (rootless: only by joining that user namespace too)";
         }
-        for (int i = 0; i < namespaces.size(); i++) {
-            LinuxNamespace namespace = namespaces.get(i);
-            if (namespace.path() != null && !namespace.path().isEmpty()) {
-                throw new LaunchException("linux.namespaces[" + i + "].path: joining " + withArticle(namespace.type())
-                        + " namespace from a new user namespace is not supported (it has no rights over existing namespaces);"
-                        + " join a user namespace as well, or list none (the hardened profile adds one)");
-            }
-        }
+        return failure.message();
     }
 
     private record Joined(String field, String type, String path, int fd) {

@@ -164,7 +164,7 @@ final class RootfsSteps {
      * attaches the result to that fd. No step names the destination by a host path.
      */
     private void mount(InRootPaths inRoot, List<Mount> mounts, int index) {
-        Mount mount = mounts.get(index);
+        Mount mount = hostSysBindIfNeeded(mounts.get(index));
         String field = "mounts[" + index + "]";
         String destination = mount.destination();
         refuseEscapingImageSymlink(mounts, index, field + ".destination");
@@ -220,6 +220,20 @@ final class RootfsSteps {
         }
         inRoot.close(attached, label);
         inRoot.close(target, label);
+    }
+
+    /**
+     * A sysfs mount from a new user namespace that does not own the network namespace (a joined one, or
+     * the host's) is refused by the kernel (EPERM): as runc and crun do, bind the host's /sys recursively
+     * instead, with the mount's options.
+     */
+    private Mount hostSysBindIfNeeded(Mount mount) {
+        if (!"sysfs".equals(mount.type()) || !spec.linux().createsNamespace("user") || spec.linux().createsNamespace("network")) {
+            return mount;
+        }
+        List<String> options = new java.util.ArrayList<>(mount.options() == null ? List.of() : mount.options());
+        options.add("rbind");
+        return new Mount(mount.destination(), "bind", "/sys", options);
     }
 
     /**

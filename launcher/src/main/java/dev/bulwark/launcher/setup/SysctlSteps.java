@@ -45,8 +45,8 @@ final class SysctlSteps {
     static boolean canForbidExecutableMemfds(ContainerContext context) {
         boolean ownPidNamespace = context.spec().linux().namespaces().stream()
                 .anyMatch(ns -> "pid".equals(ns.type()) && ns.path() == null);
-        // A pid namespace the child unshares later (under a joined user namespace) does not exist yet here.
-        boolean clonedPidNamespace = ownPidNamespace && !NamespaceJoinSteps.joinsUserNamespace(context.spec().linux());
+        // A pid namespace the child unshares later (after its joins) does not exist yet here.
+        boolean clonedPidNamespace = ownPidNamespace && !NamespaceJoinSteps.unsharesAfterJoining(context.spec().linux());
         return !context.rootless() && clonedPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
     }
 

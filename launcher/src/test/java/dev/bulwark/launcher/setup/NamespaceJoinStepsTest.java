@@ -30,7 +30,7 @@ class NamespaceJoinStepsTest {
     /** The step names compiled for {@code linux}, and whether the table forks. */
     private static List<String> compile(Linux linux, boolean[] forks) {
         try (SyscallTable table = new SyscallTable()) {
-            NamespaceJoinSteps.join(new ChildSteps(table, -1), linux);
+            NamespaceJoinSteps.join(new ChildSteps(table, -1), linux, new ChildProgram.IdMapStop(10, 11, 12, 13));
             forks[0] = table.forks();
             return table.steps();
         }
@@ -64,11 +64,30 @@ class NamespaceJoinStepsTest {
     }
 
     @Test
-    void aJoinUnderANewUserNamespaceIsRefused() {
-        assertEquals("linux.namespaces[2].path: joining a network namespace from a new user namespace is not supported"
-                        + " (it has no rights over existing namespaces); join a user namespace as well, or list none"
-                        + " (the hardened profile adds one)",
-                refusal(linux(new LinuxNamespace("user"), new LinuxNamespace("mount"), new LinuxNamespace("network", "/proc/self/ns/net"))));
+    void underANewUserNamespaceTheJoinsComeFirstThenTheUserNamespaceAndAStopForItsMapsThenTheRest() {
+        Linux linux = linux(new LinuxNamespace("user"), new LinuxNamespace("mount"), new LinuxNamespace("pid"),
+                new LinuxNamespace("network", "/proc/self/ns/net"));
+        boolean[] forks = new boolean[1];
+        List<String> steps = compile(linux, forks);
+        assertEquals(List.of(
+                "linux.namespaces[3].path: join the network namespace at /proc/self/ns/net",
+                "linux.namespaces[3].path: close /proc/self/ns/net",
+                "create the new user namespace",
+                "stop for the id maps",
+                "wait for the id maps",
+                "close the id map stop pipe",
+                "close the id map resume pipe",
+                "create the new namespaces in the new user namespace",
+                "fork the container's init into the pid namespace",
+                "close the hand-over pipe"), steps);
+        assertTrue(forks[0], "the new pid namespace is unshared, so the init is forked into it");
+        Spec spec = BASE.withLinux(linux);
+        assertTrue(ChildProgram.needsIdMapStop(spec));
+        long namespaceFlags = CloneFlags.CLONE_NEWUSER | CloneFlags.CLONE_NEWNS | CloneFlags.CLONE_NEWPID | CloneFlags.CLONE_NEWNET
+                | CloneFlags.CLONE_NEWUTS | CloneFlags.CLONE_NEWIPC | CloneFlags.CLONE_NEWTIME;
+        assertEquals(0, ChildProgram.cloneFlags(spec) & namespaceFlags, "clone makes none: the joins need the launcher's privileges");
+        assertFalse(ChildProgram.needsIdMapStop(BASE.withLinux(linux(new LinuxNamespace("user"), new LinuxNamespace("network")))),
+                "no join: no stop, the maps are written right after clone");
     }
 
     @Test

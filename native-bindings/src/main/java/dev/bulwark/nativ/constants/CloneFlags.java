@@ -20,6 +20,8 @@ public final class CloneFlags {
 
     /** ioctl on a namespace file (linux/nsfs.h, _IO(0xb7, 3)): its type as a CLONE_NEW* flag. */
     public static final long NS_GET_NSTYPE = 0xb703L;
+    /** ioctl on a namespace fd: a new fd of the user namespace that owns it. */
+    public static final long NS_GET_USERNS = 0xb701L;
 
     private CloneFlags() {
     }

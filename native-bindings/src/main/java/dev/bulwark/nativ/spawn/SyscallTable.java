@@ -46,6 +46,8 @@ public final class SyscallTable implements AutoCloseable {
     private final List<Integer> ownedFds = new ArrayList<>();
     /** The pipe a fork step hands the new pid over on ({read, write}), or null without one. */
     private int[] handover;
+    /** The pid the fork step handed over, once read ({@link #forkedPid}); 0 before. */
+    private volatile int forked;
 
     /** Native memory owned by this table, for the entries' strings and structs. */
     public NativeMemory memory() {
@@ -81,6 +83,25 @@ public final class SyscallTable implements AutoCloseable {
         fork.flags |= 1L << FLAG_FORK_BIT;
         add("close the hand-over pipe", NR.require("close"), handover[1]);
         return fork;
+    }
+
+    /**
+     * The process the fork step made, from within {@link ParentWork}: only once the child is known to be
+     * past that step (it stopped at a later one), else this blocks until the fork or the cloned process's
+     * end. The launcher then serves later stops (hooks) for the container's real init.
+     */
+    public int forkedPid() {
+        if (handover == null) {
+            throw new IllegalStateException("the table has no fork step");
+        }
+        if (forked == 0) {
+            byte[] record = Syscalls.read(handover[0], HANDOVER_RECORD_SIZE);
+            if (record.length != HANDOVER_RECORD_SIZE) {
+                throw new IllegalStateException("fork step: hand-over record of " + record.length + " bytes");
+            }
+            forked = (int) java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+        }
+        return forked;
     }
 
     /** Whether the table has a fork step (so cloneAndRun returns the process it forked). */
@@ -190,14 +211,17 @@ public final class SyscallTable implements AutoCloseable {
     private Spawned adoptForked(Spawned cloned) {
         Syscalls.close(handover[1]); // ours; the cloned process has its own copy until it exits
         ownedFds.remove(Integer.valueOf(handover[1]));
-        byte[] record = Syscalls.read(handover[0], HANDOVER_RECORD_SIZE);
-        if (record.length == 0) {
-            return cloned;
+        int forked = this.forked; // already read by the parent's work at a later stop
+        if (forked == 0) {
+            byte[] record = Syscalls.read(handover[0], HANDOVER_RECORD_SIZE);
+            if (record.length == 0) {
+                return cloned;
+            }
+            if (record.length != HANDOVER_RECORD_SIZE) {
+                throw new IllegalStateException("fork step: hand-over record of " + record.length + " bytes");
+            }
+            forked = (int) java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
         }
-        if (record.length != HANDOVER_RECORD_SIZE) {
-            throw new IllegalStateException("fork step: hand-over record of " + record.length + " bytes");
-        }
-        int forked = (int) java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
         Syscalls.wait4(cloned.pid(), 0);
         Syscalls.close(cloned.pidfd());
         int pidfd;

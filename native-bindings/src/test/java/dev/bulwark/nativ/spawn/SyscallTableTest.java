@@ -76,6 +76,33 @@ class SyscallTableTest {
     }
 
     @Test
+    void theWorkLearnsTheForkedProcessAtAStopAfterTheFork() {
+        int[] stop = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+            long text = table.memory().cString("s");
+            table.add("stop", NR.require("write"), stop[1], text, 1).mustEqual(1);
+            table.add("exit", NR.require("exit_group"), 3);
+            int[] seen = {0, 0};
+            SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> {
+                assertEquals(1, Syscalls.read(stop[0], 1).length, "the forked process reached its stop");
+                seen[0] = pid;
+                seen[1] = table.forkedPid();
+            });
+            Syscalls.close(failure[1]);
+            assertNotEquals(seen[0], seen[1], "the forked process, not the cloned one");
+            assertEquals(seen[1], child.pid(), "cloneAndRun returns the same process");
+            assertEquals(3, Syscalls.wait4(child.pid(), 0).exitCode());
+            Syscalls.close(child.pidfd());
+        } finally {
+            Syscalls.close(stop[0]);
+            Syscalls.close(stop[1]);
+            Syscalls.close(failure[0]);
+        }
+    }
+
+    @Test
     void failureBeforeAForkStepReturnsTheClonedProcess() {
         int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
         try (SyscallTable table = new SyscallTable()) {
