@@ -1,11 +1,7 @@
 package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.config.model.Spec;
-import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.setup.ChildProgram;
-import dev.bulwark.nativ.SyscallException;
-import dev.bulwark.nativ.Syscalls;
-import dev.bulwark.nativ.constants.OpenFlags;
 
 /**
  * The launcher's side of the child's stop for its id maps, when the config creates a user namespace
@@ -15,14 +11,12 @@ import dev.bulwark.nativ.constants.OpenFlags;
  * its maps and a launch costs what it did.
  */
 final class LateIdMaps implements AutoCloseable {
-    private static final byte RESUME = 1;
-
+    private final StopPipes pipes;
     private final ChildProgram.IdMapStop stop;
-    private final int[] fds;
 
-    private LateIdMaps(ChildProgram.IdMapStop stop) {
-        this.stop = stop;
-        this.fds = new int[] {stop.stoppedRead(), stop.stoppedWrite(), stop.resumeRead(), stop.resumeWrite()};
+    private LateIdMaps(StopPipes pipes) {
+        this.pipes = pipes;
+        this.stop = new ChildProgram.IdMapStop(pipes.stoppedRead(), pipes.stoppedWrite(), pipes.resumeRead(), pipes.resumeWrite());
     }
 
     /** The stop {@code spec} needs, or null when the maps are written right after clone, as usual. */
@@ -30,16 +24,7 @@ final class LateIdMaps implements AutoCloseable {
         if (!ChildProgram.needsIdMapStop(spec)) {
             return null;
         }
-        int[] stopped = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
-        int[] resume;
-        try {
-            resume = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
-        } catch (SyscallException e) {
-            Syscalls.close(stopped[0]);
-            Syscalls.close(stopped[1]);
-            throw e;
-        }
-        return new LateIdMaps(new ChildProgram.IdMapStop(stopped[0], stopped[1], resume[0], resume[1]));
+        return new LateIdMaps(StopPipes.open());
     }
 
     ChildProgram.IdMapStop stop() {
@@ -53,37 +38,18 @@ final class LateIdMaps implements AutoCloseable {
      * {@code writeMaps} throws propagates, and the caller kills the child.
      */
     boolean serve(Runnable writeMaps) {
-        closeOnce(1); // the child's ends: end-of-file on the stop pipe once the child is gone
-        closeOnce(2);
-        if (Syscalls.read(stop.stoppedRead(), 1).length != 1) {
+        pipes.closeChildEnds(); // end-of-file on the stop pipe once the child is gone
+        if (!pipes.awaitStop()) {
             return false;
         }
         writeMaps.run();
-        try {
-            Syscalls.write(stop.resumeWrite(), new byte[] {RESUME});
-        } catch (SyscallException e) {
-            throw new LaunchException("the container's init ended while its id maps were written: " + e.getMessage(), e);
-        }
-        closeOnce(3);
-        closeOnce(0);
+        pipes.resume("its id maps were written");
+        pipes.closeLauncherEnds();
         return true;
-    }
-
-    private void closeOnce(int index) {
-        if (fds[index] >= 0) {
-            Syscalls.close(fds[index]);
-            fds[index] = -1;
-        }
     }
 
     @Override
     public void close() {
-        for (int i = 0; i < fds.length; i++) {
-            try {
-                closeOnce(i);
-            } catch (SyscallException e) {
-                fds[i] = -1; // already closed on an error path
-            }
-        }
+        pipes.close();
     }
 }

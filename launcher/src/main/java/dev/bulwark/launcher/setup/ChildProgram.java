@@ -101,17 +101,14 @@ public final class ChildProgram {
             if (namespace.path() != null && !namespace.path().isEmpty()) {
                 continue; // joined with setns by the child (NamespaceJoinSteps)
             }
-            flags |= switch (namespace.type()) {
-                case "user" -> CloneFlags.CLONE_NEWUSER;
-                case "pid" -> CloneFlags.CLONE_NEWPID;
-                case "mount" -> CloneFlags.CLONE_NEWNS;
-                case "uts" -> CloneFlags.CLONE_NEWUTS;
-                case "ipc" -> CloneFlags.CLONE_NEWIPC;
-                case "network" -> CloneFlags.CLONE_NEWNET;
-                case "cgroup" -> 0L; // unshared by the child once the parent has put it in its cgroup
-                case "time" -> CloneFlags.CLONE_NEWTIME;
-                default -> throw new IllegalArgumentException("namespace " + namespace.type());
-            };
+            if (namespace.type().equals("cgroup")) {
+                continue; // unshared by the child once the parent has put it in its cgroup
+            }
+            long flag = NamespaceJoinSteps.flag(namespace.type());
+            if (flag == 0) {
+                throw new IllegalArgumentException("namespace " + namespace.type());
+            }
+            flags |= flag;
         }
         return flags;
     }
