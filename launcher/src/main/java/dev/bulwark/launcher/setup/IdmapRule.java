@@ -12,17 +12,21 @@ import java.util.List;
 /**
  * When the launcher idmaps a path for a container whose user namespace it maps (see {@link LauncherMounts}):
  * never when the path's host owner lies in the mapped range (an image already shifted for it: idmapping
- * would shift it twice); otherwise the rootfs when the range is Bulwark's own choice (the config wrote
- * no uidMappings, so it cannot have prepared its image for them: the hardened profile) or when container
- * root cannot reach it, and a bind source only when container root cannot reach it (a reachable one keeps
+ * would shift it twice); otherwise the rootfs when container root cannot reach it, or when the range is
+ * Bulwark's own choice (the config wrote no uidMappings, so it cannot have prepared its image for them: the
+ * hardened profile) and the root is read-only, and a bind source only when container root cannot reach it (a reachable one keeps
  * the plain bind, whose files owned outside the range appear as nobody's, as in any user namespace).
  *
  * <p>Reachability is a decision, not an access: the path is then used by the fd the launcher opened.
  */
 record IdmapRule(List<LinuxIdMapping> uidMap, List<LinuxIdMapping> gidMap) {
 
-    boolean idmapRootfs(long hostOwner, boolean rangeChosenByBulwark, boolean reachable) {
-        return !mappedHostUid(hostOwner) && (rangeChosenByBulwark || !reachable);
+    /**
+     * A writable idmapped mount lets container root create files owned by host root, setuid ones too: so a
+     * rootfs other host users can reach is idmapped only when it stays read-only.
+     */
+    boolean idmapRootfs(long hostOwner, boolean rangeChosenByBulwark, boolean reachable, boolean readOnly) {
+        return !mappedHostUid(hostOwner) && (!reachable || rangeChosenByBulwark && readOnly);
     }
 
     boolean idmapBind(long hostOwner, boolean reachable) {

@@ -143,7 +143,8 @@ public final class LauncherMounts implements AutoCloseable {
         try {
             int owner = DirectoryCalls.statx(directory, "", DirectoryCalls.AT_EMPTY_PATH).uid();
             boolean reachable = rule.reachableByContainerRoot(request.rootfs());
-            if (!rule.idmapRootfs(owner, request.rangeChosen(), reachable)) {
+            boolean readOnly = request.spec().root() != null && Boolean.TRUE.equals(request.spec().root().readonly());
+            if (!rule.idmapRootfs(owner, request.rangeChosen(), reachable, readOnly)) {
                 return;
             }
             Path attachPoint = request.attachPoint().get();

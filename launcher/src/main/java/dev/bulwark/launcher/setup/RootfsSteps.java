@@ -187,7 +187,7 @@ final class RootfsSteps {
                         "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0))
                         .argumentFrom(0, sourceFd);
                 inRoot.close(sourceFd, field + ".source");
-                bindAttributes(attached, source, options, field, destination, mount.options());
+                bindAttributes(attached, recursive, source, options, field, destination, mount.options());
             }
             moveMount("bind " + source + " on " + destination + " (" + field + ")", "make a host path visible inside the container", attached, target);
         } else {
@@ -264,14 +264,22 @@ final class RootfsSteps {
      * mount (like the remount they replace), nodev unless "dev" (device nodes come only from
      * linux.devices). Flags the kernel locks on a host mount (read from the host) are never cleared.
      */
-    private void bindAttributes(Entry clone, Path source, MountOptions options, String field, String destination,
-                                List<String> written) {
+    private void bindAttributes(Entry clone, boolean recursive, Path source, MountOptions options, String field,
+                                String destination, List<String> written) {
         long[] masks = bindAttributeMasks(spec, source, options);
         long set = masks[0];
         long clear = masks[1];
         steps.step(field + ".options: set " + String.join(",", written) + " on the clone for " + destination + " (nodev unless dev)",
                 "flags go on the detached copy before it is attached", "mount_setattr", 0, steps.string(""), AT_EMPTY_PATH,
                 mountAttr(set, clear, 0), MOUNT_ATTR_SIZE).argumentFrom(0, clone);
+        // A recursive bind's submounts get the restricting flags too: "ro" means the whole tree (only setting, never
+        // clearing, so flags the kernel locks on a submount cannot refuse it)
+        long restricting = set & (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (recursive && restricting != 0) {
+            steps.step(field + ".options: the same restrictions on every submount of the clone for " + destination,
+                    "a read-only tree stays read-only below its top", "mount_setattr", 0, steps.string(""),
+                    AT_EMPTY_PATH | AT_RECURSIVE, mountAttr(restricting, 0, 0), MOUNT_ATTR_SIZE).argumentFrom(0, clone);
+        }
     }
 
     /** {attr_set, attr_clr} of a bind's mount_setattr (see bindAttributes); also what the launcher sets on an idmapped clone. */

@@ -18,14 +18,16 @@ class IdmapRuleTest {
 
     @Test
     void aRootOwnedRootfsIsIdmappedWhenBulwarkChoseTheRangeOrCannotReachIt() {
-        assertTrue(RANGE.idmapRootfs(0, true, true), "hardened: the image's ids appear as written");
-        assertTrue(RANGE.idmapRootfs(0, false, false), "unreachable: the only way in");
-        assertFalse(RANGE.idmapRootfs(0, false, true), "the config chose its range and the rootfs is reachable: as written");
+        assertTrue(RANGE.idmapRootfs(0, true, true, true), "hardened, read-only: the image's ids appear as written");
+        assertFalse(RANGE.idmapRootfs(0, true, true, false),
+                "hardened, writable and reachable by host users: container root could plant setuid-root files there");
+        assertTrue(RANGE.idmapRootfs(0, false, false, false), "unreachable: the only way in");
+        assertFalse(RANGE.idmapRootfs(0, false, true, true), "the config chose its range and the rootfs is reachable: as written");
     }
 
     @Test
     void anImageOwnedByTheMappedRangeIsNeverIdmapped() {
-        assertFalse(RANGE.idmapRootfs(100000, true, false), "already shifted: idmapping would shift it twice");
+        assertFalse(RANGE.idmapRootfs(100000, true, false, false), "already shifted: idmapping would shift it twice");
         assertFalse(RANGE.idmapBind(165535, false));
         assertTrue(RANGE.idmapBind(165536, false), "just past the range");
     }
