@@ -59,7 +59,7 @@ class NamespaceJoinTest {
 
         private Target awaitReady(String... unshareOptions) throws Exception {
             Target target = this;
-            List<String> types = List.of("user", "pid_for_children", "mnt", "net");
+            List<String> types = List.of("user", "pid_for_children", "mnt", "net", "time_for_children");
             List<String> own = types.stream().map(type -> namespace("self", type)).toList();
             long deadline = System.nanoTime() + 5_000_000_000L;
             // unshare is ready once its (or, with --fork, its children's) namespaces are no longer ours
@@ -172,6 +172,18 @@ class NamespaceJoinTest {
                 Cli.run(Mode.ROOT, List.of("delete", "--force", "--root", Containers.stateRoot(Mode.ROOT).toString(), id));
                 Bundles.delete(bundle);
             }
+        }
+    }
+
+    /** setns into a time namespace needs a process that shares no memory: run (vfork spawn by default) must fork for it. */
+    @Test
+    void aTimeNamespaceIsJoinedByRun() throws Exception {
+        Mode.ROOT.assumeAvailable();
+        try (Target target = Target.start(Mode.ROOT, "--time", "--fork")) {
+            Cli.Result result = runBundle(Mode.ROOT, RealConfigsTest.bundle(Mode.ROOT, "runc.json",
+                    "echo time=$(readlink /proc/self/ns/time)", join("time", target.path("time_for_children"))), newId());
+            assertEquals(0, result.exitCode(), result.describe());
+            assertEquals(namespace(target.pid(), "time_for_children"), printed(result.stdout()).get("time"), result.describe());
         }
     }
 

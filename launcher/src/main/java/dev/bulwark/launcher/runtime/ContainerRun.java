@@ -172,7 +172,10 @@ public final class ContainerRun {
                 // Hooks that join the child's namespaces need a child with its own memory: one sharing the
                 // launcher's turns non-dumpable with it, and its /proc/PID/ns would be closed to a rootless launcher.
                 boolean hooksJoinChild = hooks.has(HookKind.CREATE_CONTAINER, HookKind.START_CONTAINER);
-                SpawnMode spawn = detached || hooksJoinChild ? SpawnMode.FORK : SpawnMode.current();
+                // setns into a time namespace needs a process that shares no memory (EUSERS otherwise)
+                boolean joinsTime = context.spec().linux().namespaces().stream()
+                        .anyMatch(n -> n.type().equals("time") && n.path() != null && !n.path().isEmpty());
+                SpawnMode spawn = detached || hooksJoinChild || joinsTime ? SpawnMode.FORK : SpawnMode.current();
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {

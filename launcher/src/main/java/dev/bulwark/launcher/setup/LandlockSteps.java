@@ -10,6 +10,7 @@ import dev.bulwark.launcher.plan.MountOptions;
 import dev.bulwark.nativ.Kernel;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.SyscallNumbers;
+import dev.bulwark.nativ.constants.MountApi;
 import dev.bulwark.nativ.constants.MountFlags;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable.Entry;
@@ -281,13 +282,17 @@ final class LandlockSteps {
         Entry ruleset = steps.step("create a Landlock ruleset (ABI " + abi + (defaults ? ", default rules" : "") + ")",
                 "filesystem access will be limited to the listed paths and rights", "landlock_create_ruleset",
                 attr, attrSize, 0);
+        // Paths resolve as the mounts' destinations did (InRootPaths): inside the root, no magic links
+        Entry root = steps.step("Landlock: open the container's root", "rule paths resolve from it",
+                "openat", OpenFlags.AT_FDCWD, steps.string("/"), OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
         for (Map.Entry<String, Long> rule : rules.entrySet()) {
             String path = rule.getKey();
             long rights = rule.getValue() & handledFs() & (isFile(path) ? FILE_RIGHTS : -1L);
             String mountField = defaults ? writableMountFields(context.spec()).get(path) : null;
             Entry open = steps.step((mountField == null ? "" : mountField + ": ") + "Landlock: open " + path,
-                    "a rule names its file by an open descriptor",
-                    "openat", OpenFlags.AT_FDCWD, steps.string(path), OpenFlags.O_PATH | OpenFlags.O_CLOEXEC, 0);
+                    "a rule names its file by an open descriptor, resolved inside the root",
+                    "openat2", 0, steps.string(path), HostPathFds.openHow(steps, 0, MountApi.RESOLVE_IN_ROOT | MountApi.RESOLVE_NO_MAGICLINKS),
+                    MountApi.OPEN_HOW_SIZE).argumentFrom(0, root);
             steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
                     "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, open);
             steps.step("Landlock: close the first fd of " + path, "done with it", "close", 0).argumentFrom(0, open);
@@ -298,6 +303,7 @@ final class LandlockSteps {
                     "landlock_add_rule", 0, LANDLOCK_RULE_PATH_BENEATH, beneath, 0).argumentFrom(0, ruleset);
             steps.step("Landlock: close " + path, "done with it", "close", scratchFd);
         }
+        steps.step("Landlock: close the container's root", "done with it", "close", 0).argumentFrom(0, root);
         return ruleset;
     }
 
