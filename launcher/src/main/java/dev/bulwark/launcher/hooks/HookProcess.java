@@ -25,8 +25,9 @@ import java.util.Optional;
  * {@code path} with {@code args} (args[0] is argv[0]) and exactly {@code env}.
  *
  * <p>Joining a pid namespace applies only to children, so a spawn that joins one forks once more
- * with CLONE_PARENT: the hook is then the launcher's own child, inside the container's pid namespace,
- * and the spawned process ends by reporting the hook's pid as its (expected) failure record.
+ * with CLONE_PARENT ({@link SyscallTable#addFork}): the hook is then the launcher's own child, inside the
+ * container's pid namespace; the forking process hands the hook's pid over the table's hand-over pipe
+ * and exits, and {@link SyscallTable#cloneAndRun} returns the hook.
  */
 final class HookProcess {
     /** A pipe holds 64 KiB: the state is written whole before the spawn, so the hook never waits on us. */
