@@ -32,9 +32,6 @@ final class RootfsSteps {
     static final List<String> DEFAULT_DEVICES = List.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random",
             "/dev/urandom", "/dev/tty");
 
-    private static final int S_IFCHR = 0020000;
-    private static final int S_IFBLK = 0060000;
-    private static final int S_IFIFO = 0010000;
 
     private final ChildSteps steps;
     private final ContainerContext context;
@@ -426,20 +423,7 @@ final class RootfsSteps {
         if (!normalized.isAbsolute() || normalized.getFileName() == null) {
             throw new LaunchException(field + ".path: \"" + path + "\" must be an absolute path below /");
         }
-        int typeBits = switch (device.type()) {
-            case "c", "u" -> S_IFCHR;
-            case "b" -> S_IFBLK;
-            case "p" -> S_IFIFO;
-            default -> throw new LaunchException(field + ".type: \"" + device.type() + "\" is not one of c, u, b, p");
-        };
-        long major = device.major() == null ? 0 : device.major();
-        long minor = device.minor() == null ? 0 : device.minor();
-        if (typeBits != S_IFIFO && (device.major() == null || device.minor() == null)) {
-            throw new LaunchException(field + ": a \"" + device.type() + "\" device needs major and minor");
-        }
-        long mode = device.fileMode() == null ? 0666 : device.fileMode() & 07777;
-        long uid = device.uid() == null ? 0 : device.uid();
-        long gid = device.gid() == null ? 0 : device.gid();
+        DeviceNode node = DeviceNode.of(device, field);
         String name = normalized.getFileName().toString();
         String label = field + ".path " + path;
         Entry directory = inRoot.create(normalized.getParent().toString(), true, label);
@@ -447,24 +431,20 @@ final class RootfsSteps {
         // only if nothing is there; an existing entry is left as it is, owner included (runc's behaviour).
         long temporary = steps.string(".bulwark-" + field);
         steps.step(field + ": umask 0 for " + path, "fileMode is the node's exact mode", "umask", 0);
-        steps.step(field + ": make " + device.type() + " " + major + ":" + minor + " mode " + Long.toOctalString(mode) + " for " + path,
+        steps.step(field + ": make " + device.type() + " " + node.major() + ":" + node.minor() + " mode " + Integer.toOctalString(node.mode())
+                        + " for " + path,
                 "the device node the config describes, made in its directory's fd under a temporary name (no user namespace: the child is host root)",
-                "mknodat", 0, temporary, typeBits | mode, makedev(major, minor)).argumentFrom(0, directory);
+                "mknodat", 0, temporary, node.mknodMode(), node.dev()).argumentFrom(0, directory);
         steps.step(field + ": umask 022 again", "the steps up to the workload's own umask (ProcessSteps) create files with usual modes",
                 "umask", 022);
-        steps.step(field + ": owner " + uid + ":" + gid + " of the new node", "the node's uid and gid from the config",
-                "fchownat", 0, temporary, uid, gid, OpenFlags.AT_SYMLINK_NOFOLLOW).argumentFrom(0, directory);
+        steps.step(field + ": owner " + node.uid() + ":" + node.gid() + " of the new node", "the node's uid and gid from the config",
+                "fchownat", 0, temporary, node.uid(), node.gid(), OpenFlags.AT_SYMLINK_NOFOLLOW).argumentFrom(0, directory);
         steps.step(field + ": move the node to " + path, "never over an entry that exists (EEXIST: that entry is left alone)",
                 "renameat2", 0, temporary, 0, steps.string(name), DirectoryCalls.RENAME_NOREPLACE)
                 .argumentFrom(0, directory).argumentFrom(2, directory).tolerate(Errno.EEXIST);
         steps.step(field + ": remove the temporary node", "it is left only when " + path + " existed (ENOENT: it was moved)",
                 "unlinkat", 0, temporary, 0).argumentFrom(0, directory).tolerate(Errno.ENOENT);
         inRoot.close(directory, label);
-    }
-
-    /** The kernel's dev_t encoding (glibc's makedev): 12+20 bits of major, 8+24 bits of minor. */
-    static long makedev(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
     }
 
     /** Binds the host's {@code device} (its canonical path, by fd) on the same path inside the root. */
