@@ -95,6 +95,19 @@ class ConformanceFieldsTest {
     }
 
     @Test
+    void anEntryThatAlreadyExistsIsLeftAloneOwnerIncluded() {
+        // The second entry finds the first one's node: runc leaves it as it is, and so must the chown.
+        Path bundle = bundle(Mode.ROOT, "runc.json", "stat -c '%n %F %t:%T %a %u:%g' /dev/test1; ls -a /dev | grep -c bulwark",
+                c -> {
+                    addDevice(c, "/dev/test1", "c", 10, 666, 0660, 0, 0);
+                    addDevice(c, "/dev/test1", "b", 8, 666, 0604, 7, 8);
+                });
+        Cli.Result result = run(Mode.ROOT, bundle);
+        assertEquals(List.of("/dev/test1 character special file a:29a 660 0:0", "0"), result.stdout().lines().toList(),
+                "no temporary node left either: " + result.describe());
+    }
+
+    @Test
     void inAUserNamespaceAMissingHostDeviceIsStillOneLine() {
         Mode mode = Mode.ROOTLESS;
         Path bundle = bundle(mode, "crun-rootless.json", "true", c -> addDevice(c, "/dev/test1", "c", 10, 666, 0660, null, null));

@@ -332,8 +332,13 @@ class NamespaceJoinTest {
             String id = newId();
             Consumer<ObjectNode> hooks = c -> {
                 ObjectNode all = c.putObject("hooks");
+                // state.json, which state and kill read, must name the forked init while setup hooks run
+                all.putArray("createRuntime").addObject().put("path", "/bin/sh").putArray("args")
+                        .add("sh").add("-c").add("pid=$(grep -o '\"pid\" *: *[0-9]*' " + Cli.stateRoot(Mode.ROOT).resolve(id)
+                                + "/state.json | grep -o '[0-9]*$'); readlink /proc/$pid/ns/pid > " + out + "/recorded-pidns");
                 all.putArray("createContainer").addObject().put("path", "/bin/sh").putArray("args")
-                        .add("sh").add("-c").add("readlink /proc/self/ns/net > " + out + "/create-container");
+                        .add("sh").add("-c").add("readlink /proc/self/ns/net > " + out + "/create-container; "
+                                + "readlink /proc/self/ns/pid > " + out + "/create-container-pidns");
                 all.putArray("startContainer").addObject().put("path", "/bin/sh").putArray("args")
                         .add("sh").add("-c").add("echo start-container=$(readlink /proc/self/ns/net)");
             };
@@ -343,6 +348,10 @@ class NamespaceJoinTest {
             String net = namespace(target.pid(), "net");
             assertEquals(net, printed(result.stdout()).get("net"), result.describe());
             assertEquals(net, Files.readString(out.resolve("create-container")).strip(), "createContainer in the joined network namespace");
+            String containerPidns = Files.readString(out.resolve("create-container-pidns")).strip();
+            assertNotEquals(namespace("self", "pid"), containerPidns, "the container's own pid namespace");
+            assertEquals(containerPidns, Files.readString(out.resolve("recorded-pidns")).strip(),
+                    "state.json names the forked init while createRuntime runs");
             assertTrue(result.errors().contains("start-container=" + net), "startContainer too: " + result.describe());
             assertNothingLeft(id, mountsBefore);
         } finally {

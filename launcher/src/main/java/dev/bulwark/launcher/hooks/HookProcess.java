@@ -25,8 +25,9 @@ import java.util.Optional;
  * {@code path} with {@code args} (args[0] is argv[0]) and exactly {@code env}.
  *
  * <p>Joining a pid namespace applies only to children, so a spawn that joins one forks once more
- * with CLONE_PARENT: the hook is then the launcher's own child, inside the container's pid namespace,
- * and the spawned process ends by reporting the hook's pid as its (expected) failure record.
+ * with CLONE_PARENT ({@link SyscallTable#addFork}): the hook is then the launcher's own child, inside the
+ * container's pid namespace; the forking process hands the hook's pid over the table's hand-over pipe
+ * and exits, and {@link SyscallTable#cloneAndRun} returns the hook.
  */
 final class HookProcess {
     /** A pipe holds 64 KiB: the state is written whole before the spawn, so the hook never waits on us. */
@@ -100,8 +101,18 @@ final class HookProcess {
         return Optional.of(status.exited() ? "exited with status " + status.exitCode() : "killed by signal " + status.termSignal());
     }
 
-    private static void compile(ChildSteps steps, Hook hook, ContainerNamespaces namespaces, int stdinRead, int failureWrite) {
+    /** Package-private for the test of its order. */
+    static void compile(ChildSteps steps, Hook hook, ContainerNamespaces namespaces, int stdinRead, int failureWrite) {
         if (namespaces != null) {
+            if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
+                // Before the joins, in the launcher's user namespace: the joined one may deny setgroups, and then
+                // the hook would keep the launcher's groups (root's gid 0). An unprivileged launcher cannot drop
+                // them here either (EPERM), but they are only its own groups.
+                var dropGroups = steps.step("drop supplementary groups", "the launcher's groups stay outside", "setgroups", 0, 0);
+                if (Syscalls.geteuid() != 0) {
+                    dropGroups.tolerate(Errno.EPERM);
+                }
+            }
             for (ContainerNamespaces.Joined namespace : namespaces.joined()) {
                 steps.step("join the container's " + namespace.name() + " namespace", "the hook runs in the container's namespaces",
                         "setns", namespace.fd(), namespace.type());
@@ -112,8 +123,6 @@ final class HookProcess {
                         .tolerate(Errno.EINVAL);
                 steps.step("become uid 0 of the container", "the hook acts as the container's root", "setresuid", 0, 0, 0)
                         .tolerate(Errno.EINVAL);
-                steps.step("drop supplementary groups", "the launcher's groups stay outside", "setgroups", 0, 0)
-                        .tolerate(Errno.EPERM);
             }
             if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWPID)) {
                 // The forking process hands the hook's pid over and exits; the hook is the launcher's child (CLONE_PARENT).

@@ -34,8 +34,9 @@ public final class HookRunner {
      * Runs the hooks of {@code kind}.
      *
      * @param stateJson  the OCI state to pass on stdin, with the status as of this point
-     * @param init       the container's init: its pid, and whether that pid is still the container's (checked
-     *                   after its namespaces are opened); used only by the kinds that run in the container
+     * @param initPid    the container's init; used only by the kinds that run in the container
+     * @param initAlive  whether {@code initPid} is still the container's init (checked after its namespaces
+     *                   are opened, so a reused pid is refused)
      * @throws LaunchException for the first failing hook of a kind whose failure fails the operation
      */
     public void run(HookKind kind, String stateJson, int initPid, BooleanSupplier initAlive) {

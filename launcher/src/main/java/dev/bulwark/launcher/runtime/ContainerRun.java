@@ -201,8 +201,17 @@ public final class ContainerRun {
                         tell("the child joined the config's namespaces, then made its user namespace: maps written at its stop");
                     }
                     if (hookStops != null) { // the stops come after any fork step: hooks see the real init
-                        hookStops.serve(() -> table.forks() ? creating.cloned(identityOf(table.forkedPid()),
-                                namespacesOf(table.forkedPid())) : init);
+                        hookStops.serve(() -> {
+                            if (!table.forks()) {
+                                return init;
+                            }
+                            // Recorded too: state and kill from a hook must find the forked init, not the
+                            // process that forked it and exited.
+                            ContainerState forked = creating.cloned(identityOf(table.forkedPid()), namespacesOf(table.forkedPid()));
+                            state.write(forked);
+                            cloned = forked;
+                            return forked;
+                        });
                     }
                 });
                 fds.add(child.pidfd());

@@ -42,6 +42,8 @@ final class IdmapUserNamespace implements IntSupplier, AutoCloseable {
         try (SyscallTable table = new SyscallTable()) {
             ChildSteps steps = new ChildSteps(table, -1);
             steps.step("die with the launcher", "the helper must not outlive it", "prctl", Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
+            steps.step("close the launcher's end of the wait pipe", "its read ends when the launcher closes its end, even if the kill fails",
+                    "close", wait[1]);
             steps.step("wait", "the launcher writes the maps, opens the namespace, then kills the helper",
                     "read", wait[0], steps.memory().allocate(8), 1);
             long flags = CloneFlags.CLONE_NEWUSER | CloneFlags.CLONE_PIDFD | Signals.SIGCHLD
@@ -52,7 +54,7 @@ final class IdmapUserNamespace implements IntSupplier, AutoCloseable {
                     opened[0] = DirectoryCalls.openat(OpenFlags.AT_FDCWD, "/proc/" + pid + "/ns/user",
                             OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
                 } finally {
-                    Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL); // releases this vfork'ed thread
+                    release(pid, pidfd, wait); // releases this vfork'ed thread
                 }
             });
             try {
@@ -64,10 +66,45 @@ final class IdmapUserNamespace implements IntSupplier, AutoCloseable {
                 throw new LaunchException("idmapped mounts: cannot make a user namespace with the container's maps: "
                         + helper.parentWorkFailure().getMessage(), helper.parentWorkFailure());
             }
-            return opened[0];
+            int namespace = opened[0];
+            opened[0] = -1; // the caller's now
+            return namespace;
         } finally {
+            closeIfOpen(opened[0]); // the work failed after opening it, or the reaping did
             Syscalls.close(wait[0]);
-            Syscalls.close(wait[1]);
+            if (wait[1] >= 0) {
+                Syscalls.close(wait[1]);
+            }
+        }
+    }
+
+    /**
+     * Ends the helper: SIGKILL through its pidfd, by pid if that fails (it is our unreaped child, so
+     * the pid is still its), and in any case end-of-file on its read: it holds no write end of its own.
+     */
+    private static void release(int pid, int pidfd, int[] wait) {
+        try {
+            Syscalls.pidfdSendSignal(pidfd, Signals.SIGKILL);
+        } catch (SyscallException e) {
+            try {
+                Syscalls.kill(pid, Signals.SIGKILL);
+            } catch (SyscallException gone) {
+                // the close below still ends its wait
+            }
+        } finally {
+            int write = wait[1];
+            wait[1] = -1;
+            Syscalls.close(write);
+        }
+    }
+
+    private static void closeIfOpen(int fd) {
+        if (fd >= 0) {
+            try {
+                Syscalls.close(fd);
+            } catch (SyscallException e) {
+                // nothing else holds it
+            }
         }
     }
 

@@ -441,7 +441,8 @@ public final class StateDirectory implements AutoCloseable {
 
     /** The hooks {@link #writeHooks} recorded; empty for a container without (or a {@code run} container). */
     public Optional<dev.bulwark.config.model.Hooks> readHooks() {
-        Optional<byte[]> json = readFile(fd, HOOKS_FILE, path().resolve(HOOKS_FILE));
+        // start and delete run the commands it lists: only a file this user alone can have written
+        Optional<byte[]> json = readFile(fd, HOOKS_FILE, path().resolve(HOOKS_FILE), StateDirectory::requireOwnPrivateFile);
         if (json.isEmpty()) {
             return Optional.empty();
         }
@@ -471,9 +472,32 @@ public final class StateDirectory implements AutoCloseable {
     }
 
     private static Optional<byte[]> readFile(int dir, String name, Path shown) {
+        return readFile(dir, name, shown, (file, path) -> { });
+    }
+
+    /** Checks the opened file (by its descriptor, so the file checked is the file read) or throws naming it. */
+    private interface OpenedFileCheck {
+        void check(int file, Path shown);
+    }
+
+    /** A regular file of the effective user with mode 0600, as {@link #writeHooks} creates it. */
+    private static void requireOwnPrivateFile(int file, Path shown) {
+        DirectoryCalls.FileStatus status = DirectoryCalls.statx(file, "", DirectoryCalls.AT_EMPTY_PATH);
+        int euid = Syscalls.geteuid();
+        int permissions = status.mode() & 07777;
+        if (!status.isRegularFile() || status.uid() != euid || permissions != 0600) {
+            throw new LaunchException(shown + " is not a regular file of uid " + euid + " with mode 0600 (" + (status.isRegularFile()
+                    ? "uid " + status.uid() + ", mode 0" + Integer.toOctalString(permissions) : "not a regular file")
+                    + "); its commands are not run");
+        }
+    }
+
+    private static Optional<byte[]> readFile(int dir, String name, Path shown, OpenedFileCheck check) {
         int file;
         try {
-            file = DirectoryCalls.openat(dir, name, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
+            // O_NONBLOCK: a fifo put in its place must not block the open before the check refuses it
+            file = DirectoryCalls.openat(dir, name, OpenFlags.O_RDONLY | OpenFlags.O_NOFOLLOW | OpenFlags.O_NONBLOCK
+                    | OpenFlags.O_CLOEXEC, 0);
         } catch (SyscallException e) {
             if (e.errno() == Errno.ENOENT) {
                 return Optional.empty();
@@ -484,6 +508,7 @@ public final class StateDirectory implements AutoCloseable {
             throw new LaunchException("reading " + shown + ": " + e.getMessage(), e);
         }
         try {
+            check.check(file, shown);
             ByteArrayOutputStream content = new ByteArrayOutputStream();
             for (byte[] chunk = Syscalls.read(file, 65536); chunk.length > 0; chunk = Syscalls.read(file, 65536)) {
                 content.writeBytes(chunk);

@@ -51,10 +51,6 @@ import static dev.bulwark.nativ.constants.MountApi.*;
  * Containers without a user namespace make their nodes themselves (mknod in the child's table).
  */
 public final class LauncherMounts implements AutoCloseable {
-    private static final int S_IFCHR = 0020000;
-    private static final int S_IFBLK = 0060000;
-    private static final int S_IFIFO = 0010000;
-    private static final int DEFAULT_DEVICE_MODE = 0666;
 
     private final List<Integer> fds = new ArrayList<>();
     private int rootTree = -1;
@@ -241,30 +237,19 @@ public final class LauncherMounts implements AutoCloseable {
      * made on a private tmpfs that is never attached, and cloned alone for the child to bind.
      */
     private static int makeDevice(LinuxDevice device, String field, IdmapRule rule) {
-        int type = switch (device.type()) {
-            case "c", "u" -> S_IFCHR;
-            case "b" -> S_IFBLK;
-            case "p" -> S_IFIFO;
-            default -> throw new LaunchException(field + ".type: unknown device type \"" + device.type() + "\"");
-        };
-        long major = device.major() == null ? 0 : device.major();
-        long minor = device.minor() == null ? 0 : device.minor();
-        if (type != S_IFIFO && (device.major() == null || device.minor() == null)) {
-            throw new LaunchException(field + ": a \"" + device.type() + "\" device needs major and minor");
-        }
-        int mode = device.fileMode() == null ? DEFAULT_DEVICE_MODE : (int) (device.fileMode() & 07777);
-        long uid = rule.hostUid(device.uid() == null ? 0 : device.uid(), field + ".uid");
-        long gid = rule.hostGid(device.gid() == null ? 0 : device.gid(), field + ".gid");
+        DeviceNode node = DeviceNode.of(device, field);
+        long uid = rule.hostUid(node.uid(), field + ".uid");
+        long gid = rule.hostGid(node.gid(), field + ".gid");
         String name = nodeName(device.path());
         int tmpfs = MountCalls.newDetachedFilesystem("tmpfs", MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID, "mode=0700", "size=4k");
         try {
-            MountCalls.mknodat(tmpfs, name, type | mode, MountCalls.makedev(major, minor));
-            MountCalls.fchmodat(tmpfs, name, mode); // mknodat's mode went through the launcher's umask
+            MountCalls.mknodat(tmpfs, name, node.mknodMode(), node.dev());
+            MountCalls.fchmodat(tmpfs, name, node.mode()); // mknodat's mode went through the launcher's umask
             MountCalls.fchownat(tmpfs, name, uid, gid);
             return MountCalls.openTree(tmpfs, name, OPEN_TREE_CLONE);
         } catch (SyscallException e) {
             throw new LaunchException(field + ": the launcher cannot make " + device.path() + " (" + device.type() + " "
-                    + major + ":" + minor + "): " + e.getMessage(), e);
+                    + node.major() + ":" + node.minor() + "): " + e.getMessage(), e);
         } finally {
             Syscalls.close(tmpfs);
         }

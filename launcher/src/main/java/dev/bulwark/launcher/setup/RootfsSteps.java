@@ -8,6 +8,7 @@ import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.HostPaths;
 import dev.bulwark.launcher.plan.MountOptions;
 import dev.bulwark.launcher.plan.RootPath;
+import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.OpenFlags;
@@ -31,9 +32,6 @@ final class RootfsSteps {
     static final List<String> DEFAULT_DEVICES = List.of("/dev/null", "/dev/zero", "/dev/full", "/dev/random",
             "/dev/urandom", "/dev/tty");
 
-    private static final int S_IFCHR = 0020000;
-    private static final int S_IFBLK = 0060000;
-    private static final int S_IFIFO = 0010000;
 
     private final ChildSteps steps;
     private final ContainerContext context;
@@ -415,9 +413,9 @@ final class RootfsSteps {
 
     /**
      * mknodat of the config's node in the fd of its directory inside the root (missing directories made on
-     * the way, as for a mount's destination), then its owner with fchownat(AT_SYMLINK_NOFOLLOW). The umask is
-     * 0 around it so that fileMode is exact; the workload's umask is set later (ProcessSteps). An entry that
-     * already exists is left as it is (runc does the same); the chown never follows a symlink.
+     * the way, as for a mount's destination) under a temporary name, its owner set with fchownat, then renamed
+     * to its name with RENAME_NOREPLACE. The umask is 0 for the mknodat only, so that fileMode is exact. An
+     * entry that already exists is left as it is, owner included (runc does the same).
      */
     private void makeDevice(InRootPaths inRoot, LinuxDevice device, String field) {
         String path = device.path();
@@ -425,36 +423,28 @@ final class RootfsSteps {
         if (!normalized.isAbsolute() || normalized.getFileName() == null) {
             throw new LaunchException(field + ".path: \"" + path + "\" must be an absolute path below /");
         }
-        int typeBits = switch (device.type()) {
-            case "c", "u" -> S_IFCHR;
-            case "b" -> S_IFBLK;
-            case "p" -> S_IFIFO;
-            default -> throw new LaunchException(field + ".type: \"" + device.type() + "\" is not one of c, u, b, p");
-        };
-        long major = device.major() == null ? 0 : device.major();
-        long minor = device.minor() == null ? 0 : device.minor();
-        if (typeBits != S_IFIFO && (device.major() == null || device.minor() == null)) {
-            throw new LaunchException(field + ": a \"" + device.type() + "\" device needs major and minor");
-        }
-        long mode = device.fileMode() == null ? 0666 : device.fileMode() & 07777;
-        long uid = device.uid() == null ? 0 : device.uid();
-        long gid = device.gid() == null ? 0 : device.gid();
+        DeviceNode node = DeviceNode.of(device, field);
         String name = normalized.getFileName().toString();
         String label = field + ".path " + path;
         Entry directory = inRoot.create(normalized.getParent().toString(), true, label);
+        // The table has no branches: the node is made and owned under a name of ours, then renamed into place
+        // only if nothing is there; an existing entry is left as it is, owner included (runc's behaviour).
+        long temporary = steps.string(".bulwark-" + field);
         steps.step(field + ": umask 0 for " + path, "fileMode is the node's exact mode", "umask", 0);
-        steps.step(field + ": make " + device.type() + " " + major + ":" + minor + " mode " + Long.toOctalString(mode) + " at " + path,
-                "the device node the config describes, made in its directory's fd (no user namespace: the child is host root)",
-                "mknodat", 0, steps.string(name), typeBits | mode, makedev(major, minor))
-                .argumentFrom(0, directory).tolerate(Errno.EEXIST);
-        steps.step(field + ": owner " + uid + ":" + gid + " of " + path, "the node's uid and gid from the config; a symlink is not followed",
-                "fchownat", 0, steps.string(name), uid, gid, OpenFlags.AT_SYMLINK_NOFOLLOW).argumentFrom(0, directory);
+        steps.step(field + ": make " + device.type() + " " + node.major() + ":" + node.minor() + " mode " + Integer.toOctalString(node.mode())
+                        + " for " + path,
+                "the device node the config describes, made in its directory's fd under a temporary name (no user namespace: the child is host root)",
+                "mknodat", 0, temporary, node.mknodMode(), node.dev()).argumentFrom(0, directory);
+        steps.step(field + ": umask 022 again", "the steps up to the workload's own umask (ProcessSteps) create files with usual modes",
+                "umask", 022);
+        steps.step(field + ": owner " + node.uid() + ":" + node.gid() + " of the new node", "the node's uid and gid from the config",
+                "fchownat", 0, temporary, node.uid(), node.gid(), OpenFlags.AT_SYMLINK_NOFOLLOW).argumentFrom(0, directory);
+        steps.step(field + ": move the node to " + path, "never over an entry that exists (EEXIST: that entry is left alone)",
+                "renameat2", 0, temporary, 0, steps.string(name), DirectoryCalls.RENAME_NOREPLACE)
+                .argumentFrom(0, directory).argumentFrom(2, directory).tolerate(Errno.EEXIST);
+        steps.step(field + ": remove the temporary node", "it is left only when " + path + " existed (ENOENT: it was moved)",
+                "unlinkat", 0, temporary, 0).argumentFrom(0, directory).tolerate(Errno.ENOENT);
         inRoot.close(directory, label);
-    }
-
-    /** The kernel's dev_t encoding (glibc's makedev): 12+20 bits of major, 8+24 bits of minor. */
-    static long makedev(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
     }
 
     /** Binds the host's {@code device} (its canonical path, by fd) on the same path inside the root. */

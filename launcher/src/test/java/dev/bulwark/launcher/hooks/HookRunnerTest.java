@@ -3,6 +3,7 @@ package dev.bulwark.launcher.hooks;
 import dev.bulwark.config.model.Hook;
 import dev.bulwark.config.model.Hooks;
 import dev.bulwark.launcher.LaunchException;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,6 +98,45 @@ class HookRunnerTest {
         HookRunner some = new HookRunner(new Hooks(List.of(), List.of(), List.of(), List.of(sh("true")), List.of(), List.of()));
         assertTrue(some.has(HookKind.START_CONTAINER));
         assertFalse(some.has(HookKind.PRESTART, HookKind.CREATE_RUNTIME, HookKind.CREATE_CONTAINER));
+    }
+
+    @Test
+    void aHookJoiningAUserNamespaceDropsTheLaunchersGroupsBeforeTheJoinWhereSetgroupsMayBeDenied() throws Exception {
+        Assumptions.assumeTrue(dev.bulwark.nativ.Syscalls.geteuid() == 0,
+                "needs root: an unprivileged launcher has no groups to lose beyond its own (its setgroups may fail EPERM)");
+        // unshare -r writes "deny" to /proc/PID/setgroups before its maps, as any rootless runtime does
+        Process owner = new ProcessBuilder("unshare", "-U", "-r", "sleep", "60").start();
+        try {
+            Path ns = Path.of("/proc", Long.toString(owner.pid()), "ns", "user");
+            for (int i = 0; i < 100 && Files.readSymbolicLink(ns).equals(Files.readSymbolicLink(Path.of("/proc/self/ns/user"))); i++) {
+                Thread.sleep(20);
+            }
+            // This machine's root has no supplementary groups to observe, so the table itself is checked.
+            try (ContainerNamespaces namespaces = ContainerNamespaces.of((int) owner.pid(), owner::isAlive)) {
+                var steps = new dev.bulwark.launcher.setup.ChildSteps(new dev.bulwark.nativ.spawn.SyscallTable(), -1);
+                try (var table = steps.table()) {
+                    HookProcess.compile(steps, sh("true"), namespaces, 0, 10);
+                    List<dev.bulwark.nativ.spawn.SyscallTable.Entry> entries = java.util.stream.IntStream.range(0, table.size())
+                            .mapToObj(table::entry).toList();
+                    int drop = indexOf(entries, "drop supplementary groups");
+                    int join = indexOf(entries, "join the container's user namespace");
+                    assertTrue(drop >= 0 && drop < join, "setgroups before setns(user): " + drop + " " + join);
+                    assertEquals("", entries.get(drop).judgement(), "root's setgroups tolerates nothing");
+                    assertEquals(1, entries.stream().filter(e -> e.step().equals("drop supplementary groups")).count());
+                }
+            }
+        } finally {
+            owner.destroyForcibly().waitFor();
+        }
+    }
+
+    private static int indexOf(List<dev.bulwark.nativ.spawn.SyscallTable.Entry> entries, String step) {
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i).step().equals(step)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static Hook sh(String script) {

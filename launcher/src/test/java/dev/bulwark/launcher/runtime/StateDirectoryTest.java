@@ -43,6 +43,36 @@ class StateDirectoryTest {
     }
 
     @Test
+    void recordedHooksAreRunOnlyFromAPrivateRegularFileOfThisUser() throws Exception {
+        ContainerId id = new ContainerId("c1");
+        var hook = new dev.bulwark.config.model.Hook("/bin/true", List.of(), List.of(), null);
+        var hooks = new dev.bulwark.config.model.Hooks(List.of(hook), List.of(), List.of(), List.of(), List.of(), List.of());
+        try (StateRoot root = StateRoot.openOrCreate(rootPath);
+             StateDirectory dir = StateDirectory.claim(root, id, ContainerState.claimed("c1", ProcessIdentity.self(), false))) {
+            dir.writeHooks(hooks);
+            Path file = rootPath.resolve("c1").resolve(StateDirectory.HOOKS_FILE);
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+            assertEquals(hooks, dir.readHooks().orElseThrow());
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-r--"));
+            LaunchException loose = assertThrows(LaunchException.class, dir::readHooks);
+            assertEquals(file + " is not a regular file of uid " + dev.bulwark.nativ.Syscalls.geteuid()
+                    + " with mode 0600 (uid " + dev.bulwark.nativ.Syscalls.geteuid() + ", mode 0664); its commands are not run",
+                    loose.getMessage());
+            Files.delete(file);
+            assertEquals(0, new ProcessBuilder("mkfifo", "-m", "600", file.toString()).start().waitFor());
+            LaunchException fifo = assertThrows(LaunchException.class, dir::readHooks, "refused, not blocked on");
+            assertTrue(fifo.getMessage().endsWith("(not a regular file); its commands are not run"), fifo.getMessage());
+            Files.delete(file);
+            if (dev.bulwark.nativ.Syscalls.geteuid() == 0) {
+                dir.writeHooks(hooks);
+                Files.setOwner(file, file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+                LaunchException foreign = assertThrows(LaunchException.class, dir::readHooks);
+                assertTrue(foreign.getMessage().contains("(uid 65534, mode 0600)"), foreign.getMessage());
+            }
+        }
+    }
+
+    @Test
     void claimRecordsTheLauncherAtOnceAndCloseRemovesEverything() throws IOException {
         ContainerId id = new ContainerId("c1");
         try (StateRoot root = StateRoot.openOrCreate(rootPath)) {

@@ -53,4 +53,31 @@ class RootfsStepsTest {
             assertTrue(parentMounted >= 0 && nestedOpened > parentMounted, "the nested destination opens in the mounted tree: " + names);
         }
     }
+
+    @Test
+    void aDeviceIsMadeUnderATemporaryNameAndTheUmaskIsZeroForItsMknodOnly() throws IOException {
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
+        Spec defaults = HardenedDefaults.spec(DefaultsOptions.root());
+        var l = defaults.linux();
+        var device = new dev.bulwark.config.model.LinuxDevice("/dev/test1", "c", 10L, 666L, 0660L, 7L, 8L);
+        Spec spec = defaults.withLinux(new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(),
+                l.cgroupsPath(), l.namespaces().stream().filter(n -> !n.type().equals("user")).toList(), List.of(device),
+                l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(), l.mountLabel(), l.intelRdt(),
+                l.personality(), l.timeOffsets()));
+        ContainerContext context = new ContainerContext("t", spec, bundle, rootfs, false, false, 0, 0, List.of());
+        try (SyscallTable table = new SyscallTable()) {
+            new RootfsSteps(new ChildSteps(table, -1), context).compile(() -> { });
+            List<String> names = table.steps();
+            int first = names.indexOf("linux.devices[0]: umask 0 for /dev/test1");
+            assertTrue(first >= 0, names.toString());
+            assertEquals(List.of("linux.devices[0]: umask 0 for /dev/test1",
+                    "linux.devices[0]: make c 10:666 mode 660 for /dev/test1",
+                    "linux.devices[0]: umask 022 again",
+                    "linux.devices[0]: owner 7:8 of the new node",
+                    "linux.devices[0]: move the node to /dev/test1",
+                    "linux.devices[0]: remove the temporary node"), names.subList(first, first + 6));
+            assertEquals("tolerates EEXIST", table.entry(first + 4).judgement(), "an existing entry is left alone");
+            assertEquals("", table.entry(first + 1).judgement(), "the temporary name must be new");
+        }
+    }
 }
