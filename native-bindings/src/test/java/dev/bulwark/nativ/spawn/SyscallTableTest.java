@@ -130,7 +130,8 @@ class SyscallTableTest {
         try (SyscallTable table = new SyscallTable()) {
             table.add("harmless", NR.require("getpid"));
             table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
-            table.add("wait forever", NR.require("read"), never[0], table.memory().allocate(8), 1).mustEqual(1);
+            table.add("close its copy of never[1]", NR.require("close"), never[1]);
+            table.add("wait until the test ends", NR.require("read"), never[0], table.memory().allocate(8), 1).mustEqual(1);
             // The child inherits a read-only fd where the hand-over's write end was: its write fails with EBADF.
             long replaced = dev.bulwark.nativ.Kernel.raw(NR.require("dup3"), never[0], table.handoverWriteEnd(), OpenFlags.O_CLOEXEC, 0, 0);
             assertEquals(table.handoverWriteEnd(), replaced, "dup3 result");
@@ -151,7 +152,7 @@ class SyscallTableTest {
             Syscalls.close(failure[0]);
             Syscalls.close(held[0]);
             Syscalls.close(never[0]);
-            Syscalls.close(never[1]); // lets a forked process that was not killed (the bug) end
+            Syscalls.close(never[1]); // the last write end: a forked process that was not killed (the bug) then ends
         }
     }
 
