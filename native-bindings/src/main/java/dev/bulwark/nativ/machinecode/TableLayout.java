@@ -21,7 +21,9 @@ package dev.bulwark.nativ.machinecode;
  *        bit 8 = the result must equal the expected value (otherwise: must not be -4095..-1)
  *        bit 9 = a fork step: a positive result is the new process's pid, and the caller (the
  *                parent side) writes it to the hand-over fd and exits 0; the new process (result 0)
- *                goes on with the next entry; a failure is judged as for any entry
+ *                goes on with the next entry; a failure is judged as for any entry. If the hand-over
+ *                write does not write 8 bytes, the caller kills the new process and reports the fork
+ *                step as failed with write's result
  *   +64  expected value (with bit 8)
  *   +72  tolerated errnos: bit n set = failing with errno n counts as success (e.g. EEXIST for mkdir)
  *   +80  result slot: the kernel's return value, for later entries to load

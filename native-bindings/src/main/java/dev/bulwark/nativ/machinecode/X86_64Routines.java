@@ -22,7 +22,7 @@ import static jnr.x86asm.Asm.*;
  * So the child runs no Java: it executes a table of syscalls prepared by the parent, using registers
  * only, and ends in {@code execve} or in {@code exit_group(127)} after reporting the failing entry.
  * A fork step splits it in two: the process that called fork hands the new pid over and exits 0,
- * and the new process runs the rest of the table.
+ * and the new process runs the rest of the table; a pid that cannot be handed over is killed first.
  *
  * <p>jnr-x86asm has no label binding and no {@code syscall} mnemonic, so this class adds both: jumps
  * are emitted with a rel32 placeholder and patched once the target is known, and {@code syscall}
@@ -31,6 +31,8 @@ import static jnr.x86asm.Asm.*;
 public final class X86_64Routines {
     private static final int SYS_WRITE = 1;
     private static final int SYS_CLONE = 56;
+    private static final int SYS_KILL = 62;
+    private static final int SIGKILL = 9;
     private static final int SYS_EXIT_GROUP = 231;
     private static final int SYS_RT_SIGRETURN = 15;
     private static final int CHILD_EXIT_STATUS = 127;
@@ -119,7 +121,15 @@ public final class X86_64Routines {
         c.a().mov(rdx, imm(HANDOVER_RECORD_SIZE));
         c.syscall();
         c.a().cmp(rax, imm(HANDOVER_RECORD_SIZE));
-        c.jump(Jump.JNE, "fail");                           // not handed over: report it as this entry's failure (rax = write's result)
+        c.jump(Jump.JE, "handedOver");
+        c.a().mov(rbx, rax);                                    // not handed over: keep write's result (syscall keeps rbx; its flags are no longer needed)
+        c.a().mov(rax, imm(SYS_KILL));                          // kill(new pid, SIGKILL): the launcher will never learn, supervise or adopt it
+        c.a().mov(rdi, field(r13, ENTRY_RESULT));               // the new pid, from the result slot
+        c.a().mov(rsi, imm(SIGKILL));
+        c.syscall();                                        // just made, with our credentials: nothing else to try; the failure is reported either way
+        c.a().mov(rax, rbx);                                    // report write's result as this entry's failure
+        c.jump(Jump.JMP, "fail");
+        c.bind("handedOver");
         c.a().mov(rax, imm(SYS_EXIT_GROUP));                    // handed over: this process's part is done
         c.a().xor_(rdi, rdi);                                   // status 0: the launcher reaps it and adopts the new process
         c.syscall();

@@ -89,19 +89,43 @@ public final class SyscallTable implements AutoCloseable {
      * The process the fork step made, from within {@link ParentWork}: only once the child is known to be
      * past that step (it stopped at a later one), else this blocks until the fork or the cloned process's
      * end. The launcher then serves later stops (hooks) for the container's real init.
+     *
+     * @throws IllegalStateException when the cloned process ended without handing a process over (it
+     *                               failed before the fork, or could not hand over: its failure record says why)
      */
     public int forkedPid() {
         if (handover == null) {
             throw new IllegalStateException("the table has no fork step");
         }
+        int pid = readHandover();
+        if (pid == 0) {
+            throw new IllegalStateException("fork step: the cloned process ended without handing a forked process over");
+        }
+        return pid;
+    }
+
+    /**
+     * The pid the fork step handed over, read once from the hand-over pipe, or 0 at end-of-file: the
+     * cloned process ended without handing one over. Only the cloned process holds the pipe's write end
+     * (the launcher closes its copy once clone returns), so end-of-file comes when it ends.
+     */
+    private int readHandover() {
         if (forked == 0) {
             byte[] record = Syscalls.read(handover[0], HANDOVER_RECORD_SIZE);
+            if (record.length == 0) {
+                return 0;
+            }
             if (record.length != HANDOVER_RECORD_SIZE) {
                 throw new IllegalStateException("fork step: hand-over record of " + record.length + " bytes");
             }
             forked = (int) java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
         }
         return forked;
+    }
+
+    /** The hand-over pipe's write end, which only the child may hold while it runs (for tests that break it). */
+    int handoverWriteEnd() {
+        return handover[1];
     }
 
     /** Whether the table has a fork step (so cloneAndRun returns the process it forked). */
@@ -186,6 +210,10 @@ public final class SyscallTable implements AutoCloseable {
             result = Holder.CLONE_AND_RUN.call(table);
         } finally {
             Syscalls.sigprocmask(Syscalls.SIG_SETMASK, previousMask);
+            if (handover != null) { // the launcher never writes it: without our copy, the read ends when the child does
+                Syscalls.close(handover[1]);
+                ownedFds.remove(Integer.valueOf(handover[1]));
+            }
         }
         if (result < 0) {
             if (runner != null) {
@@ -205,22 +233,14 @@ public final class SyscallTable implements AutoCloseable {
      * After a fork step the process that matters is the one it forked: read its pid from the hand-over
      * pipe, reap the forking process (it exits 0 right after writing) and open a pidfd for the new one.
      * Its pid cannot be reused meanwhile: it is this process's child (CLONE_PARENT) and not yet reaped.
-     * End-of-file means the cloned process ended before the fork (failed, or killed by the work):
-     * then it is returned as it is, and its failure record says why.
+     * End-of-file means the cloned process ended without handing a process over (it failed before the
+     * fork, was killed by the work, or could not write the pid and killed the forked process): then it
+     * is returned as it is, and its failure record says why.
      */
     private Spawned adoptForked(Spawned cloned) {
-        Syscalls.close(handover[1]); // ours; the cloned process has its own copy until it exits
-        ownedFds.remove(Integer.valueOf(handover[1]));
-        int forked = this.forked; // already read by the parent's work at a later stop
+        int forked = readHandover(); // perhaps already read by the parent's work at a later stop
         if (forked == 0) {
-            byte[] record = Syscalls.read(handover[0], HANDOVER_RECORD_SIZE);
-            if (record.length == 0) {
-                return cloned;
-            }
-            if (record.length != HANDOVER_RECORD_SIZE) {
-                throw new IllegalStateException("fork step: hand-over record of " + record.length + " bytes");
-            }
-            forked = (int) java.nio.ByteBuffer.wrap(record).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            return cloned;
         }
         Syscalls.wait4(cloned.pid(), 0);
         Syscalls.close(cloned.pidfd());

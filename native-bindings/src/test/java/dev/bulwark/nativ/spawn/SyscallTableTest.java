@@ -121,6 +121,64 @@ class SyscallTableTest {
         }
     }
 
+    /** Without its hand-over a forked process would run on unsupervised: the forking one kills it, then reports. */
+    @Test
+    void aForkedProcessThatCannotBeHandedOverIsKilled() {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        int[] held = Syscalls.pipe2(OpenFlags.O_CLOEXEC);  // the forked process's copy of held[1] says whether it lives
+        int[] never = Syscalls.pipe2(OpenFlags.O_CLOEXEC); // nothing is ever written: a read of it waits until never[1] closes
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("harmless", NR.require("getpid"));
+            table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+            table.add("close its copy of never[1]", NR.require("close"), never[1]);
+            table.add("wait until the test ends", NR.require("read"), never[0], table.memory().allocate(8), 1).mustEqual(1);
+            // The child inherits a read-only fd where the hand-over's write end was: its write fails with EBADF.
+            long replaced = dev.bulwark.nativ.Kernel.raw(NR.require("dup3"), never[0], table.handoverWriteEnd(), OpenFlags.O_CLOEXEC, 0, 0);
+            assertEquals(table.handoverWriteEnd(), replaced, "dup3 result");
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+                SyscallTable.Spawned child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
+                Syscalls.close(failure[1]);
+                Syscalls.close(held[1]);
+                SyscallTable.ChildFailure reported = table.decodeFailure(Syscalls.read(failure[0], 16));
+                assertEquals(1, reported.index());
+                assertEquals("fork: EBADF (Bad file descriptor)", reported.message(), "the fork step, with write's result");
+                assertEquals(127, Syscalls.wait4(child.pid(), 0).exitCode(), "the cloned process is returned as it is");
+                assertEquals(0, Syscalls.read(held[0], 1).length, "the forked process ended: it no longer holds held[1]");
+                Syscalls.WaitStatus forked = Syscalls.wait4(-1, 0); // CLONE_PARENT: our only other child
+                assertEquals(Signals.SIGKILL, forked.termSignal(), "the forked process was killed before it could go on");
+                Syscalls.close(child.pidfd());
+            });
+        } finally {
+            Syscalls.close(failure[0]);
+            Syscalls.close(held[0]);
+            Syscalls.close(never[0]);
+            Syscalls.close(never[1]); // the last write end: a forked process that was not killed (the bug) then ends
+        }
+    }
+
+    /** Only the cloned process holds the hand-over's write end, so the work's read ends when it does. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(longs = {0, CloneFlags.CLONE_VM | CloneFlags.CLONE_VFORK})
+    void forkedPidEndsWhenTheClonedProcessFailsBeforeTheFork(long spawnFlags) {
+        int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("close a bad fd", NR.require("close"), 100_000);
+            table.addFork("fork", CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
+            table.add("exit", NR.require("exit_group"), 0);
+            SyscallTable.Spawned child = assertTimeoutPreemptively(java.time.Duration.ofSeconds(20),
+                    () -> table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD | spawnFlags, failure[1],
+                            (pid, pidfd) -> table.forkedPid()));
+            Syscalls.close(failure[1]);
+            IllegalStateException thrown = assertInstanceOf(IllegalStateException.class, child.parentWorkFailure());
+            assertEquals("fork step: the cloned process ended without handing a forked process over", thrown.getMessage());
+            assertEquals(0, table.decodeFailure(Syscalls.read(failure[0], 16)).index(), "the step before the fork failed");
+            Syscalls.wait4(child.pid(), 0);
+            Syscalls.close(child.pidfd());
+        } finally {
+            Syscalls.close(failure[0]);
+        }
+    }
+
     @Test
     void failureAfterAForkStepIsTheForkedProcesses() {
         int[] failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
