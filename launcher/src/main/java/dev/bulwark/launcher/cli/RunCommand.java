@@ -113,8 +113,8 @@ final class RunCommand implements Callable<Integer> {
     Path pidFile;
 
     @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "on SIGTERM or SIGINT the launcher relays the "
-            + "signal to the container, waits SECONDS (default 10, as podman's; 0: none) for it to exit, then kills it "
-            + "(its cgroup, its pid namespace) and exits with its status, 137; the same signal again kills at once. "
+            + "signal to the container, waits SECONDS (default 10, as podman's; 0: kill at once) for it to exit, then kills "
+            + "it (its cgroup, its pid namespace; exit status 137); the same signal again kills at once. "
             + "SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are relayed only")
     Integer stopTimeout;
 
