@@ -84,6 +84,10 @@ final class CreateCommand implements Callable<Integer> {
         Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
         Profile selected = ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(BundleConfig.read(bundleDirectory), Syscalls.geteuid() != 0));
+        if (dev.bulwark.launcher.plan.TiniInit.requested(spec, false)) { // the bundle's init annotation, as run honours it
+            spec = dev.bulwark.launcher.plan.TiniInit.apply(spec, "annotations[\"" + dev.bulwark.launcher.plan.TiniInit.ANNOTATION
+                    + "\"]", dev.bulwark.launcher.plan.TiniInit.STATIC_TINI);
+        }
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         LsmHost lsm = LsmHost.probe(); // once for this launch: the labels decided here and the child's steps agree

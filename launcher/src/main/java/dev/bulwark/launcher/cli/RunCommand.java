@@ -18,6 +18,8 @@ import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.runtime.SignalForwarding;
+import dev.bulwark.launcher.runtime.ContainerStop;
+import dev.bulwark.launcher.plan.TiniInit;
 import dev.bulwark.launcher.runtime.LaunchPlan;
 import dev.bulwark.launcher.setup.LsmSteps;
 import dev.bulwark.nativ.Syscalls;
@@ -29,6 +31,7 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -109,6 +112,17 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--pid-file", paramLabel = "FILE", description = "with --detach: write the init's host pid to FILE")
     Path pidFile;
 
+    @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "on SIGTERM or SIGINT the launcher relays the "
+            + "signal to the container, waits SECONDS (default 10, as podman's; 0: kill at once) for it to exit, then kills "
+            + "it (its cgroup, its pid namespace; exit status 137); the same signal again kills at once. "
+            + "SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are relayed only")
+    Integer stopTimeout;
+
+    @Option(names = "--init", description = "run tini (Debian's package tini, /usr/bin/tini-static, mounted read-only at "
+            + "/dev/init) as the container's pid 1: it relays signals to the command's process group and reaps orphaned "
+            + "zombies. In a bundle: the annotation \"dev.bulwark.init\": \"tini\"")
+    boolean init;
+
     @Option(names = {"--no-pivot", "--no-new-keyring"}, description = "accepted for engines")
     boolean acceptedForEngines;
 
@@ -133,6 +147,12 @@ final class RunCommand implements Callable<Integer> {
         int euid = Syscalls.geteuid();
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(builtIn ? builtInSpec(euid) : bundleSpec(), euid != 0));
+        if (TiniInit.requested(spec, init)) {
+            spec = TiniInit.apply(spec, init ? "--init" : "annotations[\"" + TiniInit.ANNOTATION + "\"]", TiniInit.STATIC_TINI);
+        }
+        if (stopTimeout != null && stopTimeout < 0) {
+            throw new LaunchException("--stop-timeout: " + stopTimeout + " is negative; give seconds, 0 to kill at once");
+        }
         // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
         boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
         LsmHost lsm = LsmHost.probe(); // once for this launch: the labels decided here and the child's steps agree
@@ -142,6 +162,9 @@ final class RunCommand implements Callable<Integer> {
             if (builtIn) {
                 throw new LaunchException("--detach: needs a bundle (the built-in default runs in the foreground)");
             }
+            if (stopTimeout != null) {
+                throw new LaunchException("--stop-timeout: applies to a foreground run; stop a detached container with kill");
+            }
             ParentHardening.makeLauncherNonDumpable();
             ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, hostRootAllowed,
                     hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0), lsm));
@@ -150,14 +173,13 @@ final class RunCommand implements Callable<Integer> {
             }
             return 0;
         }
-        SignalForwarding.enable();
         ParentHardening.makeLauncherNonDumpable();
-        try {
+        try (SignalForwarding signals = SignalForwarding.install()) {
+            Duration timeout = stopTimeout == null ? ContainerStop.DEFAULT_TIMEOUT : Duration.ofSeconds(stopTimeout);
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause, null, lsm));
+                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause, null, lsm,
+                    new RunRequest.Foreground(signals, timeout)));
             return result.exitStatus();
-        } finally {
-            SignalForwarding.disable();
         }
     }
 

@@ -107,6 +107,19 @@ final class ContainerLimits implements AutoCloseable {
         }
     }
 
+    /** Kills every process in the container's cgroup (cgroup.kill where the kernel has it); false without a cgroup. */
+    boolean killAll() {
+        if (cgroup.isEmpty()) {
+            return false;
+        }
+        try {
+            cgroup.get().kill();
+            return true;
+        } catch (CgroupException e) {
+            throw new LaunchException("cgroup: " + e.getMessage(), e);
+        }
+    }
+
     /** After the container was reaped: the OOM kills its cgroup recorded. */
     long oomKills() {
         if (cgroup.isEmpty()) {

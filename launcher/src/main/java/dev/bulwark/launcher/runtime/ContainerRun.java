@@ -278,7 +278,11 @@ public final class ContainerRun {
             cloned = running;
             state.unlock(); // kill, delete --force and friends may act on it while this launcher waits
             LaunchStep.RUNNING.pauseIf(request.testPause());
-            SignalForwarding.register(child.pidfd());
+            ContainerStop stop = new ContainerStop(context.id(), child.pidfd(), request.foreground() == null
+                    ? ContainerStop.DEFAULT_TIMEOUT : request.foreground().stopTimeout(), limits::killAll);
+            if (request.foreground() != null) {
+                request.foreground().signals().register(stop);
+            }
             try {
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
@@ -293,7 +297,10 @@ public final class ContainerRun {
                 return new RunResult(context.id(), status.shellStatus(), status.exited() ? 0 : status.termSignal(),
                         child.pid(), millis, oomKilled);
             } finally {
-                SignalForwarding.unregister(child.pidfd());
+                stop.ended();
+                if (request.foreground() != null) {
+                    request.foreground().signals().unregister(stop);
+                }
             }
         } finally {
             if (!reaped) {

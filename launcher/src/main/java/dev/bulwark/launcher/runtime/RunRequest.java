@@ -22,10 +22,26 @@ import java.nio.file.Path;
  * @param create        for {@code create}: leave the container waiting for {@code start}; null for {@code run}
  * @param lsm           the host's LSMs as probed once for this launch (the CLI decided on the config's labels
  *                      with it), or null to probe them when the launch starts
+ * @param foreground    for a foreground {@code run} from the CLI: the signals it relays and its stop timeout;
+ *                      null relays nothing (an embedding JVM keeps its own signal handling)
  */
 public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
                          boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause,
-                         CreateOptions create, LsmHost lsm) {
+                         CreateOptions create, LsmHost lsm, Foreground foreground) {
+    /**
+     * How a foreground launcher stops its container (see {@link ContainerStop}).
+     *
+     * @param signals     the process's signal relay
+     * @param stopTimeout how long a stop signal leaves the workload before it is killed (zero: kill at once)
+     */
+    public record Foreground(SignalForwarding signals, java.time.Duration stopTimeout) {
+    }
+
+    public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
+                      LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause, CreateOptions create, LsmHost lsm) {
+        this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, testPause, create, lsm, null);
+    }
+
     /**
      * What {@code create} adds to a launch.
      *

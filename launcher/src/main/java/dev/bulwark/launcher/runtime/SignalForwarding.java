@@ -1,72 +1,63 @@
 package dev.bulwark.launcher.runtime;
 
-import dev.bulwark.nativ.SyscallException;
-import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.constants.Signals;
 import dev.bulwark.nativ.signal.SignalRelay;
 
+import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 received by the launcher to every
- * container it is running, through their pidfds (never a recycled pid). Opt-in and process-wide:
- * the CLI enables it; a JVM embedding Bulwark (a test harness) keeps its own signal handling.
+ * Routes SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 received by the launcher to the stop of
+ * every container it runs in the foreground ({@link ContainerStop}: relay, stop timeout, kill). A
+ * signal disposition belongs to the process, so the CLI installs one of these per process and passes it
+ * with each run ({@link RunRequest.Foreground}); a JVM embedding Bulwark (a test harness) keeps its own
+ * signal handling by installing none.
  */
-public final class SignalForwarding {
+public final class SignalForwarding implements AutoCloseable {
     public static final List<Integer> FORWARDED = List.of(Signals.SIGINT, Signals.SIGTERM, Signals.SIGHUP,
             Signals.SIGQUIT, Signals.SIGUSR1, Signals.SIGUSR2);
 
-    private static final Set<Integer> TARGETS = ConcurrentHashMap.newKeySet();
+    private final Set<ContainerStop> targets = new LinkedHashSet<>();
     /** Signals that arrived while no container was running yet (during a launch): delivered on register. */
-    private static final java.util.Queue<Integer> PENDING = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private static volatile boolean installed;
+    private final Queue<Integer> pending = new ArrayDeque<>();
 
     private SignalForwarding() {
     }
 
-    public static synchronized void enable() {
-        if (!installed) {
-            SignalRelay.install(FORWARDED, SignalForwarding::forward);
-            installed = true;
-        }
+    /** Installs the process's handlers for {@link #FORWARDED}; once per process, closed before it exits. */
+    public static SignalForwarding install() {
+        SignalForwarding forwarding = new SignalForwarding();
+        SignalRelay.install(FORWARDED, forwarding::forward);
+        return forwarding;
     }
 
     /** Stops forwarding; the CLI calls it before exiting (see {@link SignalRelay#stop()}). */
-    public static synchronized void disable() {
-        if (installed) {
-            SignalRelay.stop();
-            installed = false;
+    @Override
+    public void close() {
+        SignalRelay.stop();
+    }
+
+    synchronized void register(ContainerStop stop) {
+        targets.add(stop);
+        for (Integer signal; (signal = pending.poll()) != null; ) {
+            stop.deliver(signal);
         }
     }
 
-    static void register(int pidfd) {
-        TARGETS.add(pidfd);
-        for (Integer signal; (signal = PENDING.poll()) != null; ) {
-            send(pidfd, signal);
-        }
+    synchronized void unregister(ContainerStop stop) {
+        targets.remove(stop);
     }
 
-    static void unregister(int pidfd) {
-        TARGETS.remove(pidfd);
-    }
-
-    private static void forward(int signal) {
-        if (TARGETS.isEmpty()) {
-            PENDING.add(signal); // Ctrl-C during a launch still reaches the container once it runs
+    private synchronized void forward(int signal) {
+        if (targets.isEmpty()) {
+            pending.add(signal); // Ctrl-C during a launch still reaches the container once it runs
             return;
         }
-        for (int pidfd : TARGETS) {
-            send(pidfd, signal);
-        }
-    }
-
-    private static void send(int pidfd, int signal) {
-        try {
-            Syscalls.pidfdSendSignal(pidfd, signal);
-        } catch (SyscallException e) {
-            // ESRCH: the container exited between the signal and now; its waiter reports that.
+        for (ContainerStop stop : targets) {
+            stop.deliver(signal);
         }
     }
 }
