@@ -123,6 +123,10 @@ final class HookProcess {
                         .tolerate(Errno.EINVAL);
                 steps.step("become uid 0 of the container", "the hook acts as the container's root", "setresuid", 0, 0, 0)
                         .tolerate(Errno.EINVAL);
+                // Again as the container's root: an unprivileged launcher could not drop its groups before the join;
+                // EPERM where the container's namespace denies setgroups (then the first drop did it, as root).
+                steps.step("drop supplementary groups in the container", "the launcher's groups stay outside", "setgroups", 0, 0)
+                        .tolerate(Errno.EPERM);
             }
             if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWPID)) {
                 // The forking process hands the hook's pid over and exits; the hook is the launcher's child (CLONE_PARENT).

@@ -54,7 +54,10 @@ public final class ContainerStop {
         if (ended) {
             return;
         }
-        send(signal);
+        boolean killNow = isStopSignal(signal) && (stopSignal == 0 ? timeout.isZero() : signal == stopSignal);
+        if (!killNow) {
+            send(signal); // not before a kill at once: the status is then always 137, never a race with 128+signal
+        }
         if (!isStopSignal(signal)) {
             return;
         }

@@ -20,7 +20,7 @@ final class ArgumentText {
             Map.entry("close", 1), Map.entry("prctl", 5), Map.entry("read", 3), Map.entry("write", 3),
             Map.entry("setresgid", 3), Map.entry("setresuid", 3), Map.entry("setgroups", 2), Map.entry("unshare", 1),
             Map.entry("socket", 3), Map.entry("ioctl", 3), Map.entry("sethostname", 2), Map.entry("setdomainname", 2),
-            Map.entry("openat", 4), Map.entry("openat2", 4), Map.entry("mkdirat", 3), Map.entry("mknodat", 4), Map.entry("fchownat", 5), Map.entry("renameat2", 5), Map.entry("unlinkat", 3),
+            Map.entry("openat", 4), Map.entry("openat2", 4), Map.entry("mkdirat", 3), Map.entry("mknodat", 4), Map.entry("fchownat", 5), Map.entry("renameat2", 5), Map.entry("linkat", 5), Map.entry("unlinkat", 3),
             Map.entry("symlinkat", 3), Map.entry("chdir", 1), Map.entry("fchdir", 1), Map.entry("mount", 5),
             Map.entry("umount2", 2), Map.entry("pivot_root", 2), Map.entry("open_tree", 3), Map.entry("mount_setattr", 5),
             Map.entry("move_mount", 5), Map.entry("fsopen", 2), Map.entry("fsconfig", 5), Map.entry("fsmount", 3),

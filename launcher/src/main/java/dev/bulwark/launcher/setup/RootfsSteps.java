@@ -8,7 +8,6 @@ import dev.bulwark.launcher.plan.ContainerContext;
 import dev.bulwark.launcher.plan.HostPaths;
 import dev.bulwark.launcher.plan.MountOptions;
 import dev.bulwark.launcher.plan.RootPath;
-import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.OpenFlags;
@@ -16,6 +15,7 @@ import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.List;
 
 import static dev.bulwark.nativ.constants.MountApi.*;
@@ -413,8 +413,9 @@ final class RootfsSteps {
 
     /**
      * mknodat of the config's node in the fd of its directory inside the root (missing directories made on
-     * the way, as for a mount's destination) under a temporary name, its owner set with fchownat, then renamed
-     * to its name with RENAME_NOREPLACE. The umask is 0 for the mknodat only, so that fileMode is exact. An
+     * the way, as for a mount's destination) under a random temporary name, its owner set with fchownat, then
+     * linked to its name (linkat never replaces) and the temporary name removed. The umask is 0 for the
+     * mknodat only, so that fileMode is exact. An
      * entry that already exists is left as it is, owner included (runc does the same).
      */
     private void makeDevice(InRootPaths inRoot, LinuxDevice device, String field) {
@@ -427,23 +428,26 @@ final class RootfsSteps {
         String name = normalized.getFileName().toString();
         String label = field + ".path " + path;
         Entry directory = inRoot.create(normalized.getParent().toString(), true, label);
-        // The table has no branches: the node is made and owned under a name of ours, then renamed into place
-        // only if nothing is there; an existing entry is left as it is, owner included (runc's behaviour).
-        long temporary = steps.string(".bulwark-" + field);
-        steps.step(field + ": umask 0 for " + path, "fileMode is the node's exact mode", "umask", 0);
+        // The table has no branches: the node is made and owned under a name of ours (random per launch, so none
+        // can be planted for it), then linked into place only if nothing is there (linkat never replaces an entry,
+        // on any filesystem); an existing entry is left as it is, owner included (runc's behaviour).
+        byte[] random = new byte[8];
+        new java.security.SecureRandom().nextBytes(random);
+        long temporary = steps.string(".bulwark-" + HexFormat.of().formatHex(random));
+        Entry umask = steps.step(field + ": umask 0 for " + path, "fileMode is the node's exact mode", "umask", 0);
         steps.step(field + ": make " + device.type() + " " + node.major() + ":" + node.minor() + " mode " + Integer.toOctalString(node.mode())
                         + " for " + path,
                 "the device node the config describes, made in its directory's fd under a temporary name (no user namespace: the child is host root)",
                 "mknodat", 0, temporary, node.mknodMode(), node.dev()).argumentFrom(0, directory);
-        steps.step(field + ": umask 022 again", "the steps up to the workload's own umask (ProcessSteps) create files with usual modes",
-                "umask", 022);
+        steps.step(field + ": the umask from before", "the steps up to the workload's own umask (ProcessSteps) create files as before",
+                "umask", 0).argumentFrom(0, umask);
         steps.step(field + ": owner " + node.uid() + ":" + node.gid() + " of the new node", "the node's uid and gid from the config",
                 "fchownat", 0, temporary, node.uid(), node.gid(), OpenFlags.AT_SYMLINK_NOFOLLOW).argumentFrom(0, directory);
-        steps.step(field + ": move the node to " + path, "never over an entry that exists (EEXIST: that entry is left alone)",
-                "renameat2", 0, temporary, 0, steps.string(name), DirectoryCalls.RENAME_NOREPLACE)
+        steps.step(field + ": link the node at " + path, "never over an entry that exists (EEXIST: that entry is left alone)",
+                "linkat", 0, temporary, 0, steps.string(name), 0)
                 .argumentFrom(0, directory).argumentFrom(2, directory).tolerate(Errno.EEXIST);
-        steps.step(field + ": remove the temporary node", "it is left only when " + path + " existed (ENOENT: it was moved)",
-                "unlinkat", 0, temporary, 0).argumentFrom(0, directory).tolerate(Errno.ENOENT);
+        steps.step(field + ": remove the temporary name", "the node stays under " + path + " when it was linked there",
+                "unlinkat", 0, temporary, 0).argumentFrom(0, directory);
         inRoot.close(directory, label);
     }
 

@@ -72,10 +72,10 @@ class RootfsStepsTest {
             assertTrue(first >= 0, names.toString());
             assertEquals(List.of("linux.devices[0]: umask 0 for /dev/test1",
                     "linux.devices[0]: make c 10:666 mode 660 for /dev/test1",
-                    "linux.devices[0]: umask 022 again",
+                    "linux.devices[0]: the umask from before",
                     "linux.devices[0]: owner 7:8 of the new node",
-                    "linux.devices[0]: move the node to /dev/test1",
-                    "linux.devices[0]: remove the temporary node"), names.subList(first, first + 6));
+                    "linux.devices[0]: link the node at /dev/test1",
+                    "linux.devices[0]: remove the temporary name"), names.subList(first, first + 6));
             assertEquals("tolerates EEXIST", table.entry(first + 4).judgement(), "an existing entry is left alone");
             assertEquals("", table.entry(first + 1).judgement(), "the temporary name must be new");
         }
