@@ -220,6 +220,7 @@ public final class ChildProgram {
             steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
+            steps.closeMountRoots(); // kept by RootfsSteps for the rules of writable mounts
             processSteps.workingDirectoryAndLimits(); // sets the fields of its steps
             ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler (still holding capabilities); sets its fields
 

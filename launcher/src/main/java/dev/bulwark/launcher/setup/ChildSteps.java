@@ -28,6 +28,8 @@ public final class ChildSteps {
     /** What the table alone does not say about each planned step (progress reports are not steps). */
     private final List<Declared> declared = new ArrayList<>();
     private final int progressFd;
+    /** The attached root of each writable data mount, by destination, kept open for Landlock's rule (see RootfsSteps). */
+    private final java.util.Map<String, Entry> mountRoots = new java.util.LinkedHashMap<>();
     private String field = PlannedStep.LAUNCHER;
 
     private record Declared(int tableIndex, String syscall, String configField, String why) {
@@ -101,6 +103,26 @@ public final class ChildSteps {
             table.add("report progress", NR.require("write"), progressFd, index, 4).mustEqual(4);
             explanations.add(null);
         }
+    }
+
+    /** Keeps the fd of the mount attached at {@code destination} for a Landlock rule; an earlier one there is closed. */
+    void keepMountRoot(String destination, Entry attached) {
+        Entry earlier = mountRoots.put(destination, attached);
+        if (earlier != null) {
+            step("close the earlier mount's fd at " + destination, "a later mount covers it", "close", 0).argumentFrom(0, earlier);
+        }
+    }
+
+    /** The kept fd of the mount at {@code destination}, or null. */
+    Entry mountRoot(String destination) {
+        return mountRoots.get(destination);
+    }
+
+    /** Closes every kept mount fd: Landlock's rules are made. */
+    void closeMountRoots() {
+        mountRoots.forEach((destination, fd) ->
+                step("close the fd of the mount at " + destination, "Landlock's rules are made", "close", 0).argumentFrom(0, fd));
+        mountRoots.clear();
     }
 
     public long string(String value) {

@@ -177,17 +177,6 @@ final class LandlockSteps {
         return rules;
     }
 
-    /** The destination of each writable data mount and its field (mounts[i], the last mount on a path): errors name it. */
-    private static Map<String, String> writableMountFields(Spec spec) {
-        Map<String, String> fields = new LinkedHashMap<>();
-        for (int i = 0; i < spec.mounts().size(); i++) {
-            if (isWritableDataMount(spec.mounts().get(i))) {
-                fields.put(spec.mounts().get(i).destination(), "mounts[" + i + "]");
-            }
-        }
-        return fields;
-    }
-
     /** The container paths of linux.devices. */
     private static java.util.List<String> listedDevices(Spec spec) {
         return spec.linux() == null ? java.util.List.of()
@@ -288,14 +277,18 @@ final class LandlockSteps {
         for (Map.Entry<String, Long> rule : rules.entrySet()) {
             String path = rule.getKey();
             long rights = rule.getValue() & handledFs() & (isFile(path) ? FILE_RIGHTS : -1L);
-            String mountField = defaults ? writableMountFields(context.spec()).get(path) : null;
-            Entry open = steps.step((mountField == null ? "" : mountField + ": ") + "Landlock: open " + path,
-                    "a rule names its file by an open descriptor, resolved inside the root",
-                    "openat2", 0, steps.string(path), HostPathFds.openHow(steps, 0, MountApi.RESOLVE_IN_ROOT | MountApi.RESOLVE_NO_MAGICLINKS),
-                    MountApi.OPEN_HOW_SIZE).argumentFrom(0, root);
-            steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
-                    "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, open);
-            steps.step("Landlock: close the first fd of " + path, "done with it", "close", 0).argumentFrom(0, open);
+            Entry mountRoot = steps.mountRoot(path);
+            if (mountRoot != null) { // the mount's own fd: the rule covers what was mounted there, whatever the path is now
+                steps.step("Landlock: the fd of the mount at " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
+                        "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, mountRoot);
+            } else {
+                Entry open = steps.step("Landlock: open " + path, "a rule names its file by an open descriptor, resolved inside the root",
+                        "openat2", 0, steps.string(path), HostPathFds.openHow(steps, 0, MountApi.RESOLVE_IN_ROOT | MountApi.RESOLVE_NO_MAGICLINKS),
+                        MountApi.OPEN_HOW_SIZE).argumentFrom(0, root);
+                steps.step("Landlock: move the fd of " + path + " to " + scratchFd, "the rule's struct holds a fixed fd number",
+                        "dup3", 0, scratchFd, OpenFlags.O_CLOEXEC).argumentFrom(0, open);
+                steps.step("Landlock: close the first fd of " + path, "done with it", "close", 0).argumentFrom(0, open);
+            }
             long beneath = memory.allocate(16); // packed struct landlock_path_beneath_attr {u64 allowed_access; s32 parent_fd}
             NativeMemory.putLong(beneath, rights);
             NativeMemory.putInt(beneath + 8, scratchFd);

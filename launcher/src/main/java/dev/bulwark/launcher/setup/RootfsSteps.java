@@ -216,7 +216,11 @@ final class RootfsSteps {
             steps.step(field + ".options: set propagation of " + destination, "as the mount's options ask", "mount_setattr", 0, steps.string(""),
                     AT_EMPTY_PATH | ((propagation & MS_REC) != 0 ? AT_RECURSIVE : 0), attr, MOUNT_ATTR_SIZE).argumentFrom(0, attached);
         }
-        inRoot.close(attached, label);
+        if (LandlockSteps.isWritableDataMount(mounts.get(index))) {
+            steps.keepMountRoot(destination, attached); // Landlock's write rule names this mount by fd, not by its path again
+        } else {
+            inRoot.close(attached, label);
+        }
         inRoot.close(target, label);
     }
 
