@@ -1,13 +1,10 @@
 package dev.bulwark.it;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +24,6 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  * and crun fail on capset too).
  */
 class ConformanceFieldsTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static int counter;
 
     private static String newId() {
@@ -36,20 +32,7 @@ class ConformanceFieldsTest {
 
     /** A busybox bundle whose config.json is the realconfigs {@code resource}, edited; the command runs {@code script}. */
     private static Path bundle(Mode mode, String resource, String script, Consumer<ObjectNode> edit) {
-        mode.assumeAvailable();
-        Path bundle = Bundles.create(mode, spec -> spec);
-        try (InputStream in = ConformanceFieldsTest.class.getResourceAsStream("/realconfigs/" + resource)) {
-            ObjectNode config = (ObjectNode) JSON.readTree(in);
-            ObjectNode process = (ObjectNode) config.get("process");
-            process.put("terminal", false);
-            ArrayNode args = process.putArray("args");
-            args.add("/bin/sh").add("-c").add(script);
-            edit.accept(config);
-            Files.writeString(bundle.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(config));
-            return bundle;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return RealConfigsTest.bundle(mode, resource, script, edit);
     }
 
     private static Cli.Result run(Mode mode, Path bundle, String... flags) {
