@@ -8,12 +8,10 @@ import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
-import dev.bulwark.launcher.runtime.LaunchPlan;
 import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
-import dev.bulwark.launcher.setup.LsmSteps;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -83,15 +81,11 @@ final class CreateCommand implements Callable<Integer> {
         }
         Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
         Profile selected = ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
-        Spec spec = selected.apply(LaunchPlan.validatedAsWritten(BundleConfig.read(bundleDirectory), Syscalls.geteuid() != 0));
-        if (dev.bulwark.launcher.plan.TiniInit.requested(spec, false)) { // the bundle's init annotation, as run honours it
-            spec = dev.bulwark.launcher.plan.TiniInit.apply(spec, "annotations[\"" + dev.bulwark.launcher.plan.TiniInit.ANNOTATION
-                    + "\"]", dev.bulwark.launcher.plan.TiniInit.STATIC_TINI);
-        }
-        // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
-        boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
-        LsmHost lsm = LsmHost.probe(); // once for this launch: the labels decided here and the child's steps agree
-        spec = LsmSteps.forLaunch(spec, lsm, selected.effectiveFor(spec) == Profile.OCI, allowMissingLsm);
+        EffectiveConfig effective = EffectiveConfig.of(BundleConfig.read(bundleDirectory), selected, Syscalls.geteuid() != 0,
+                false, allowHostRoot, allowMissingLsm); // the bundle's init annotation, as run honours it
+        Spec spec = effective.spec();
+        boolean hostRootAllowed = effective.hostRootAllowed();
+        LsmHost lsm = effective.lsm();
         if (Boolean.TRUE.equals(spec.process().terminal())) {
             throw new LaunchException("process.terminal: a terminal for a created container"
                     + (consoleSocket != null ? " (--console-socket)" : "") + " is not supported yet");

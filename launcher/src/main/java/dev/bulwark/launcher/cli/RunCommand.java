@@ -19,9 +19,6 @@ import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.runtime.SignalForwarding;
 import dev.bulwark.launcher.runtime.ContainerStop;
-import dev.bulwark.launcher.plan.TiniInit;
-import dev.bulwark.launcher.runtime.LaunchPlan;
-import dev.bulwark.launcher.setup.LsmSteps;
 import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -146,17 +143,14 @@ final class RunCommand implements Callable<Integer> {
         LaunchStep testPause = LaunchStep.fromEnvironment();
         int euid = Syscalls.geteuid();
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
-        Spec spec = selected.apply(LaunchPlan.validatedAsWritten(builtIn ? builtInSpec(euid) : bundleSpec(), euid != 0));
-        if (TiniInit.requested(spec, init)) {
-            spec = TiniInit.apply(spec, init ? "--init" : "annotations[\"" + TiniInit.ANNOTATION + "\"]", TiniInit.STATIC_TINI);
-        }
+        EffectiveConfig effective = EffectiveConfig.of(builtIn ? builtInSpec(euid) : bundleSpec(), selected, euid != 0, init,
+                allowHostRoot, allowMissingLsm);
         if (stopTimeout != null && stopTimeout < 0) {
             throw new LaunchException("--stop-timeout: " + stopTimeout + " is negative; give seconds, 0 to kill at once");
         }
-        // The oci profile runs what the config says, host root included (as runc does); hardened asks for confirmation.
-        boolean hostRootAllowed = allowHostRoot || selected.effectiveFor(spec) == Profile.OCI;
-        LsmHost lsm = LsmHost.probe(); // once for this launch: the labels decided here and the child's steps agree
-        spec = LsmSteps.forLaunch(spec, lsm, selected.effectiveFor(spec) == Profile.OCI, allowMissingLsm);
+        Spec spec = effective.spec();
+        boolean hostRootAllowed = effective.hostRootAllowed();
+        LsmHost lsm = effective.lsm();
         Path root = stateRoot.resolve();
         if (detach) {
             if (builtIn) {
