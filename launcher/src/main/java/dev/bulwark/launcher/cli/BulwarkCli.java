@@ -17,7 +17,7 @@ import java.util.List;
         description = "Runs OCI containers with strong defaults: user namespace, no capabilities, "
                 + "no_new_privs, seccomp, read-only root, loopback-only network. Drivable through runc's command line.",
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
-                RunCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
+                RunCommand.class, LogsCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
                 StatsCommand.class, SeccompCommand.class, CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "

@@ -9,9 +9,7 @@ import dev.bulwark.launcher.plan.BuiltInDefault;
 import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
-import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.launcher.runtime.ContainerRun;
 import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.launcher.runtime.ParentHardening;
@@ -49,6 +47,9 @@ import java.util.concurrent.ThreadLocalRandom;
         "bulwark run ID: runc's form (one word, no --, no --id) runs the bundle in the current directory (its "
                 + "config.json), as runc does and as the engines that drive it expect. Without a config.json there, "
                 + "the word is a command for the built-in default.",
+        "",
+        "bulwark run --detach [--pid-file F] [FLAGS] -- CMD: create and start, print the id, return; no launcher stays "
+                + "resident (systemd Type=forking with PIDFile=F supervises the container's init itself). Output: bulwark logs ID.",
         "",
         "Flags marked 'built-in default only' given with a bundle are refused: edit its config.json instead.",
         "Exit status 125: launcher error; 126: the command cannot be executed; 127: not found.",
@@ -103,11 +104,20 @@ final class RunCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec commandSpec;
 
-    @Option(names = {"-d", "--detach"}, description = "with a bundle: create and start the container, then return (as runc run -d)")
+    @Option(names = {"-d", "--detach"}, description = "create and start the container, then return (as runc run -d): no "
+            + "launcher stays resident; stop it with kill, remove it with delete. The built-in default prints its id, and its "
+            + "stdout and stderr go to a log in its state directory (bulwark logs ID): one file, both streams interleaved, "
+            + "stdin /dev/null. A bundle keeps the caller's stdio, as runc run -d (see --log-driver)")
     boolean detach;
 
-    @Option(names = "--pid-file", paramLabel = "FILE", description = "with --detach: write the init's host pid to FILE")
+    @Option(names = "--pid-file", paramLabel = "FILE", description = "with --detach: write the init's host pid to FILE "
+            + "(atomically, before the workload starts), for systemd's Type=forking with PIDFile=FILE")
     Path pidFile;
+
+    @Option(names = "--log-driver", paramLabel = "file|passthrough", description = "with --detach: file (the built-in "
+            + "default's): the workload's stdout and stderr go to the log in its state directory; passthrough (a bundle's): "
+            + "they stay the caller's (runc run -d), e.g. systemd's journal")
+    String logDriver;
 
     @Option(names = "--stop-timeout", paramLabel = "SECONDS", description = "on SIGTERM or SIGINT the launcher relays the "
             + "signal to the container, waits SECONDS (default 10, as podman's; 0: kill at once) for it to exit, then kills "
@@ -153,19 +163,20 @@ final class RunCommand implements Callable<Integer> {
         LsmHost lsm = effective.lsm();
         Path root = stateRoot.resolve();
         if (detach) {
-            if (builtIn) {
-                throw new LaunchException("--detach: needs a bundle (the built-in default runs in the foreground)");
-            }
             if (stopTimeout != null) {
                 throw new LaunchException("--stop-timeout: applies to a foreground run; stop a detached container with kill");
             }
-            ParentHardening.makeLauncherNonDumpable();
-            ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, hostRootAllowed,
-                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0), lsm));
-            try (StateRoot opened = StateRoot.open(root).orElseThrow()) {
-                Container.load(opened, new ContainerId(containerId)).start();
+            if (explain) {
+                throw new LaunchException("--explain: narrates a foreground run; not with --detach");
             }
-            return 0;
+            DetachedRun.checkPidFile(pidFile);
+            boolean logToState = DetachedRun.LogDriver.of(logDriver, builtIn) == DetachedRun.LogDriver.FILE;
+            ParentHardening.makeLauncherNonDumpable();
+            return DetachedRun.createAndStart(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
+                    root, hostRootAllowed, hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0, logToState), lsm));
+        }
+        if (logDriver != null) {
+            throw new LaunchException("--log-driver: applies with --detach (a foreground run's output is the launcher's)");
         }
         ParentHardening.makeLauncherNonDumpable();
         try (SignalForwarding signals = SignalForwarding.install()) {

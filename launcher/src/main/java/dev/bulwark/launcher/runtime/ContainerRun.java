@@ -50,6 +50,8 @@ public final class ContainerRun {
     private volatile ContainerState cloned;
     /** create succeeded: the container lives on, and its poststop hooks are delete's. */
     private boolean created;
+    /** run --detach: starts the created container from this process (see {@link #createAndStart}); null for create. */
+    private Runnable startAfterCreate;
 
     private ContainerRun(RunRequest request) {
         this.request = request;
@@ -65,6 +67,20 @@ public final class ContainerRun {
             throw new IllegalArgumentException("create needs RunRequest.create");
         }
         return new ContainerRun(request).run();
+    }
+
+    /**
+     * run --detach: {@link #create}, then {@code start} (which lets the init go on), then waits for the
+     * workload's execve only: a command that is missing or cannot be executed fails as in a foreground
+     * run (127, 126; the container is left stopped for the caller to delete). Returns once it runs.
+     */
+    public static RunResult createAndStart(RunRequest request, Runnable start) {
+        ContainerRun run = new ContainerRun(request);
+        run.startAfterCreate = java.util.Objects.requireNonNull(start);
+        if (request.create() == null) {
+            throw new IllegalArgumentException("createAndStart needs RunRequest.create");
+        }
+        return run.run();
     }
 
     /**
@@ -162,8 +178,9 @@ public final class ContainerRun {
                 fds.add(execFifo);
             }
             ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1]);
+            ChildProgram.Stdio stdio = detached && request.create().logToState() ? logStdio(fds, state) : null;
             ChildProgram.Detached waitForStart = detached
-                    ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
+                    ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds(), stdio) : null;
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
                     hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
             try (SyscallTable table = steps.table()) {
@@ -233,6 +250,19 @@ public final class ContainerRun {
                 closeQuietly(fd);
             }
         }
+    }
+
+    /** run --detach: /dev/null and the new log file, for the child to take as its fds 0, 1 and 2. */
+    private static ChildProgram.Stdio logStdio(List<Integer> fds, StateDirectory state) {
+        int input = dev.bulwark.nativ.DirectoryCalls.openat(OpenFlags.AT_FDCWD, "/dev/null", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
+        fds.add(input);
+        int output = ContainerLog.create(state);
+        fds.add(output);
+        if (input < 3 || output < 3) { // the child's dup3 onto 0-2 would clash with them
+            throw new LaunchException("--detach: the launcher's stdin, stdout and stderr must be open (fd "
+                    + Math.min(input, output) + " was closed)");
+        }
+        return new ChildProgram.Stdio(input, output);
     }
 
     /** The child's uid/gid maps (and setgroups), then the launcher's own hardening, which must follow them. */
@@ -337,6 +367,14 @@ public final class ContainerRun {
             spawned.limits().keep();
             created = true;
             tell("created: init (host pid " + child.pid() + ") waits on exec.fifo for start");
+            if (startAfterCreate != null) {
+                state.unlock(); // start takes the lock itself
+                startAfterCreate.run();
+                byte[] record = readFailureRecord(spawned.failureRead()); // end-of-file at the workload's execve
+                if (record.length > 0) {
+                    throw childFailed(spawned.context().spec(), spawned.table().decodeFailure(record));
+                }
+            }
             return new RunResult(spawned.context().id(), 0, 0, child.pid(), (System.nanoTime() - spawned.started()) / 1_000_000, false);
         } finally {
             if (!created) {

@@ -47,8 +47,13 @@ public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot,
      *
      * @param pidFile     where to write the init's host pid (atomically), or null
      * @param preserveFds how many fds from 3 up the workload inherits
+     * @param logToState  the container's stdin is /dev/null and its stdout and stderr go to {@link ContainerLog}
+     *                    in its state directory ({@code run --detach}); false keeps the caller's stdio (create)
      */
-    public record CreateOptions(Path pidFile, int preserveFds) {
+    public record CreateOptions(Path pidFile, int preserveFds, boolean logToState) {
+        public CreateOptions(Path pidFile, int preserveFds) {
+            this(pidFile, preserveFds, false);
+        }
     }
 
     public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,

@@ -40,7 +40,8 @@ public final class StateDirectory implements AutoCloseable {
     static final String EXEC_FIFO = "exec.fifo";
     /** A created container's hooks (only when it has some): start and delete run them from fresh processes. */
     static final String HOOKS_FILE = "hooks.json";
-    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE);
+    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE,
+            ContainerLog.FILE);
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
     private static final long LOCK_WAIT_SECONDS = 30;
@@ -273,6 +274,11 @@ public final class StateDirectory implements AutoCloseable {
 
     public ContainerId id() {
         return id;
+    }
+
+    /** This directory's descriptor, for the files made in it ({@link ContainerLog}). */
+    int fd() {
+        return fd;
     }
 
     /**

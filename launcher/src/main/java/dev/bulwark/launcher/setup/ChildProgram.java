@@ -49,7 +49,19 @@ public final class ChildProgram {
      *                    blocks in read(2) on it until {@code start} writes a byte
      * @param preserveFds fds 3 .. 3+preserveFds-1 stay open into the workload (--preserve-fds)
      */
-    public record Detached(int readyWrite, int execFifo, int preserveFds) {
+    public record Detached(int readyWrite, int execFifo, int preserveFds, Stdio stdio) {
+        public Detached(int readyWrite, int execFifo, int preserveFds) {
+            this(readyWrite, execFifo, preserveFds, null);
+        }
+    }
+
+    /**
+     * The container's own standard streams instead of the launcher's (null: it inherits the launcher's).
+     *
+     * @param input  becomes fd 0 (/dev/null)
+     * @param output becomes fds 1 and 2 (the log file of {@code run --detach}, opened O_APPEND)
+     */
+    public record Stdio(int input, int output) {
     }
 
     /**
@@ -150,6 +162,9 @@ public final class ChildProgram {
         ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
         try {
             synchronizeWithParent(steps, pipes, dieWithLauncher);
+            if (detached != null && detached.stdio() != null) {
+                redirectStdio(steps, detached.stdio());
+            }
             if (hookStops != null) {
                 steps.step("close the launcher's end of the hook pipes", "only the launcher reads it", "close", hookStops.stoppedRead());
                 steps.step("close the launcher's end of the resume pipe", "only the launcher writes it", "close", hookStops.resumeWrite());
@@ -326,6 +341,15 @@ public final class ChildProgram {
             steps.step("close the hook pipe", "no more stops", "close", stops.stoppedWrite());
             steps.step("close the resume pipe", "no more stops", "close", stops.resumeRead());
         }
+    }
+
+    /** First, before any step opens a file: fds 0-2 are taken, the originals go with the inherited fds above 2. */
+    private static void redirectStdio(ChildSteps steps, Stdio stdio) {
+        steps.step("stdin from /dev/null (launcher fd " + stdio.input() + ")", "a detached container reads no terminal",
+                "dup3", stdio.input(), 0, 0);
+        steps.step("stdout to the log (launcher fd " + stdio.output() + ")", "no launcher stays to relay output: "
+                + "the container appends to its state directory's log itself", "dup3", stdio.output(), 1, 0);
+        steps.step("stderr to the log", "one file, both streams interleaved as written", "dup3", stdio.output(), 2, 0);
     }
 
     private static void waitForStart(ChildSteps steps, Detached detached) {
