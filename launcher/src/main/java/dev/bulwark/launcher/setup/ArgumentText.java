@@ -29,7 +29,7 @@ final class ArgumentText {
             Map.entry("execve", 3), Map.entry("seccomp", 3), Map.entry("capset", 2),
             Map.entry("landlock_create_ruleset", 3), Map.entry("landlock_add_rule", 4),
             Map.entry("landlock_restrict_self", 2), Map.entry("personality", 1), Map.entry("ioprio_set", 3),
-            Map.entry("sched_setattr", 3));
+            Map.entry("sched_setattr", 3), Map.entry("dup3", 3));
     private static final int MAX_STRING = 200;
 
     private ArgumentText() {

@@ -141,6 +141,24 @@ class SetupPlanTest {
     }
 
     @Test
+    void aDetachedRunTakesItsLogAsStdoutAndStderrBeforeAnythingElseIsOpened() throws IOException {
+        for (PlanFixtures.Launch launch : PlanFixtures.all(scratch)) {
+            SetupPlan logged = plan(launch, PlanFixtures.PIPES, new ChildProgram.Detached(9, 10, 0, new ChildProgram.Stdio(20, 21)));
+            List<PlannedStep> dups = logged.steps().stream().filter(s -> s.syscall().equals("dup3")
+                    && List.of("0", "1", "2").contains(s.arguments().get(1))).toList();
+            assertEquals(List.of("20 0", "21 1", "21 2"), dups.stream().map(s -> s.arguments().get(0) + " " + s.arguments().get(1)).toList(),
+                    launch + ":\n" + logged.toText());
+            PlannedStep released = only(logged, s -> s.name().equals("close the sync pipe"));
+            PlannedStep firstOpen = logged.steps().stream().filter(s -> s.syscall().startsWith("open")).findFirst().orElseThrow();
+            assertTrue(released.index() < dups.get(0).index() && dups.get(2).index() < firstOpen.index(), logged.toText());
+
+            SetupPlan inherited = plan(launch, PlanFixtures.PIPES, new ChildProgram.Detached(9, 10, 0));
+            assertTrue(inherited.steps().stream().noneMatch(s -> s.name().startsWith("stdout to the log")),
+                    "create keeps the caller's stdio: " + launch);
+        }
+    }
+
+    @Test
     void thePlanIsTheTableReadBackWithOrWithoutProgressReports() throws IOException {
         for (PlanFixtures.Launch launch : PlanFixtures.all(scratch)) {
             for (ChildProgram.Detached detached : java.util.Arrays.asList(null, new ChildProgram.Detached(9, 10, 1))) {
