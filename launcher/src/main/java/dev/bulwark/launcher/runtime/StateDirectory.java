@@ -77,8 +77,10 @@ public final class StateDirectory implements AutoCloseable {
                         + e.getMessage(), e);
             }
             if (!reclaimIfStale(root, id)) {
-                throw new LaunchException("--id " + id + ": a container with this id is running or being created ("
-                        + root.path().resolve(id.value()) + ")");
+                boolean stopped = find(root, id).map(ContainerState::effectiveStatus).filter("stopped"::equals).isPresent();
+                throw new LaunchException("--id " + id + ": " + (stopped
+                        ? "a stopped container with this id is kept until deleted (bulwark delete " + id + ")"
+                        : "a container with this id is running or being created") + " (" + root.path().resolve(id.value()) + ")");
             }
             try {
                 DirectoryCalls.mkdirat(root.fd(), id.value(), StateRoot.DIRECTORY_MODE);

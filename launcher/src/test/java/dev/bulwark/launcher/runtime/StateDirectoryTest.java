@@ -73,6 +73,23 @@ class StateDirectoryTest {
     }
 
     @Test
+    void aStoppedDetachedContainerKeepsItsIdUntilDeletedAndSaysSo() throws IOException {
+        ContainerId id = new ContainerId("c3");
+        ProcessIdentity me = ProcessIdentity.self();
+        ProcessIdentity gone = new ProcessIdentity((int) ProcessHandle.current().pid(), me.startTime() + 1);
+        try (StateRoot root = StateRoot.openOrCreate(rootPath)) {
+            ContainerState stopped = ContainerState.claimed("c3", gone, false).detach().cloned(gone, null).withStatus("running");
+            StateDirectory.claim(root, id, stopped).release(); // what run --detach leaves once its workload exited
+            int log = ContainerLog.openForReading(root, id).map(fd -> fd).orElse(-1);
+            assertEquals(-1, log, "no log unless run --detach made one");
+            LaunchException taken = assertThrows(LaunchException.class, () ->
+                    StateDirectory.claim(root, id, ContainerState.claimed("c3", me, false)));
+            assertTrue(taken.getMessage().startsWith("--id c3: a stopped container with this id is kept until deleted "
+                    + "(bulwark delete c3)"), taken.getMessage());
+        }
+    }
+
+    @Test
     void claimRecordsTheLauncherAtOnceAndCloseRemovesEverything() throws IOException {
         ContainerId id = new ContainerId("c1");
         try (StateRoot root = StateRoot.openOrCreate(rootPath)) {
