@@ -189,6 +189,8 @@ class DetachTest {
                     "bulwark: --stop-timeout: applies to a foreground run; stop a detached container with kill");
             assertRefused(mode, runDetached(mode, id, List.of("--log-driver", "journald"), "/bin/true"), 125,
                     "bulwark: --log-driver: expected file or passthrough, got \"journald\"");
+            assertRefused(mode, cli(mode, "run", "--id", id, "--pid-file", pidFile.toString(), "--", "/bin/true"), 125,
+                    "bulwark: --pid-file: applies with --detach (a foreground run's pid is the launcher's own)");
             assertRefused(mode, cli(mode, "logs", id), 1, "bulwark: container \"" + id + "\" does not exist");
             assertRefused(mode, cli(mode, "logs", "--tail", "-3", id), 125, "bulwark: --tail: must be 0 or more, got -3");
             // The command is found missing only at execve, after start: the run still fails as in the foreground.

@@ -178,6 +178,9 @@ final class RunCommand implements Callable<Integer> {
         if (logDriver != null) {
             throw new LaunchException("--log-driver: applies with --detach (a foreground run's output is the launcher's)");
         }
+        if (pidFile != null) { // never silently dropped: a supervisor would read a file nobody wrote
+            throw new LaunchException("--pid-file: applies with --detach (a foreground run's pid is the launcher's own)");
+        }
         ParentHardening.makeLauncherNonDumpable();
         try (SignalForwarding signals = SignalForwarding.install()) {
             Duration timeout = stopTimeout == null ? ContainerStop.DEFAULT_TIMEOUT : Duration.ofSeconds(stopTimeout);
