@@ -40,7 +40,7 @@ final class ConfinementChecks {
                 .map(LinuxSyscall::names).mapToLong(List::size).sum();
         return item.with(Status.PASS, (addedByProfile ? "Bulwark's default profile (the config has none; the hardened "
                 + "profile adds it): " : "") + "an allow-list, defaultAction " + seccomp.defaultAction() + ", "
-                + allowed + " system call rules allow");
+                + allowed + " system call names allowed by its rules");
     }
 
     static Finding landlock(Spec spec) {
