@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
                 + "user namespace, no_new_privs, seccomp filter or read-only root is added first. Nothing is run.",
                 "Exit status 0: nothing FAILs; 1: some item FAILs; 125: the file cannot be read or is not a config."},
         footer = {"", "Examples:",
-                "  bulwark spec --stdout > /tmp/config.json && bulwark audit /tmp/config.json   # Bulwark's own: all PASS",
+                "  bulwark spec --stdout > /tmp/config.json && bulwark audit /tmp/config.json   # Bulwark's own: nothing FAILs",
                 "  cd \"$(mktemp -d)\" && runc spec && bulwark audit                  # runc's default: no user namespace, no seccomp",
                 "  bulwark audit --bundle ./mybundle --profile hardened          # the same config, lifted",
                 "  bulwark audit --json config.json | jq '.findings[] | select(.status != \"PASS\")'"})
