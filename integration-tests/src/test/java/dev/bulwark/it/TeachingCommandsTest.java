@@ -140,7 +140,7 @@ class TeachingCommandsTest {
         Path completion = LAUNCHER_TARGET.resolve("completion/bulwark.bash");
         assumeTrue(Files.isDirectory(LAUNCHER_TARGET), "launcher/target is not built (run mvn package or scripts/build)");
         for (String page : List.of("bulwark.1", "bulwark-run.1", "bulwark-audit.1", "bulwark-explain.1", "bulwark-seccomp-show.1")) {
-            assertTrue(Files.isRegularFile(man.resolve(page)), page);
+            assertTrue(Files.isRegularFile(man.resolve("man1").resolve(page)), page);
         }
         assertTrue(Files.isRegularFile(man.resolve("adoc/bulwark-run.adoc")), "picocli-codegen's AsciiDoc page");
         String complete = run(List.of("bash", "-c", "source " + completion + " && complete -p bulwark"));
@@ -149,7 +149,7 @@ class TeachingCommandsTest {
                 + "COMP_LINE='bulwark au' COMP_POINT=10 && _complete_bulwark && echo \"${COMPREPLY[@]}\""));
         assertTrue(words.contains("audit"), words);
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/man")), "man is not installed (Debian package man-db)");
-        String rendered = run(List.of("env", "MANWIDTH=100", "man", "-l", man.resolve("bulwark-run.1").toString()));
+        String rendered = run(List.of("env", "MANWIDTH=100", "man", "-l", man.resolve("man1/bulwark-run.1").toString()));
         for (String section : List.of("NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "EXAMPLES", "--stop-timeout")) {
             assertTrue(rendered.contains(section), section + "\n" + rendered);
         }

@@ -22,6 +22,10 @@ final class LimitChecks {
         if (limit != null && limit > 0) {
             return BenchmarkItems.MEMORY.with(Status.PASS, "memory limit " + mebibytes(limit));
         }
+        String unified = unified(resources, "memory.max");
+        if (unified != null) {
+            return BenchmarkItems.MEMORY.with(Status.PASS, "unified memory.max " + unified);
+        }
         return BenchmarkItems.MEMORY.with(Status.WARN, "no memory limit");
     }
 
@@ -40,6 +44,12 @@ final class LimitChecks {
                 set.add("cpus " + cpu.cpus());
             }
         }
+        for (String key : List.of("cpu.weight", "cpu.max", "cpuset.cpus")) {
+            String value = unified(resources, key);
+            if (value != null) {
+                set.add("unified " + key + " " + value);
+            }
+        }
         if (!set.isEmpty()) {
             return BenchmarkItems.CPU.with(Status.PASS, String.join(", ", set));
         }
@@ -52,7 +62,17 @@ final class LimitChecks {
         if (limit != null && limit > 0) {
             return BenchmarkItems.PIDS.with(Status.PASS, "pids limit " + limit);
         }
+        String unified = unified(resources, "pids.max");
+        if (unified != null) {
+            return BenchmarkItems.PIDS.with(Status.PASS, "unified pids.max " + unified);
+        }
         return BenchmarkItems.PIDS.with(Status.WARN, "no pids limit");
+    }
+
+    /** A limit set through linux.resources.unified (cgroup v2 file name to value), unless it is "max": no limit. */
+    private static String unified(LinuxResources resources, String file) {
+        String value = resources == null ? null : resources.unified().get(file);
+        return value == null || value.isBlank() || value.strip().startsWith("max") ? null : value.strip();
     }
 
     private static String mebibytes(long bytes) {

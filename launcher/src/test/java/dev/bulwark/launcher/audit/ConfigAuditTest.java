@@ -153,6 +153,18 @@ class ConfigAuditTest {
     }
 
     @Test
+    void limitsSetThroughUnifiedCount() {
+        Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
+        var resources = spec.linux().resources();
+        var withUnified = new dev.bulwark.config.model.LinuxResources(resources.devices(), null, null, null, null, null,
+                null, null, Map.of("memory.max", "64M", "pids.max", "max", "cpu.max", "50000 100000"));
+        List<Finding> findings = ConfigAudit.audit(spec.withLinux(spec.linux().withResources(withUnified)), Profile.OCI);
+        assertEquals(Status.PASS, item(findings, "5.11").status());
+        assertEquals(Status.PASS, item(findings, "5.12").status());
+        assertEquals(Status.WARN, item(findings, "5.29").status()); // "max" is no limit
+    }
+
+    @Test
     void landlockOffIsAWarningEvenWhenHardened() {
         Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
         Map<String, String> annotations = new HashMap<>(spec.annotations());

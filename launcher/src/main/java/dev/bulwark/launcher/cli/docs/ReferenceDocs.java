@@ -17,8 +17,8 @@ import java.util.List;
  * Writes the reference documentation generated from the picocli model, at build time (the launcher's
  * {@code package} phase runs it; see launcher/pom.xml):
  * <ul>
- *   <li>{@code man/bulwark*.1}: a troff manual page per command ({@link ManPage}), for {@code man -l FILE} or a
- *       MANPATH entry, with no converter needed;</li>
+ *   <li>{@code man/man1/bulwark*.1}: a troff manual page per command ({@link ManPage}), for {@code man -l FILE}
+ *       or {@code MANPATH=launcher/target/man man bulwark-run}, with no converter needed;</li>
  *   <li>{@code man/adoc/bulwark*.adoc}: the same pages as AsciiDoc from picocli-codegen's ManPageGenerator, for
  *       asciidoctor (HTML or man);</li>
  *   <li>{@code completion/bulwark.bash}: bash completion from picocli's AutoComplete; zsh loads it through
@@ -43,10 +43,11 @@ public final class ReferenceDocs {
         String version = version(commandLine);
         Path man = target.resolve("man");
         Files.createDirectories(man.resolve("adoc"));
+        Files.createDirectories(man.resolve("man1"));
         List<CommandSpec> commands = new ArrayList<>();
         collect(commandLine.getCommandSpec(), commands);
         for (CommandSpec command : commands) {
-            Files.writeString(man.resolve(ManPage.pageName(command) + ".1"), ManPage.render(command, version),
+            Files.writeString(man.resolve("man1").resolve(ManPage.pageName(command) + ".1"), ManPage.render(command, version),
                     StandardCharsets.UTF_8);
         }
         int status = ManPageGenerator.generateManPage(man.resolve("adoc").toFile(), null, new boolean[0], true,
