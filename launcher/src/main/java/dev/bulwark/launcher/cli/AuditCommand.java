@@ -35,10 +35,10 @@ import java.util.concurrent.Callable;
                 + "user namespace, no_new_privs, seccomp filter or read-only root is added first. Nothing is run.",
                 "Exit status 0: nothing FAILs; 1: some item FAILs; 125: the file cannot be read or is not a config."},
         footer = {"", "Examples:",
-                "  bulwark spec --stdout > /tmp/config.json && bulwark audit /tmp/config.json   # Bulwark's own: nothing FAILs",
-                "  cd \"$(mktemp -d)\" && runc spec && bulwark audit                  # runc's default: no user namespace, no seccomp",
-                "  bulwark audit --bundle ./mybundle --profile hardened          # the same config, lifted",
-                "  bulwark audit --json config.json | jq '.findings[] | select(.status != \"PASS\")'"})
+                "  bulwark spec --stdout > /tmp/c.json && bulwark audit /tmp/c.json  # no FAIL",
+                "  cd \"$(mktemp -d)\" && runc spec && bulwark audit   # runc's: 5.22, 5.31 FAIL",
+                "  bulwark audit --bundle ./mybundle --profile hardened   # the config, lifted",
+                "  bulwark audit --json c.json | jq '.findings[] | select(.status != \"PASS\")'"})
 final class AuditCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", arity = "0..1", description = "the config.json to check (default: ./config.json)")
     Path file;

@@ -21,10 +21,10 @@ import java.util.List;
                 + "what a mechanism is, the threat it blocks and how Bulwark sets it, and 'audit' checks a config "
                 + "against the CIS Docker Benchmark. 'bulwark help COMMAND' (or COMMAND --help) describes each command."},
         footer = {"", "Examples:",
-                "  bulwark run -- /bin/sh -c 'id; hostname'   # a command in the built-in hardened container",
-                "  bulwark explain                            # the isolation layers, one topic each",
+                "  bulwark run -- /bin/sh -c 'id; hostname'   # the built-in hardened container",
+                "  bulwark explain                            # the layers, one topic each",
                 "  bulwark help run",
-                "  bulwark --root /tmp/state list             # engines pass global options before the verb"},
+                "  bulwark --root /tmp/state list             # global options before the verb"},
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
                 StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class,
@@ -82,7 +82,7 @@ public final class BulwarkCli {
         CommandLine commandLine = new CommandLine(new BulwarkCli());
         commandLine.getSubcommands().get("help").getCommandSpec().usageMessage()
                 .description("Print the help of COMMAND (as COMMAND --help does), or of bulwark itself without one.")
-                .footer("", "Examples:", "  bulwark help run", "  bulwark help seccomp compile", "  bulwark help");
+                .footer("", "Examples:", "  bulwark help run", "  bulwark help seccomp", "  bulwark help");
         commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);

@@ -32,8 +32,8 @@ import java.util.concurrent.Callable;
                 + "/proc/PID/ns show a fully isolated process that has not yet run any of the workload's code.",
         "Exit status 0 once it is created; 125 (one line naming the step or field) when it cannot be, leaving nothing behind."},
         footer = {"", "Examples:",
-                "  bulwark spec -b mybundle && bulwark create -b mybundle demo   # set up; the init waits",
-                "  bulwark state demo                                             # status created, its pid",
+                "  bulwark spec -b mybundle && bulwark create -b mybundle demo  # init waits",
+                "  bulwark state demo                          # status created, its pid",
                 "  bulwark start demo && bulwark delete --force demo"})
 final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "bundle directory holding config.json (default: the current directory)")

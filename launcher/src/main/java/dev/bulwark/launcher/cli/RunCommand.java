@@ -67,7 +67,7 @@ import java.util.concurrent.ThreadLocalRandom;
                 + "\"/=rx;/tmp=rw;/data=rw\". On a kernel without Landlock the default rules are skipped with a "
                 + "warning, and an annotation other than \"off\" is refused.",
         "", "Examples:",
-        "  bulwark run -- /bin/sh -c 'id; hostname'       # the built-in hardened container",
+        "  bulwark run -- /bin/sh -c 'id; hostname'       # built-in hardened container",
         "  bulwark run --explain -- /bin/true              # every setup step, narrated",
         "  bulwark run --memory 64m --pids 100 --mount /srv/data:/data -- /bin/ls /data",
         "  bulwark run -b mybundle --id demo               # a bundle's config.json"})

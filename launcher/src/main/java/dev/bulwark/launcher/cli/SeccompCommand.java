@@ -103,7 +103,7 @@ public final class SeccompCommand {
                     + "and each rule (names, action, argument tests), as the launch would install it.",
             footer = {"", "Examples:",
                     "  bulwark seccomp show",
-                    "  bulwark seccomp show --cap CAP_SYS_PTRACE   # ptrace allowed with the capability",
+                    "  bulwark seccomp show --cap CAP_SYS_PTRACE   # ptrace allowed with it",
                     "  bulwark seccomp show --config config.json --arch aarch64"})
     static final class Show implements Callable<Integer> {
         @Mixin

@@ -60,6 +60,10 @@ class HelpModelTest {
             assertTrue(footer.subList(examples + 1, footer.size()).stream().anyMatch(line -> line.strip().startsWith("bulwark ")
                             || line.contains("&& bulwark ")),
                     command.qualifiedName() + ": no example command after \"Examples:\"");
+            for (String line : footer.subList(examples + 1, footer.size())) {
+                assertTrue(line.length() <= 80, command.qualifiedName() + ": example wider than the help's 80 columns "
+                        + "(picocli would break it): " + line);
+            }
         }
     }
 
