@@ -40,6 +40,9 @@ import java.util.concurrent.Callable;
                 "  bulwark audit --bundle ./mybundle --profile hardened   # the config, lifted",
                 "  bulwark audit --json c.json | jq '.findings[] | select(.status != \"PASS\")'"})
 final class AuditCommand implements Callable<Integer> {
+    private static final int WIDTH = 100;
+    private static final String INDENT = " ".repeat(12);
+
     @Parameters(paramLabel = "FILE", arity = "0..1", description = "the config.json to check (default: ./config.json)")
     Path file;
 
@@ -101,12 +104,13 @@ final class AuditCommand implements Callable<Integer> {
         text.append(ConfigAudit.BENCHMARK).append('\n')
                 .append("config ").append(config).append(", profile ").append(profile.flagName()).append("\n\n");
         for (Finding finding : findings) {
-            text.append(String.format("%-4s  %-4s  %s: %s%n", finding.status(), finding.item(), finding.title(), finding.found()));
+            text.append(TextWrap.wrap(finding.title() + ": " + finding.found(), WIDTH,
+                    String.format("%-4s  %-4s  ", finding.status(), finding.item()), INDENT));
             if (finding.status() != Status.PASS) {
-                text.append("            field: ").append(finding.field()).append('\n')
-                        .append("            risk:  ").append(finding.risk()).append('\n')
-                        .append("            fix:   ").append(finding.fix()).append('\n')
-                        .append("            learn: bulwark explain ").append(finding.topic()).append('\n');
+                text.append(TextWrap.wrap(finding.field(), WIDTH, INDENT + "field: ", INDENT + "       "))
+                        .append(TextWrap.wrap(finding.risk(), WIDTH, INDENT + "risk:  ", INDENT + "       "))
+                        .append(TextWrap.wrap(finding.fix(), WIDTH, INDENT + "fix:   ", INDENT + "       "))
+                        .append(INDENT).append("learn: bulwark explain ").append(finding.topic()).append('\n');
             }
         }
         long pass = findings.stream().filter(f -> f.status() == Status.PASS).count();

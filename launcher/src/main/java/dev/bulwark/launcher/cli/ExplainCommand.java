@@ -74,15 +74,6 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     private static void section(StringBuilder text, String heading, String paragraph) {
-        text.append(heading).append(":\n");
-        StringBuilder line = new StringBuilder("  ");
-        for (String word : paragraph.split(" ")) {
-            if (line.length() + word.length() + 1 > WIDTH && line.length() > 2) {
-                text.append(line.toString().stripTrailing()).append('\n');
-                line = new StringBuilder("  ");
-            }
-            line.append(word).append(' ');
-        }
-        text.append(line.toString().stripTrailing()).append("\n\n");
+        text.append(heading).append(":\n").append(TextWrap.wrap(paragraph, WIDTH, "  ", "  ")).append('\n');
     }
 }
