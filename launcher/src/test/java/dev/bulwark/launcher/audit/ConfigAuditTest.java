@@ -57,7 +57,7 @@ class ConfigAuditTest {
     void bulwarkSpecFailsNothingAsRootAndRootless() {
         for (DefaultsOptions options : List.of(DefaultsOptions.root(), DefaultsOptions.rootless(1000, 1000))) {
             List<Finding> findings = ConfigAudit.audit(HardenedDefaults.spec(options), Profile.OCI);
-            // 5.12: the defaults carry no CPU weight (see README: Auditing a config); everything else passes.
+            // 5.12: the defaults carry no CPU weight, on purpose (README, "Learning the layers"); everything else passes.
             assertEquals(Map.of("5.12", Status.WARN), notPassing(findings), options.toString());
             assertFalse(ConfigAudit.anyFails(findings));
             assertTrue(item(findings, "5.22").found().startsWith("Bulwark's default profile"), item(findings, "5.22").found());
