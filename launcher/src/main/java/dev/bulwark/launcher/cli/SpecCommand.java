@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 /** {@code bulwark spec}: writes a hardened default config.json, like {@code runc spec} but locked down. */
 @Command(name = "spec", mixinStandardHelpOptions = true, description = "Write a hardened default config.json, the shape of "
         + "'runc spec' locked down: no capabilities, no_new_privs, a read-only root, a user namespace mapping container "
-        + "root onto unprivileged host ids, every namespace, masked /proc paths, pids and memory limits, and the "
+        + "root onto unprivileged host ids, seven namespaces (all but time), masked /proc paths, pids and memory limits, and the "
         + "annotation that gives it Bulwark's seccomp profile and Landlock rules. 'bulwark audit' finds nothing in it that FAILs.",
         footer = {"", "Examples:",
                 "  mkdir -p b/rootfs && bulwark spec -b b          # then fill b/rootfs",
