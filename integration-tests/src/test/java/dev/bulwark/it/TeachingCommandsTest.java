@@ -97,6 +97,26 @@ class TeachingCommandsTest {
         assertEquals(0, lifted.exitCode(), lifted.describe());
     }
 
+    /** Written by an unprivileged user, runc's rootless spec maps container root onto that user, but shares the host's network. */
+    @Test
+    void auditOfRuncsRootlessSpecAsTheRootlessUser() throws Exception {
+        Mode.ROOTLESS.assumeAvailable();
+        assumeTrue(Files.isExecutable(Path.of("/usr/sbin/runc")) || Files.isExecutable(Path.of("/usr/bin/runc")),
+                "runc is not installed (Debian package runc)");
+        Files.setPosixFilePermissions(work, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Process runc = new ProcessBuilder("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
+                "--clear-groups", "runc", "spec", "--rootless").directory(work.toFile()).redirectErrorStream(true).start();
+        assertTrue(runc.waitFor(30, TimeUnit.SECONDS) && runc.exitValue() == 0, new String(runc.getInputStream().readAllBytes()));
+        Cli.Result audit = bulwark(Mode.ROOTLESS, "audit", "--profile", "oci", "--json", work.resolve("config.json").toString());
+        assertEquals(1, audit.exitCode(), audit.describe());
+        JsonNode findings = new ObjectMapper().readTree(audit.stdout()).get("findings");
+        java.util.Map<String, String> status = new java.util.HashMap<>();
+        findings.forEach(finding -> status.put(finding.get("item").asText(), finding.get("status").asText()));
+        assertEquals("PASS", status.get("5.31"), audit.stdout());
+        assertEquals("FAIL", status.get("5.10"), audit.stdout());
+        assertEquals("FAIL", status.get("5.22"), audit.stdout());
+    }
+
     /** bulwark spec passes its own audit (exit 0, no FAIL), as root and as the rootless user (container root = that user). */
     @ParameterizedTest
     @EnumSource(Mode.class)
