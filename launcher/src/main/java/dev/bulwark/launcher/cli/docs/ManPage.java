@@ -17,6 +17,8 @@ import java.util.Set;
  * SYNOPSIS, DESCRIPTION, OPTIONS, ARGUMENTS, COMMANDS, NOTES (the help footer's prose), EXAMPLES, SEE ALSO.
  */
 final class ManPage {
+    private static final int SHORT = 70;
+
     private ManPage() {
     }
 
@@ -53,7 +55,23 @@ final class ManPage {
         String description = String.join(" ", command.usageMessage().description()).strip();
         int end = description.indexOf(". ");
         String sentence = end < 0 ? description : description.substring(0, end + 1);
+        if (sentence.length() > SHORT) { // NAME is one short line: cut at the first clause break past a few words
+            sentence = sentence.substring(0, clauseEnd(sentence));
+        }
         return sentence.endsWith(".") ? sentence.substring(0, sentence.length() - 1) : sentence;
+    }
+
+    /** Where the first clause ends: a ';', ':', ',' or '(' outside parentheses, after the first 20 characters. */
+    private static int clauseEnd(String sentence) {
+        int depth = 0;
+        for (int i = 0; i < sentence.length(); i++) {
+            char c = sentence.charAt(i);
+            if (i >= 20 && depth == 0 && (c == ';' || c == ':' || c == ',' || c == '(')) {
+                return c == '(' ? i - 1 : i;
+            }
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+        }
+        return sentence.length();
     }
 
     private static void options(StringBuilder page, CommandSpec command) {
