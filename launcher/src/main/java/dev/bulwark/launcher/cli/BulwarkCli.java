@@ -14,11 +14,21 @@ import java.util.List;
  * come before the verb, as engines pass them ({@code bulwark --root DIR --log F --log-format json create ...}).
  */
 @Command(name = "bulwark", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
-        description = "Runs OCI containers with strong defaults: user namespace, no capabilities, "
+        description = {"Runs OCI containers with strong defaults: user namespace, no capabilities, "
                 + "no_new_privs, seccomp, read-only root, loopback-only network. Drivable through runc's command line.",
+                "",
+                "It also teaches the layers it builds: 'run --explain' narrates each setup step, 'explain TOPIC' says "
+                + "what a mechanism is, the threat it blocks and how Bulwark sets it, and 'audit' checks a config "
+                + "against the CIS Docker Benchmark. 'bulwark help COMMAND' (or COMMAND --help) describes each command."},
+        footer = {"", "Examples:",
+                "  bulwark run -- /bin/sh -c 'id; hostname'   # the built-in hardened container",
+                "  bulwark explain                            # the layers, one topic each",
+                "  bulwark help run",
+                "  bulwark --root /tmp/state list             # global options before the verb"},
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, LogsCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
-                StatsCommand.class, SeccompCommand.class, CommandLine.HelpCommand.class})
+                StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "
             + "$XDG_RUNTIME_DIR/bulwark or /tmp/bulwark-UID rootless)")
@@ -61,7 +71,18 @@ public final class BulwarkCli {
     /** Runs the CLI and returns its exit status (for tests and embedding). */
     public static int execute(String... args) {
         LogOutput.configureOnFirstUse();
+        return commandLine().execute(args);
+    }
+
+    /**
+     * The whole command line, configured as {@link #execute} runs it: also the model the help test walks and the
+     * man pages and shell completion are generated from.
+     */
+    public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new BulwarkCli());
+        commandLine.getSubcommands().get("help").getCommandSpec().usageMessage()
+                .description("Print the help of COMMAND (as COMMAND --help does), or of bulwark itself without one.")
+                .footer("", "Examples:", "  bulwark help run", "  bulwark help seccomp", "  bulwark help");
         commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
@@ -69,7 +90,7 @@ public final class BulwarkCli {
             ((BulwarkCli) parseResult.commandSpec().userObject()).checkGlobals();
             return new CommandLine.RunLast().execute(parseResult);
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     /** Global options that can be refused before any verb runs. */

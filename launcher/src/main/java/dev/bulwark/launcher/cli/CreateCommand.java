@@ -25,8 +25,16 @@ import java.util.concurrent.Callable;
  * {@code start}; no Bulwark process stays behind.
  */
 @Command(name = "create", mixinStandardHelpOptions = true, description = {
-        "Create a container from a bundle: every setup step is done and its init waits for 'start'.",
-        "Exit status 0 once it is created; 125 (one line naming the step or field) when it cannot be, leaving nothing behind."})
+        "Create a container from a bundle: every setup step is done and its init waits for 'start'. This is the "
+                + "first half of runc's lifecycle (create, start, state, kill, delete), the verbs engines such as Podman "
+                + "and containerd drive: namespaces, id maps, cgroup, mounts, pivot_root, masked paths, capabilities, "
+                + "Landlock are all in place and the init is blocked on exec.fifo, so 'bulwark state ID' and "
+                + "/proc/PID/ns show a fully isolated process that has not yet run any of the workload's code.",
+        "Exit status 0 once it is created; 125 (one line naming the step or field) when it cannot be, leaving nothing behind."},
+        footer = {"", "Examples:",
+                "  bulwark spec -b mybundle && bulwark create -b mybundle demo  # init waits",
+                "  bulwark state demo                          # status created, its pid",
+                "  bulwark start demo && bulwark delete --force demo"})
 final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "bundle directory holding config.json (default: the current directory)")
     Path bundle;
@@ -70,7 +78,7 @@ final class CreateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec commandSpec; // the global --profile, before the verb
 
-    @Parameters(paramLabel = "ID", description = "container id")
+    @Parameters(paramLabel = "ID", description = "the new container's id: letters, digits, _ + - . (runc's rule)")
     String id;
 
     @Override

@@ -16,13 +16,18 @@ import java.util.concurrent.Callable;
  * is not stopped fails). Also removes what a killed launcher left behind.
  */
 @Command(name = "delete", mixinStandardHelpOptions = true, description = {
-        "Remove a stopped container (its cgroup and state); a created or running one only with --force (its init is killed).",
-        "Exit status 1: no such container, or it is created or running (without --force)."})
+        "Remove a stopped container: its cgroup and its state directory; a created or running one only with --force "
+                + "(its init is killed, and with it every process of its pid namespace). A container whose launcher was "
+                + "killed shows as stopped and is cleaned up here too.",
+        "Exit status 1: no such container, or it is created or running (without --force)."},
+        footer = {"", "Examples:",
+                "  bulwark delete demo",
+                "  bulwark delete --force demo   # kill it first"})
 final class DeleteCommand implements Callable<Integer> {
     @Option(names = {"-f", "--force"}, description = "kill a created or running container first")
     boolean force;
 
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the container's id, as given to create or run --id (bulwark list shows them)")
     String id;
 
     @Mixin

@@ -17,7 +17,12 @@ import java.util.concurrent.Callable;
 
 /** {@code bulwark features}: the runtime-spec features document (what this runtime implements). */
 @Command(name = "features", mixinStandardHelpOptions = true,
-        description = "Print the runtime-spec features document (JSON): OCI versions, namespaces, capabilities, seccomp, cgroup.")
+        description = "Print the runtime-spec features document (JSON): the OCI versions, namespaces, capabilities, "
+                + "seccomp actions and architectures, mount options and cgroup support this runtime implements, as "
+                + "engines query it from runc.",
+        footer = {"", "Examples:",
+                "  bulwark features",
+                "  bulwark features | jq .linux.namespaces"})
 final class FeaturesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {

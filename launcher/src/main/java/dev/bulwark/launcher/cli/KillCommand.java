@@ -14,16 +14,22 @@ import java.util.concurrent.Callable;
 
 /** {@code bulwark kill [--all] ID [SIGNAL]}: signals a created or running container. */
 @Command(name = "kill", mixinStandardHelpOptions = true, description = {
-        "Send SIGNAL (a name with or without SIG, or a number; default TERM) to the container's init.",
-        "Exit status 1: no such container, or it is not running."})
+        "Send SIGNAL (a name with or without SIG, or a number; default TERM) to the container's init. The init is "
+                + "pid 1 of its pid namespace, and the kernel delivers it only the signals it has a handler for: a "
+                + "shell or sleep as init ignores TERM, KILL always works (see run --init).",
+        "Exit status 1: no such container, or it is not running."},
+        footer = {"", "Examples:",
+                "  bulwark kill demo            # SIGTERM",
+                "  bulwark kill demo KILL       # also SIGKILL or 9",
+                "  bulwark kill --all demo HUP  # every process of its cgroup"})
 final class KillCommand implements Callable<Integer> {
     @Option(names = {"-a", "--all"}, description = "signal every process of the container's cgroup")
     boolean all;
 
-    @Parameters(index = "0", paramLabel = "ID")
+    @Parameters(index = "0", paramLabel = "ID", description = "the container's id, as given to create or run --id (bulwark list shows them)")
     String id;
 
-    @Parameters(index = "1", paramLabel = "SIGNAL", arity = "0..1", defaultValue = "TERM")
+    @Parameters(index = "1", paramLabel = "SIGNAL", arity = "0..1", defaultValue = "TERM", description = "TERM, SIGTERM or 15 (default TERM)")
     String signal;
 
     @Mixin

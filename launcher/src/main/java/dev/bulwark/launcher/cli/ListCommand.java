@@ -22,7 +22,12 @@ import java.util.concurrent.Callable;
  * {@code bulwark list}: every container directory under the state root, with its current status:
  * "stopped" for those whose init is gone (remove them with {@code bulwark delete ID}).
  */
-@Command(name = "list", aliases = "ls", mixinStandardHelpOptions = true, description = "List containers: id, status, pid, bundle.")
+@Command(name = "list", aliases = "ls", mixinStandardHelpOptions = true, description = "List the containers of the state root: id, status "
+        + "(created, running, stopped, judged from the processes that run), host pid of the init, bundle.",
+        footer = {"", "Examples:",
+                "  bulwark list",
+                "  bulwark ls -q                 # ids only",
+                "  bulwark list --format json"})
 final class ListCommand implements Callable<Integer> {
     @Mixin
     StateRootOption stateRoot;

@@ -18,12 +18,17 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code bulwark ps ID}: the container's processes (host pids), from its cgroup or the init's descendants. */
-@Command(name = "ps", mixinStandardHelpOptions = true, description = "List the processes of a container (host pids).")
+@Command(name = "ps", mixinStandardHelpOptions = true, description = "List the processes of a container by their host "
+        + "pids (from its cgroup, or the init's descendants): the same processes have other pids inside, starting at 1, "
+        + "because the container has its own pid namespace.",
+        footer = {"", "Examples:",
+                "  bulwark ps demo",
+                "  bulwark ps --format json demo"})
 final class PsCommand implements Callable<Integer> {
     @Option(names = {"-f", "--format"}, paramLabel = "table|json", description = "table (default) or json (an array of pids)")
     String format = "table";
 
-    @Parameters(index = "0", paramLabel = "ID")
+    @Parameters(index = "0", paramLabel = "ID", description = "the container's id, as given to create or run --id (bulwark list shows them)")
     String id;
 
     @Parameters(index = "1..*", paramLabel = "PS_OPTIONS", description = "accepted for runc compatibility; ignored")

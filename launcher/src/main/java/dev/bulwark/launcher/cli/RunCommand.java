@@ -66,13 +66,18 @@ import java.util.concurrent.ThreadLocalRandom;
                 + "RIGHTS being letters: r read files and list directories, w write, create, remove, rename and truncate, "
                 + "x execute, d ioctl on devices. What no rule grants is denied (EACCES). Example: "
                 + "\"/=rx;/tmp=rw;/data=rw\". On a kernel without Landlock the default rules are skipped with a "
-                + "warning, and an annotation other than \"off\" is refused."})
+                + "warning, and an annotation other than \"off\" is refused.",
+        "", "Examples:",
+        "  bulwark run -- /bin/sh -c 'id; hostname'       # built-in hardened container",
+        "  bulwark run --explain -- /bin/true              # every setup step, narrated",
+        "  bulwark run --memory 64m --pids 100 --mount /srv/data:/data -- /bin/ls /data",
+        "  bulwark run -b mybundle --id demo               # a bundle's config.json"})
 final class RunCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "run the bundle DIR (its config.json) instead of the "
             + "built-in default; without it, only runc's form \"run ID\" uses the current directory's config.json")
     Path bundle;
 
-    @Option(names = "--id", description = "container id (default: bulwark-<random>)")
+    @Option(names = "--id", paramLabel = "ID", description = "container id (default: bulwark-<random>)")
     String id;
 
     @Mixin

@@ -32,7 +32,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec.Target;
 
 /** {@code bulwark seccomp show|compile}: inspect the seccomp policy a container would get. */
-@Command(name = "seccomp", description = "Show or compile the effective seccomp policy.",
+@Command(name = "seccomp", description = "Show or compile the seccomp policy a container would get: its config's "
+        + "linux.seccomp, or Bulwark's default allow-list shaped by the capabilities it holds. 'show' prints it as "
+        + "runtime-spec JSON, 'compile' as the BPF program the kernel runs on each system call.",
+        footer = {"", "Examples:",
+                "  bulwark seccomp show | jq '.syscalls | length'",
+                "  bulwark seccomp compile | less                 # the BPF listing",
+                "  bulwark seccomp show --config mybundle/config.json"},
         mixinStandardHelpOptions = true, subcommands = {SeccompCommand.Show.class, SeccompCommand.Compile.class})
 public final class SeccompCommand {
 
@@ -93,7 +99,12 @@ public final class SeccompCommand {
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true,
-            description = "Print the effective seccomp policy as runtime-spec JSON.")
+            description = "Print the effective seccomp policy as runtime-spec JSON: defaultAction, architectures "
+                    + "and each rule (names, action, argument tests), as the launch would install it.",
+            footer = {"", "Examples:",
+                    "  bulwark seccomp show",
+                    "  bulwark seccomp show --cap CAP_SYS_PTRACE   # ptrace allowed with it",
+                    "  bulwark seccomp show --config config.json --arch aarch64"})
     static final class Show implements Callable<Integer> {
         @Mixin
         PolicySource source;
@@ -111,7 +122,12 @@ public final class SeccompCommand {
     }
 
     @Command(name = "compile", mixinStandardHelpOptions = true,
-            description = "Compile the effective policy to BPF: a listing, or raw sock_filter bytes with --output.")
+            description = "Compile the effective policy to classic BPF, as the kernel runs it on each system call: "
+                    + "a readable listing (architecture check, syscall number jumps, argument tests, return actions), "
+                    + "or the raw struct sock_filter bytes with --output.",
+            footer = {"", "Examples:",
+                    "  bulwark seccomp compile | head -40",
+                    "  bulwark seccomp compile --output filter.bpf"})
     static final class Compile implements Callable<Integer> {
         @Mixin
         PolicySource source;

@@ -15,12 +15,19 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code bulwark spec}: writes a hardened default config.json, like {@code runc spec} but locked down. */
-@Command(name = "spec", mixinStandardHelpOptions = true, description = "Write a hardened default config.json (no capabilities, no_new_privs, read-only root, user namespace).")
+@Command(name = "spec", mixinStandardHelpOptions = true, description = "Write a hardened default config.json, the shape of "
+        + "'runc spec' locked down: no capabilities, no_new_privs, a read-only root, a user namespace mapping container "
+        + "root onto unprivileged host ids, seven namespaces (all but time), masked /proc paths, pids and memory limits, and the "
+        + "annotation that gives it Bulwark's seccomp profile and Landlock rules. 'bulwark audit' finds nothing in it that FAILs.",
+        footer = {"", "Examples:",
+                "  mkdir -p b/rootfs && bulwark spec -b b          # then fill b/rootfs",
+                "  bulwark spec --rootless --stdout | less",
+                "  bulwark spec --stdout > /tmp/c.json && bulwark audit /tmp/c.json"})
 final class SpecCommand implements Callable<Integer> {
     @Option(names = "--rootless", description = "map container root to your own uid/gid (size 1)")
     boolean rootless;
 
-    @Option(names = {"-b", "--bundle"}, description = "directory to write config.json into (default: current directory)")
+    @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "directory to write config.json into (default: current directory)")
     Path bundle = Path.of(".");
 
     @Option(names = "--stdout", description = "print to standard output instead of writing config.json")

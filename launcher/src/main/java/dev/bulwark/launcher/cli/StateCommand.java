@@ -18,10 +18,15 @@ import java.util.concurrent.Callable;
  * state.json last recorded.
  */
 @Command(name = "state", mixinStandardHelpOptions = true, description = {
-        "Print a container's OCI state (ociVersion, id, status creating|created|running|stopped, pid, bundle, annotations) as JSON.",
-        "Exit status 1: no such container."})
+        "Print a container's OCI state (ociVersion, id, status creating|created|running|stopped, pid, bundle, "
+                + "annotations) as JSON, plus what isolates it: its namespace inodes and uid/gid maps, to compare with "
+                + "ls -l /proc/self/ns and /proc/PID/uid_map. The status is judged afresh from the processes that run.",
+        "Exit status 1: no such container."},
+        footer = {"", "Examples:",
+                "  bulwark run --id demo -- /bin/sleep 300 &  bulwark state demo",
+                "  bulwark state demo | jq .pid"})
 final class StateCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the container's id, as given to create or run --id (bulwark list shows them)")
     String id;
 
     @Mixin

@@ -16,10 +16,14 @@ import picocli.CommandLine.Parameters;
 import java.util.concurrent.Callable;
 
 /** {@code bulwark stats ID}: the container's cgroup v2 metrics (memory, pids, cpu, io). */
-@Command(name = "stats", mixinStandardHelpOptions = true, description = "Print a running container's resource usage from its cgroup: "
-        + "memory.current/peak, pids.current/peak, cpu.stat, io.stat.")
+@Command(name = "stats", mixinStandardHelpOptions = true, description = "Print a running container's resource usage from its cgroup v2 "
+        + "files: memory.current/peak, pids.current/peak, cpu.stat, io.stat (where the host has "
+        + "cgroup v2 controllers; see 'bulwark explain cgroups').",
+        footer = {"", "Examples:",
+                "  bulwark stats demo",
+                "  bulwark stats --json demo"})
 final class StatsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the container's id, as given to create or run --id (bulwark list shows them)")
     String id;
 
     @Mixin
