@@ -25,7 +25,11 @@ import java.util.concurrent.Callable;
 @Command(name = "logs", mixinStandardHelpOptions = true, description = {
         "Print the output of a container started by run --detach (the log in its state directory): its stdout and "
                 + "stderr as one stream, in the order written, plain bytes. Readable after it stopped, until delete.",
-        "Exit status 1: no such container, or one without a log (create, a foreground run, --log-driver passthrough)."})
+        "Exit status 1: no such container, or one without a log (create, a foreground run, --log-driver passthrough)."},
+        footer = {"", "Examples:",
+                "  bulwark run --detach --id web -- python3 -m http.server 8080",
+                "  bulwark logs web                 # everything so far",
+                "  bulwark logs -f --tail 20 web    # the last 20 lines, then follow"})
 final class LogsCommand implements Callable<Integer> {
     private static final int CHUNK = 65536;
     /** How often -f looks for new output while the container runs (its end is noticed at once, through a pidfd). */
@@ -40,7 +44,7 @@ final class LogsCommand implements Callable<Integer> {
     @Mixin
     StateRootOption stateRoot;
 
-    @Parameters(paramLabel = "ID")
+    @Parameters(paramLabel = "ID", description = "the container's id (as run --detach printed it)")
     String id;
 
     @Override
