@@ -35,6 +35,8 @@ public record Inspection(int pid, List<Layer> layers) {
     public record Layer(String name, Verdict verdict, String summary, List<String> details) {
     }
 
+    /** How many capabilities this kernel has (cap_last_cap + 1): a set that holds them all is "all". */
+    private static final int KERNEL_CAPS = kernelCaps();
     private static final String[] CAP_SETS = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
     private static final Map<String, String> CAP_SET_NAMES = Map.of("CapInh", "inheritable", "CapPrm", "permitted",
             "CapEff", "effective", "CapBnd", "bounding", "CapAmb", "ambient");
@@ -109,14 +111,22 @@ public record Inspection(int pid, List<Layer> layers) {
             List<String> names = decode(facts.status().getOrDefault(set, "0"));
             sets.put(set, names);
             details.add(String.format("%s (%s): %s", set, CAP_SET_NAMES.get(set), names.isEmpty() ? "none"
-                    : names.size() >= 40 ? "all " + names.size() : String.join(", ", names)));
+                    : names.size() >= KERNEL_CAPS ? "all " + names.size() : String.join(", ", names)));
         }
         int effective = sets.get("CapEff").size();
         int bounding = sets.get("CapBnd").size();
-        Verdict verdict = effective == 0 && bounding == 0 ? Verdict.ISOLATED : bounding >= 40 ? Verdict.NOT_ISOLATED : Verdict.PARTLY;
+        Verdict verdict = effective == 0 && bounding == 0 ? Verdict.ISOLATED : bounding >= KERNEL_CAPS ? Verdict.NOT_ISOLATED : Verdict.PARTLY;
         String summary = effective == 0 ? "no effective capabilities" : effective + " effective capabilities";
         summary += bounding == 0 ? ", empty bounding set: it can never gain one" : ", " + bounding + " in the bounding set";
         return new Layer("capabilities", verdict, summary, details);
+    }
+
+    private static int kernelCaps() {
+        try {
+            return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/cap_last_cap")).strip()) + 1;
+        } catch (IOException | NumberFormatException e) {
+            return 41;
+        }
     }
 
     private static List<String> decode(String hex) {
@@ -222,8 +232,13 @@ public record Inspection(int pid, List<Layer> layers) {
         ProcFacts.Mount root = facts.mounts().stream().filter(m -> m.mountPoint().equals("/")).reduce((a, b) -> b).orElse(null);
         List<String> readOnly = new ArrayList<>();
         List<String> masked = new ArrayList<>();
-        for (ProcFacts.Mount mount : facts.mounts()) {
+        List<ProcFacts.Mount> all = facts.mounts();
+        for (int i = 0; i < all.size(); i++) {
+            ProcFacts.Mount mount = all.get(i);
             String point = mount.mountPoint();
+            if (coveredLater(all, i)) {
+                continue; // another mount stacked on the same point hides this one (a tmpfs under cgroup2)
+            }
             boolean kernelPath = point.startsWith("/proc/") || point.startsWith("/sys/");
             if (kernelPath && (mount.root().endsWith("/null") || mount.fsType().equals("tmpfs") && mount.readOnly())) {
                 masked.add(point);
@@ -246,6 +261,15 @@ public record Inspection(int pid, List<Layer> layers) {
                 + ", " + readOnly.size() + " read-only, " + masked.size() + " masked";
         return new Layer("mounts", root != null && root.readOnly() && !masked.isEmpty() ? Verdict.ISOLATED : Verdict.PARTLY,
                 summary, details);
+    }
+
+    private static boolean coveredLater(List<ProcFacts.Mount> mounts, int index) {
+        for (int j = index + 1; j < mounts.size(); j++) {
+            if (mounts.get(j).mountPoint().equals(mounts.get(index).mountPoint())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The caller's cgroup v2 mount point (the unified hierarchy), from its own mountinfo. */
