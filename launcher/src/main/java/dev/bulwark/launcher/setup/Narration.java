@@ -71,8 +71,9 @@ public final class Narration {
 
     private static List<Line> trace(SetupPlan plan, Spec spec) {
         List<Line> lines = new ArrayList<>();
+        int width = Integer.toString(plan.steps().size()).length();
         for (PlannedStep step : plan.steps()) {
-            for (String text : PlanText.block(step, ByHand.of(step, spec), 0).split("\n")) {
+            for (String text : PlanText.block(step, ByHand.of(step, spec), width).split("\n")) {
                 lines.add(new Line(step.index(), text));
             }
         }
