@@ -112,6 +112,13 @@ public final class Cli {
         }
     }
 
+    /** The command that runs the CLI (java with the copied class path), without arguments: for wrapper scripts. */
+    public static List<String> launcherCommand() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.io.tmpdir=/tmp", "-cp", CLASSPATH_DIR + "/*",
+                "dev.bulwark.launcher.cli.BulwarkCli");
+    }
+
     private static List<String> command(Mode mode, List<String> wrapper, List<String> args, java.util.Map<String, String> environment) {
         List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
@@ -122,9 +129,7 @@ public final class Cli {
                 environment.forEach((key, value) -> command.add(key + "=" + value));
             }
         }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-Djava.io.tmpdir=/tmp", "-cp", CLASSPATH_DIR + "/*", "dev.bulwark.launcher.cli.BulwarkCli"));
+        command.addAll(launcherCommand());
         command.addAll(args);
         return command;
     }

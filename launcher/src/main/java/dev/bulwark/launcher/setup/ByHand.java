@@ -38,6 +38,12 @@ public final class ByHand {
         return commands;
     }
 
+    /** A write or close of a file an earlier step opened ("write /proc/sys/...", "close /etc/passwd"). */
+    static boolean servesAnother(PlannedStep step) {
+        return (step.syscall().equals("write") || step.syscall().equals("close"))
+                && (step.name().startsWith("write /") || step.name().startsWith("close /"));
+    }
+
     /** The command for one step, or "" when another step's command covers it. */
     public static String of(PlannedStep step, Spec spec) {
         String name = step.name();

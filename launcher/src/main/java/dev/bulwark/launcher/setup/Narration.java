@@ -136,8 +136,8 @@ public final class Narration {
         PlannedStep first = run.get(0);
         if (group == null) {
             String line;
-            if (run.size() == 1) {
-                line = first.name();
+            if (run.size() == 1 || run.subList(1, run.size()).stream().allMatch(ByHand::servesAnother)) {
+                line = first.name(); // an open, its write and close: one thing done
             } else if (first.name().startsWith("drop CAP_")) {
                 line = "drop " + run.size() + " capabilities from the bounding set: " + collect(run, DROP, 1);
             } else if (first.name().startsWith("set user namespace limit ")) {
@@ -271,19 +271,73 @@ public final class Narration {
             if (layer.equals("exec")) {
                 summary = "execve " + String.join(" ", spec.process().args()) + (steps.size() == 1 ? ""
                         : " (the first of " + steps.size() + " candidates on PATH that exists)");
+            } else if (layer.equals("root filesystem")) {
+                summary = rootFilesystem(steps);
             } else {
                 List<String> parts = new ArrayList<>();
                 for (Line line : full(new SetupPlan(steps))) {
-                    parts.add(line.text().replaceFirst("  -- .*", ""));
+                    String part = line.text().replaceFirst("  -- .*", "");
+                    if (!isBookkeeping(part)) {
+                        parts.add(part);
+                    }
                 }
                 summary = String.join("; ", parts);
             }
-            if (summary.length() > 220) {
-                summary = summary.substring(0, 217) + "...";
+            if (summary.length() > 400) {
+                summary = summary.substring(0, 397) + "...";
             }
             lines.add(new Line(firstStep.get(layer), layer + ": " + summary));
         }
         return lines;
+    }
+
+    private static final Pattern BIND_HOST = Pattern.compile("^bind host (\\S+)");
+    private static final Pattern MOUNT_ON = Pattern.compile("^mount (\\S+) on (\\S+) \\(mounts\\[");
+
+    /** Brief's root filesystem: the binds, the mounts and the devices counted and named, then pivot_root. */
+    private static String rootFilesystem(List<PlannedStep> steps) {
+        List<String> parts = new ArrayList<>();
+        List<String> hostBinds = new ArrayList<>();
+        List<String> mounts = new ArrayList<>();
+        Set<String> devices = new LinkedHashSet<>();
+        for (PlannedStep step : steps) {
+            String name = step.name();
+            Matcher m;
+            if ((m = BIND_HOST.matcher(name)).find()) {
+                hostBinds.add(m.group(1));
+            } else if ((m = MOUNT_ON.matcher(name)).find()) {
+                mounts.add(m.group(1) + " on " + m.group(2));
+            } else if ((m = DEVICE.matcher(name)).find()) {
+                devices.add(m.group(1));
+            } else if (name.equals("make every mount private") || name.equals("mount a tmpfs as the new root")
+                    || name.startsWith("pivot_root") || name.equals("detach the host's root") || name.startsWith("remount / ")) {
+                parts.add(name);
+            }
+        }
+        int at = Math.min(parts.size(), parts.indexOf("mount a tmpfs as the new root") + 1);
+        List<String> middle = new ArrayList<>();
+        if (!hostBinds.isEmpty()) {
+            middle.add("bind " + hostBinds.size() + " host paths read-only (" + String.join(", ", hostBinds) + ")");
+        }
+        if (!mounts.isEmpty()) {
+            middle.add(mounts.size() + " mounts (" + String.join(", ", mounts) + ")");
+        }
+        if (!devices.isEmpty()) {
+            middle.add(devices.size() + " devices (" + String.join(", ", devices) + ")");
+        }
+        parts.addAll(Math.max(at, parts.indexOf("make every mount private") + 1), middle);
+        return String.join("; ", parts);
+    }
+
+    /** What brief leaves out of a layer's line: mount points, fds, files of the built-in root. */
+    private static boolean isBookkeeping(String part) {
+        for (String prefix : List.of("create directory ", "create file ", "create symlink ", "write ", "close ", "open ",
+                "--root ", "change directory to the root's fd", "clone the host's /dev/null", "root.path: open ")) {
+            if (part.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // --- helpers ---
