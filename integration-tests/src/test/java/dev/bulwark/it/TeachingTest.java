@@ -93,6 +93,16 @@ class TeachingTest {
             at = found;
         }
         assertTrue(text.contains("pivot_root(\".\", \".\")") || text.contains("pivot_root("), "the syscall with its arguments");
+        Cli.Result json = Cli.run(mode, List.of("plan", "--json", "--id", id, "--root", root, "--", "/bin/sh", "-c", "echo traced"));
+        assertEquals(0, json.exitCode(), json.describe());
+        JsonNode parsed;
+        try {
+            parsed = new ObjectMapper().readTree(json.stdout());
+        } catch (IOException e) {
+            throw new AssertionError(json.stdout(), e);
+        }
+        assertEquals(configSteps(text, PLAN_STEP).size(), countConfigSteps(parsed.get("steps")), "--json has the same steps");
+        assertEquals("exec /bin/sh -c 'echo traced'", parsed.get("steps").get(parsed.get("steps").size() - 1).get("byHand").asText());
         assertFalse(Files.exists(Path.of(root, id)), "plan made no state directory");
         assertEquals(List.of(), Containers.processesMentioning(id), "plan started no process");
         Containers.assertNoMountAdded(mountsBefore, "plan mounted nothing");
@@ -103,6 +113,16 @@ class TeachingTest {
         assertEquals(configSteps(text, PLAN_STEP), configSteps(trace.errors(), TRACE_STEP),
                 "run --trace runs the steps plan printed (the launcher's own plumbing aside)");
         Containers.assertNothingLeft(mode, id, mountsBefore);
+    }
+
+    private static int countConfigSteps(JsonNode steps) {
+        int count = 0;
+        for (JsonNode step : steps) {
+            if (!step.get("configField").asText().equals("(launcher)")) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** The steps a config field asks for, as "name [field]" (the launcher's pipes and stops differ with narration). */

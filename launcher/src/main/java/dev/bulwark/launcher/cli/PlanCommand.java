@@ -120,11 +120,10 @@ final class PlanCommand implements Callable<Integer> {
         }
         StringBuilder text = new StringBuilder();
         text.append("# the launcher (clone flags 0x").append(Long.toHexString(dryRun.cloneFlags())).append(")\n");
-        for (String line : dryRun.launcher()) {
-            int split = line.indexOf(" | by hand: ");
-            text.append("  ").append(split < 0 ? line : line.substring(0, split)).append('\n');
-            if (split >= 0) {
-                text.append("      by hand: ").append(line.substring(split + 12)).append('\n');
+        for (DryRun.LauncherStep step : dryRun.launcher()) {
+            text.append("  ").append(step.what()).append('\n');
+            if (!step.byHand().isEmpty()) {
+                text.append("      by hand: ").append(step.byHand()).append('\n');
             }
         }
         text.append("# the container's first process, between clone and execve (").append(dryRun.plan().steps().size())

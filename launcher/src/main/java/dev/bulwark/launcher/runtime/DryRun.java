@@ -25,11 +25,15 @@ import java.util.List;
  * mount point is where the state directory would put it.
  *
  * @param plan        the child's steps, in order
- * @param launcher    what the launcher itself does around them (clone, id maps, cgroup), one line each,
- *                    with the command that does the same by hand after " | by hand: "
+ * @param launcher    what the launcher itself does around them (clone, id maps, cgroup), each with the
+ *                    command that does the same by hand
  * @param cloneFlags  the clone flags
  */
-public record DryRun(SetupPlan plan, List<String> launcher, long cloneFlags) {
+public record DryRun(SetupPlan plan, List<LauncherStep> launcher, long cloneFlags) {
+    /** One thing the launcher does for the child, and the command that does it by hand ("" for none). */
+    public record LauncherStep(String what, String byHand) {
+    }
+
     /** The placeholder pipes: sync 3/4, failure 5/6 (no progress pipe: a run without --explain). */
     private static final ChildProgram.Pipes PIPES = new ChildProgram.Pipes(3, 4, 5, 6, -1, -1);
 
@@ -63,23 +67,22 @@ public record DryRun(SetupPlan plan, List<String> launcher, long cloneFlags) {
         return new DryRun(plan, launcherSteps(spec, idMaps, limits, rootless), cloneFlags);
     }
 
-    private static List<String> launcherSteps(Spec spec, IdMaps idMaps, ContainerLimits.Planned limits, boolean rootless) {
-        List<String> lines = new ArrayList<>();
+    private static List<LauncherStep> launcherSteps(Spec spec, IdMaps idMaps, ContainerLimits.Planned limits, boolean rootless) {
+        List<LauncherStep> lines = new ArrayList<>();
         List<String> created = spec.linux().namespaces().stream()
                 .filter(n -> n.path() == null || n.path().isEmpty()).map(LinuxNamespace::type).toList();
-        lines.add("clone: new " + String.join(", ", created) + " namespaces (linux.namespaces)"
-                + " | by hand: " + unshare(created));
+        lines.add(new LauncherStep("clone: new " + String.join(", ", created) + " namespaces (linux.namespaces)", unshare(created)));
         if (idMaps.userNamespace()) {
-            lines.add("write uid_map " + oneLine(idMaps.uid()) + " and gid_map " + oneLine(idMaps.gid())
-                    + (idMaps.setgroupsAllowed() ? "" : ", setgroups deny") + " (linux.uidMappings, linux.gidMappings)"
-                    + " | by hand: " + (rootless ? "unshare --map-root-user (maps your uid to 0)"
-                    : "newuidmap PID " + spaced(idMaps.uid()) + "; newgidmap PID " + spaced(idMaps.gid())));
+            lines.add(new LauncherStep("write uid_map " + oneLine(idMaps.uid()) + " and gid_map " + oneLine(idMaps.gid())
+                    + (idMaps.setgroupsAllowed() ? "" : ", setgroups deny") + " (linux.uidMappings, linux.gidMappings)",
+                    rootless ? "unshare --map-root-user (maps your uid to 0)"
+                            : "newuidmap PID " + spaced(idMaps.uid()) + "; newgidmap PID " + spaced(idMaps.gid())));
         }
-        lines.add(limits.cgroup().map(path -> "create cgroup " + path + " and put the child in it (linux.resources)"
-                        + " | by hand: mkdir " + path + " && echo PID > " + path + "/cgroup.procs")
-                .orElse("no cgroup of its own (" + limits.notApplied().orElse("the config sets no limits")
-                        + (limits.fallbackRlimits().isEmpty() ? ")" : "); rlimits stand in for the default limits")));
-        lines.add("release the child: write one byte on the sync pipe; from here it runs the steps below, no Java");
+        lines.add(limits.cgroup().map(path -> new LauncherStep("create cgroup " + path + " and put the child in it (linux.resources)",
+                        "mkdir " + path + " && echo PID > " + path + "/cgroup.procs"))
+                .orElse(new LauncherStep("no cgroup of its own (" + limits.notApplied().orElse("the config sets no limits")
+                        + (limits.fallbackRlimits().isEmpty() ? ")" : "); rlimits stand in for the default limits"), "")));
+        lines.add(new LauncherStep("release the child: write one byte on the sync pipe; from here it runs the steps below, no Java", ""));
         return lines;
     }
 
