@@ -338,6 +338,7 @@ public final class ChildProgram {
 
     /** One stop: tell the launcher, wait for its byte (end-of-file: it died or gave up, and the read fails). */
     private static void stopForHooks(ChildSteps steps, HookStops stops, String hooks, boolean last) {
+        steps.field("hooks"); // the field that asks for the stop (the caller sets its own again after it)
         long buffer = steps.memory().allocate(8);
         steps.step("stop for the " + hooks, "the launcher runs them now", "write", stops.stoppedWrite(), buffer, 1).mustEqual(1);
         steps.step("wait for the " + hooks, "they must all succeed before setup goes on",

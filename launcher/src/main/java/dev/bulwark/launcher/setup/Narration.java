@@ -206,6 +206,9 @@ public final class Narration {
         if (field.equals(PlannedStep.BULWARK)) {
             return "memfd";
         }
+        if (field.equals("hooks")) {
+            return "hooks";
+        }
         if (field.equals("linux.namespaces")) {
             return "inside the new namespaces";
         }
