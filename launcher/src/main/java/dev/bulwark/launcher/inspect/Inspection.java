@@ -22,7 +22,7 @@ import java.util.Optional;
  */
 public record Inspection(int pid, List<Layer> layers) {
     /** How well a layer isolates the process. */
-    public enum Verdict { ISOLATED, PARTLY, NOT_ISOLATED }
+    public enum Verdict { ISOLATED, PARTLY, NOT_ISOLATED, UNKNOWN }
 
     /**
      * One layer: its verdict in one line, and the facts behind it.
@@ -57,7 +57,7 @@ public record Inspection(int pid, List<Layer> layers) {
 
     /** Whether any layer isolates anything. */
     public boolean isolated() {
-        return layers.stream().anyMatch(l -> l.verdict() != Verdict.NOT_ISOLATED);
+        return layers.stream().anyMatch(l -> l.verdict() == Verdict.ISOLATED || l.verdict() == Verdict.PARTLY);
     }
 
     private static Layer namespaces(ProcFacts facts, Map<String, String> host) {
@@ -75,7 +75,11 @@ public record Inspection(int pid, List<Layer> layers) {
             (same ? shared : own).add(type);
             details.add(String.format("%-7s %s  %s", type, theirs, same ? "= the host's (shared)" : "!= the host's " + ours + " (its own)"));
         }
-        Verdict verdict = shared.isEmpty() && !own.isEmpty() ? Verdict.ISOLATED : own.isEmpty() ? Verdict.NOT_ISOLATED : Verdict.PARTLY;
+        if (own.isEmpty() && shared.isEmpty()) {
+            return new Layer("namespaces", Verdict.UNKNOWN, "cannot read /proc/" + facts.pid()
+                    + "/ns (another user's process: inspect it as its owner or as root)", details);
+        }
+        Verdict verdict = shared.isEmpty() ? Verdict.ISOLATED : own.isEmpty() ? Verdict.NOT_ISOLATED : Verdict.PARTLY;
         String summary = own.isEmpty() ? "shares every namespace with the host"
                 : own.size() + " of " + (own.size() + shared.size()) + " namespaces are its own (" + String.join(", ", own) + ")"
                 + (shared.isEmpty() ? "" : "; shares " + String.join(", ", shared) + " with the host");
@@ -110,8 +114,7 @@ public record Inspection(int pid, List<Layer> layers) {
         for (String set : CAP_SETS) {
             List<String> names = decode(facts.status().getOrDefault(set, "0"));
             sets.put(set, names);
-            details.add(String.format("%s (%s): %s", set, CAP_SET_NAMES.get(set), names.isEmpty() ? "none"
-                    : names.size() >= KERNEL_CAPS ? "all " + names.size() : String.join(", ", names)));
+            details.add(String.format("%s (%s): %s", set, CAP_SET_NAMES.get(set), describe(names)));
         }
         int effective = sets.get("CapEff").size();
         int bounding = sets.get("CapBnd").size();
@@ -121,9 +124,30 @@ public record Inspection(int pid, List<Layer> layers) {
         return new Layer("capabilities", verdict, summary, details);
     }
 
+    /** "none", "all 41", "all 41 but CAP_SYS_RESOURCE", or the names. */
+    private static String describe(List<String> names) {
+        if (names.isEmpty()) {
+            return "none";
+        }
+        if (names.size() >= KERNEL_CAPS) {
+            return "all " + names.size();
+        }
+        if (names.size() > KERNEL_CAPS / 2) {
+            List<String> missing = new ArrayList<>();
+            for (int cap = 0; cap < KERNEL_CAPS; cap++) {
+                if (!names.contains(Capability.name(cap))) {
+                    missing.add(Capability.name(cap));
+                }
+            }
+            return "all " + KERNEL_CAPS + " but " + String.join(", ", missing);
+        }
+        return String.join(", ", names);
+    }
+
     private static int kernelCaps() {
         try {
-            return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/cap_last_cap")).strip()) + 1;
+            // readAllLines, not readString: /proc files report size 0, and readString may stop after one read
+            return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/cap_last_cap")).get(0).strip()) + 1;
         } catch (IOException | NumberFormatException e) {
             return 41;
         }
@@ -217,7 +241,7 @@ public record Inspection(int pid, List<Layer> layers) {
 
     private static Optional<String> readLine(Path file) {
         try {
-            return Optional.of(Files.readString(file).strip());
+            return Optional.of(String.join("\n", Files.readAllLines(file)).strip());
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -225,8 +249,8 @@ public record Inspection(int pid, List<Layer> layers) {
 
     private static Layer mounts(ProcFacts facts, Map<String, String> host) {
         List<String> details = new ArrayList<>();
-        if (facts.mounts().isEmpty()) {
-            return new Layer("mounts", Verdict.NOT_ISOLATED, "mountinfo cannot be read", details);
+        if (facts.mounts().isEmpty() || !facts.namespaces().containsKey("mnt")) {
+            return new Layer("mounts", Verdict.UNKNOWN, "cannot read its mount namespace (another user's process?)", details);
         }
         boolean hostMounts = facts.namespaces().getOrDefault("mnt", "").equals(host.get("mnt"));
         ProcFacts.Mount root = facts.mounts().stream().filter(m -> m.mountPoint().equals("/")).reduce((a, b) -> b).orElse(null);
@@ -302,6 +326,7 @@ public record Inspection(int pid, List<Layer> layers) {
             case ISOLATED -> "isolated";
             case PARTLY -> "partly";
             case NOT_ISOLATED -> "not isolated";
+            case UNKNOWN -> "unknown";
         };
     }
 

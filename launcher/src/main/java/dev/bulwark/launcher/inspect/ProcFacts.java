@@ -96,7 +96,7 @@ public record ProcFacts(int pid, Map<String, String> namespaces, List<long[]> ui
 
     private static Optional<String> lsmLabel(Path proc) {
         try {
-            String label = Files.readString(proc.resolve("attr/current")).replace("\0", "").strip();
+            String label = String.join("\n", Files.readAllLines(proc.resolve("attr/current"))).replace("\0", "").strip();
             return label.isEmpty() ? Optional.empty() : Optional.of(label);
         } catch (IOException e) {
             return Optional.empty(); // no LSM offers a label (EINVAL), or the file is absent
@@ -138,7 +138,7 @@ public record ProcFacts(int pid, Map<String, String> namespaces, List<long[]> ui
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);
-            if (c == '\\' && i + 3 < field.length() + 0 && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
+            if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
                 out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
                 i += 3;
             } else {
