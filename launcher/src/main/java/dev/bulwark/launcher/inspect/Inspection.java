@@ -118,9 +118,12 @@ public record Inspection(int pid, List<Layer> layers) {
         }
         int effective = sets.get("CapEff").size();
         int bounding = sets.get("CapBnd").size();
-        Verdict verdict = effective == 0 && bounding == 0 ? Verdict.ISOLATED : bounding >= KERNEL_CAPS ? Verdict.NOT_ISOLATED : Verdict.PARTLY;
+        // CAP_SYS_ADMIN within reach is as good as root (mount, namespaces, most of the kernel's admin paths)
+        boolean sysAdmin = sets.get("CapBnd").contains("CAP_SYS_ADMIN") && sets.get("CapPrm").contains("CAP_SYS_ADMIN");
+        Verdict verdict = effective == 0 && bounding == 0 ? Verdict.ISOLATED : sysAdmin ? Verdict.NOT_ISOLATED : Verdict.PARTLY;
         String summary = effective == 0 ? "no effective capabilities" : effective + " effective capabilities";
         summary += bounding == 0 ? ", empty bounding set: it can never gain one" : ", " + bounding + " in the bounding set";
+        summary += sysAdmin ? " (CAP_SYS_ADMIN included: as good as root)" : "";
         return new Layer("capabilities", verdict, summary, details);
     }
 
