@@ -48,6 +48,7 @@ class TutorialTest {
             new ProcessBuilder(bin.resolve("bulwark").toString(), "delete", "--force", "tutorial")
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
             Cli.deleteTree(bin);
+            Files.deleteIfExists(Path.of("/tmp/tutorial.out")); // the inspect step's output file
         }
     }
 
