@@ -64,7 +64,14 @@ public record DryRun(SetupPlan plan, List<LauncherStep> launcher, long cloneFlag
             plan = steps.plan();
         }
         long cloneFlags = ChildProgram.cloneFlags(spec) | SpawnMode.current().cloneFlags();
-        return new DryRun(plan, launcherSteps(spec, idMaps, limits, rootless), cloneFlags);
+        List<LauncherStep> launcher = new ArrayList<>(launcherSteps(spec, idMaps, limits, rootless));
+        if (!rootless && idMaps.userNamespace() && spec.linux().createsNamespace("user")) {
+            // LauncherMounts.prepare runs only for a real launch: it makes mounts, which a plan must not
+            launcher.add(0, new LauncherStep("before clone, as root with a user namespace: the launcher may clone the root "
+                    + "and bind mounts idmapped for the container's ids (open_tree, mount_setattr MOUNT_ATTR_IDMAP) and hand "
+                    + "them to the child as fds; this plan shows the child's steps without them", "mount --bind -o X-mount.idmap=... SRC DST"));
+        }
+        return new DryRun(plan, launcher, cloneFlags);
     }
 
     private static List<LauncherStep> launcherSteps(Spec spec, IdMaps idMaps, ContainerLimits.Planned limits, boolean rootless) {
