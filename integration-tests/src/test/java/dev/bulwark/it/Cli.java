@@ -81,8 +81,45 @@ public final class Cli {
         return start(mode, wrapper, args, environment, stdout, Path.of("/tmp"));
     }
 
-    private static Running start(Mode mode, List<String> wrapper, List<String> args,
-                                 java.util.Map<String, String> environment, Path stdout, Path workingDirectory) {
+    /**
+     * As {@link #run(Mode, List)} with stderr merged into stdout (one pipe, as {@code 2>&1}): the order in
+     * which the launcher's and the workload's lines arrived. The merged text is the result's stdout.
+     */
+    public static Result runMerged(Mode mode, List<String> args) {
+        try {
+            Path out = Files.createTempFile("bulwark-it-merged", ".txt");
+            try {
+                ProcessBuilder builder = new ProcessBuilder(command(mode, List.of(), args, java.util.Map.of()))
+                        .directory(new java.io.File("/tmp")).redirectErrorStream(true)
+                        .redirectOutput(out.toFile()).redirectInput(new java.io.File("/dev/null"));
+                builder.environment().put("HOME", "/tmp");
+                builder.environment().remove("BULWARK_PROFILE");
+                Process process = builder.start();
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor();
+                    throw new AssertionError("bulwark did not finish within 60 s: " + Running.read(out));
+                }
+                return new Result(process.exitValue(), Running.read(out), "");
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** The command that runs the CLI (java with the copied class path), without arguments: for wrapper scripts. */
+    public static List<String> launcherCommand() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.io.tmpdir=/tmp", "-cp", CLASSPATH_DIR + "/*",
+                "dev.bulwark.launcher.cli.BulwarkCli");
+    }
+
+    private static List<String> command(Mode mode, List<String> wrapper, List<String> args, java.util.Map<String, String> environment) {
         List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
             command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
@@ -92,10 +129,14 @@ public final class Cli {
                 environment.forEach((key, value) -> command.add(key + "=" + value));
             }
         }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-Djava.io.tmpdir=/tmp", "-cp", CLASSPATH_DIR + "/*", "dev.bulwark.launcher.cli.BulwarkCli"));
+        command.addAll(launcherCommand());
         command.addAll(args);
+        return command;
+    }
+
+    private static Running start(Mode mode, List<String> wrapper, List<String> args,
+                                 java.util.Map<String, String> environment, Path stdout, Path workingDirectory) {
+        List<String> command = command(mode, wrapper, args, environment);
         try {
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.directory(workingDirectory.toFile());

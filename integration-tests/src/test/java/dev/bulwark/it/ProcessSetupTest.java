@@ -70,10 +70,10 @@ class ProcessSetupTest {
         Cli.Result result = Cli.run(mode, args);
         assertEquals(0, result.exitCode(), result.describe());
         List<String> lines = result.errors().lines().toList();
-        List<String> expectedInOrder = List.of("[bulwark] clone: new user, pid, mount", "[bulwark] uid_map 0 ",
-                "] wait for the launcher", "become uid 0 of the user namespace", "] mount proc on /proc",
-                "] pivot_root into ", "] remount / read-only", "] drop CAP_CHOWN from the bounding set",
-                "] set no_new_privs", "] execute /bin/true", "[bulwark] container exited: status 0");
+        List<String> expectedInOrder = List.of("[bulwark] namespaces: new user, pid, mount", "[bulwark] user namespace: uid_map 0 ",
+                "[bulwark] wait for the launcher", "become uid 0 of the user namespace", "[bulwark] mount proc on /proc",
+                "[bulwark] pivot_root into ", "[bulwark] remount / read-only", "capabilities from the bounding set: CAP_CHOWN",
+                "[bulwark] set no_new_privs", "[bulwark] wait for the narrator", "[bulwark] execute /bin/true");
         int at = 0;
         for (String expected : expectedInOrder) {
             int found = -1;
@@ -86,7 +86,8 @@ class ProcessSetupTest {
             assertTrue(found >= 0, "\"" + expected + "\" after line " + at + " in:\n" + result.stderr());
             at = found + 1;
         }
-        assertTrue(lines.stream().filter(l -> l.startsWith("[child ")).allMatch(l -> l.contains("  -- ") || l.contains("execute")),
+        assertTrue(lines.stream().filter(l -> l.startsWith("[bulwark] ") && !l.contains(": "))
+                        .allMatch(l -> l.contains("  -- ") || l.contains("execute")),
                 "every child step is explained: " + result.stderr());
     }
 

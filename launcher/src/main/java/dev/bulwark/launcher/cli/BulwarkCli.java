@@ -27,7 +27,8 @@ import java.util.List;
                 "  bulwark --root /tmp/state list             # global options before the verb"},
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, LogsCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
-                StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class,
+                StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class, PlanCommand.class,
+                InspectCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "

@@ -12,6 +12,8 @@ import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
 import dev.bulwark.launcher.runtime.LaunchStep;
+import dev.bulwark.launcher.runtime.NarrationStream;
+import dev.bulwark.launcher.setup.Narration;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
@@ -83,8 +85,15 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     StateRootOption stateRoot;
 
-    @Option(names = "--explain", description = "narrate every step as it happens, in plain words, on stderr")
-    boolean explain;
+    @Option(names = "--explain", arity = "0..1", fallbackValue = "full", paramLabel = "brief|full",
+            description = "narrate the launch on stderr, each line prefixed [bulwark], all of them before the workload's "
+                    + "first output: full (the default for a plain --explain) every step, runs of like steps on one line; "
+                    + "brief one line per layer")
+    String explain;
+
+    @Option(names = "--trace", description = "print every step of the child's program as it happens, as bulwark plan shows "
+            + "it: the syscall and its arguments, the config field, why, and the command that does the same by hand")
+    boolean trace;
 
     @Option(names = "--allow-host-root", description = "confirm a config that maps container ids onto host root "
             + "(needed under the hardened profile only)")
@@ -190,10 +199,18 @@ final class RunCommand implements Callable<Integer> {
         try (SignalForwarding signals = SignalForwarding.install()) {
             Duration timeout = stopTimeout == null ? ContainerStop.DEFAULT_TIMEOUT : Duration.ofSeconds(stopTimeout);
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause, null, lsm,
+                    root, hostRootAllowed, hostIdRange, narration(), testPause, null, lsm,
                     new RunRequest.Foreground(signals, timeout)));
             return result.exitStatus();
         }
+    }
+
+    /** Where --explain or --trace narrate (stderr), or null for neither. */
+    private java.io.PrintStream narration() {
+        if (trace) {
+            return new NarrationStream(System.err, Narration.Detail.TRACE);
+        }
+        return explain == null ? null : new NarrationStream(System.err, Narration.Detail.parse(explain, "--explain"));
     }
 
     private Path bundleDirectory() {

@@ -75,6 +75,26 @@ final class ContainerLimits implements AutoCloseable {
         }
     }
 
+    /**
+     * For {@code bulwark plan}: what {@link #create} would decide, without creating anything: the cgroup
+     * it would make (if any) and the rlimits the child would set instead of the default limits.
+     */
+    record Planned(Optional<Path> cgroup, List<PosixRlimit> fallbackRlimits, Optional<String> notApplied) {
+    }
+
+    static Planned planOnly(String id, Spec spec, boolean rootless) {
+        LinuxResources resources = spec.linux().resources();
+        try {
+            CgroupPlan plan = CgroupPlanner.plan(id, resources, spec.linux().cgroupsPath(), rootless, isBulwarkDefault(resources));
+            List<PosixRlimit> fallback = plan.defaultsNotApplied().isPresent()
+                    ? LimitFallback.of(resources, spec.process().rlimits(), LimitFallback.hostMemory(), LimitFallback.inherited()).rlimits()
+                    : List.of();
+            return new Planned(plan.path(), fallback, plan.defaultsNotApplied());
+        } catch (CgroupException e) {
+            throw new LaunchException(e.getMessage(), e);
+        }
+    }
+
     /** The rlimits the child sets because cgroup v2 cannot apply the default limits (usually none). */
     List<PosixRlimit> fallbackRlimits() {
         return fallback.rlimits();

@@ -135,7 +135,7 @@ public final class ContainerRun {
                 state.write(creating[0]);
             })) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
-                limits.fallbackExplanation().ifPresent(this::tell);
+                limits.fallbackExplanation().ifPresent(this::tellLayer);
                 Spec planned = withOwnCgroupMount(spec, limits.path());
                 ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                         request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
@@ -171,13 +171,15 @@ public final class ContainerRun {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
+            int[] narration = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] ready = detached ? open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC)) : new int[] {-1, -1};
             int execFifo = -1;
             if (detached) {
                 execFifo = state.makeExecFifo();
                 fds.add(execFifo);
             }
-            ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1]);
+            ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1],
+                    narration[0], narration[1]);
             ChildProgram.Stdio stdio = detached && request.create().logToState() ? logStdio(fds, state) : null;
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds(), stdio) : null;
@@ -197,7 +199,7 @@ public final class ContainerRun {
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     // Between clone and release: the child waits on the sync pipe while we set it up.
-                    tell("clone: new " + namespaceList(context.spec()) + " namespaces -> container init is host pid " + pid);
+                    tellLayer("namespaces: new " + namespaceList(context.spec()) + " -> container init is host pid " + pid);
                     ContainerState init = creating.cloned(identityOf(pid), namespacesOf(pid));
                     state.write(init);
                     cloned = init;
@@ -207,12 +209,12 @@ public final class ContainerRun {
                     }
                     limits.join(pid);
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
-                    limits.path().ifPresent(cgroup -> tell("cgroup: the child joined " + cgroup + " before running anything"));
+                    limits.path().ifPresent(cgroup -> tellLayer("cgroup: the child joined " + cgroup + " before running anything"));
+                    tell("releasing the child: it now runs its prepared syscalls, no Java involved");
                     if (progress[0] >= 0) {
-                        narrator[0] = StepNarrator.start(explain, progress[0], pid, table, steps);
+                        narrator[0] = StepNarrator.start(explain, progress[0], narration[1], table, steps, context.spec());
                     }
                     Syscalls.write(sync[1], new byte[] {SYNC_BYTE});
-                    tell("released the child: it now runs its prepared syscalls, no Java involved");
                     LaunchStep.RELEASED.pauseIf(request.testPause());
                     if (lateIdMaps != null && lateIdMaps.serve(() -> writeIdMaps(context.spec(), idMaps, pid))) {
                         tell("the child joined the config's namespaces, then made its user namespace: maps written at its stop");
@@ -237,6 +239,7 @@ public final class ContainerRun {
                 closeNow(fds, failure[1]);
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
+                    closeNow(fds, narration[0]);
                 }
                 if (detached) {
                     closeNow(fds, ready[1]);
@@ -271,12 +274,12 @@ public final class ContainerRun {
         LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
         ParentHardening.afterIdMaps(spec, pid); // oomScoreAdj; launcher non-dumpable from here
         if (idMaps.userNamespace()) {
-            tell("uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
-                    + " (container id, host id, count): container root is an unprivileged host user");
-            tell("gid_map " + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
+            tellLayer("user namespace: uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
+                    + " (container id, host id, count): container root is an unprivileged host user; gid_map "
+                    + IdMaps.format(idMaps.gid()).strip().replace("\n", ", ")
                     + (idMaps.setgroupsAllowed() ? "" : "; setgroups denied, as the kernel requires without privilege"));
         } else {
-            tell("no user namespace (the config lists none): container ids are host ids");
+            tellLayer("user namespace: none (the config lists none): container ids are host ids");
         }
     }
 
@@ -319,7 +322,6 @@ public final class ContainerRun {
                 reaped = true;
                 StepNarrator.await(narrator);
                 long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
-                tell("container exited: " + (status.exited() ? "status " + status.exitCode() : "killed by signal " + status.termSignal()));
                 boolean oomKilled = limits.oomKills() > 0;
                 if (oomKilled) {
                     System.err.println("bulwark: " + limits.oomMessage());
@@ -399,9 +401,17 @@ public final class ContainerRun {
         return Syscalls.read(fd, 16);
     }
 
+    /** A narration line of --explain=full and --trace (left out of --explain=brief). */
     private void tell(String message) {
+        if (explain != null && NarrationStream.detailOf(explain) != dev.bulwark.launcher.setup.Narration.Detail.BRIEF) {
+            explain.println(NarrationStream.PREFIX + message);
+        }
+    }
+
+    /** A narration line that sums up a layer the launcher sets up itself: said at every detail. */
+    private void tellLayer(String message) {
         if (explain != null) {
-            explain.println("[bulwark] " + message);
+            explain.println(NarrationStream.PREFIX + message);
         }
     }
 

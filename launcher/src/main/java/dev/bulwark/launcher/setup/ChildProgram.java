@@ -37,8 +37,22 @@ public final class ChildProgram {
     private static final int SOCK_CLOEXEC = 02000000;
     private static final int IFF_UP = 1;
 
-    /** The pipes the child uses: its ends, and the parent's ends it must close. */
-    public record Pipes(int syncRead, int syncWrite, int failureRead, int failureWrite, int progressRead, int progressWrite) {
+    /** The name of the narrated child's last stop: the narrator has printed every line of the launch. */
+    public static final String NARRATOR_STOP = "wait for the narrator";
+
+    /**
+     * The pipes the child uses: its ends, and the parent's ends it must close.
+     *
+     * @param narratorRead  when narrating ({@code --explain}, {@code --trace}), the child blocks reading one
+     *                      byte here before the workload's execve, until the narrator has printed every line
+     *                      of the launch; -1 otherwise
+     * @param narratorWrite the launcher's end of that pipe, closed by the child
+     */
+    public record Pipes(int syncRead, int syncWrite, int failureRead, int failureWrite, int progressRead, int progressWrite,
+                        int narratorRead, int narratorWrite) {
+        public Pipes(int syncRead, int syncWrite, int failureRead, int failureWrite, int progressRead, int progressWrite) {
+            this(syncRead, syncWrite, failureRead, failureWrite, progressRead, progressWrite, -1, -1);
+        }
     }
 
     /**
@@ -260,6 +274,9 @@ public final class ChildProgram {
             if (pipes.progressWrite() >= 0) {
                 keep.add(pipes.progressWrite());
             }
+            if (pipes.narratorRead() >= 0) {
+                keep.add(pipes.narratorRead());
+            }
             if (hookStops != null && hookStops.beforeExec()) {
                 keep.add(hookStops.stoppedWrite());
                 keep.add(hookStops.resumeRead());
@@ -309,6 +326,9 @@ public final class ChildProgram {
             if (hookStops != null && hookStops.beforeExec()) {
                 stopForHooks(steps, hookStops, "startContainer hooks", true); // run's equivalent of start
             }
+            if (pipes.narratorRead() >= 0) {
+                waitForNarrator(steps, pipes.narratorRead());
+            }
             if (noNewPrivileges) {
                 steps.field("linux.seccomp");
                 seccomp.install(); // last: only the execve chain below runs under the filter
@@ -325,7 +345,7 @@ public final class ChildProgram {
     /** An fd number for Landlock's rule structs: high enough to be free of the child's own opens, not a pipe. */
     private static int scratchFd(Pipes pipes) {
         int fd = 1000;
-        while (fd == pipes.failureWrite() || fd == pipes.progressWrite() || fd == pipes.syncRead()) {
+        while (fd == pipes.failureWrite() || fd == pipes.progressWrite() || fd == pipes.syncRead() || fd == pipes.narratorRead()) {
             fd--;
         }
         return fd;
@@ -333,6 +353,7 @@ public final class ChildProgram {
 
     /** One stop: tell the launcher, wait for its byte (end-of-file: it died or gave up, and the read fails). */
     private static void stopForHooks(ChildSteps steps, HookStops stops, String hooks, boolean last) {
+        steps.field("hooks"); // the field that asks for the stop (the caller sets its own again after it)
         long buffer = steps.memory().allocate(8);
         steps.step("stop for the " + hooks, "the launcher runs them now", "write", stops.stoppedWrite(), buffer, 1).mustEqual(1);
         steps.step("wait for the " + hooks, "they must all succeed before setup goes on",
@@ -352,6 +373,19 @@ public final class ChildProgram {
         steps.step("stderr to the log", "one file, both streams interleaved as written", "dup3", stdio.output(), 2, 0);
     }
 
+    /**
+     * Narrating: the last stop before the filter and execve. The narrator prints every line of the launch
+     * (those of the steps below too), flushes, then writes the byte: no narration line can follow the
+     * workload's first output. End-of-file (the launcher died) fails the read, and the launch.
+     */
+    private static void waitForNarrator(ChildSteps steps, int narratorRead) {
+        steps.field(PlannedStep.LAUNCHER);
+        long buffer = steps.memory().allocate(8);
+        steps.step(NARRATOR_STOP, "every narration line is printed before the workload's first output",
+                "read", narratorRead, buffer, 1).mustEqual(1);
+        steps.step("close the narrator's pipe", "no more stops", "close", narratorRead);
+    }
+
     private static void waitForStart(ChildSteps steps, Detached detached) {
         long buffer = steps.memory().allocate(8);
         steps.step("tell create that setup is done", "create returns once the container waits for start",
@@ -368,6 +402,9 @@ public final class ChildProgram {
         steps.step("close the parent's end of the failure pipe", "only the parent reads it", "close", pipes.failureRead());
         if (pipes.progressRead() >= 0) {
             steps.step("close the parent's end of the progress pipe", "only the parent reads it", "close", pipes.progressRead());
+        }
+        if (pipes.narratorWrite() >= 0) {
+            steps.step("close the parent's end of the narrator's pipe", "only the parent writes it", "close", pipes.narratorWrite());
         }
         if (dieWithLauncher) {
             dieWithParent(steps, "the container must not outlive the launcher");

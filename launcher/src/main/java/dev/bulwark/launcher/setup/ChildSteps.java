@@ -60,6 +60,19 @@ public final class ChildSteps {
         field = java.util.Objects.requireNonNull(configField);
     }
 
+    /**
+     * The plan index of table entry {@code tableIndex} (what the child's progress reports name), or -1
+     * for an entry that is not a planned step (a progress report, a fork's hand-over close).
+     */
+    public int stepOfEntry(int tableIndex) {
+        for (int i = 0; i < declared.size(); i++) {
+            if (declared.get(i).tableIndex() == tableIndex) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** The steps appended so far, as data: the same table, read back with each step's config field and why. */
     public SetupPlan plan() {
         int[] stepOfEntry = new int[table.size()];

@@ -19,23 +19,15 @@ public record SetupPlan(List<PlannedStep> steps) {
      * <pre>
      *  12. make every mount private  [root.path]
      *      mount(0, "/", 0, 0x44000, 0)
-     *      nothing mounted from here on propagates back to the host
+     *      why: nothing mounted from here on propagates back to the host
      * </pre>
+     * {@link PlanText} renders the same blocks with the command that does each step by hand.
      */
     public String toText() {
         StringBuilder text = new StringBuilder();
         int width = Integer.toString(steps.size()).length();
-        String indent = " ".repeat(width + 2);
         for (PlannedStep step : steps) {
-            text.append(String.format("%" + width + "d. %s  [%s]%n", step.index(), step.name(), step.configField()));
-            text.append(indent).append(step.call());
-            if (!step.judgement().isEmpty()) {
-                text.append("  (").append(step.judgement()).append(')');
-            }
-            text.append(System.lineSeparator());
-            if (step.why() != null && !step.why().isEmpty()) {
-                text.append(indent).append(step.why()).append(System.lineSeparator());
-            }
+            text.append(PlanText.block(step, "", width)).append(System.lineSeparator());
         }
         return text.toString();
     }
