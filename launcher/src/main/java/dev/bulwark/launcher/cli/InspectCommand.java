@@ -26,8 +26,11 @@ import java.util.concurrent.Callable;
                 + "mounts as it sees them (root, read-only, masked). It only reads /proc, so it works on any process: a "
                 + "Bulwark container (by id), or a runc, crun or Podman container's or a host shell's pid.",
         "",
-        "Examples: bulwark inspect demo; bulwark inspect $$ (your shell: not isolated); bulwark inspect --json 4242",
-        "Exit status 1: no such container or process."})
+        "Exit status 1: no such container or process."},
+        footer = {"", "Examples:",
+                "  bulwark inspect demo          # a Bulwark container, by id",
+                "  bulwark inspect $$            # your shell: not isolated",
+                "  bulwark inspect --json 4242   # any pid, for scripts"})
 final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "ID|PID", description = "a Bulwark container id (in the state root), or any process id")
     String target;

@@ -41,12 +41,16 @@ import java.util.concurrent.Callable;
         "bulwark plan [RUN FLAGS] -- CMD [ARG...]: the built-in default container, shaped by the same flags as run.",
         "bulwark plan -b DIR [-- CMD]: the bundle DIR's config.json.",
         "bulwark run --trace prints the same steps as the child runs them.",
-        ""})
+        ""},
+        footer = {"", "Examples:",
+                "  bulwark plan -- /bin/sh -c id          # the built-in default's steps",
+                "  bulwark plan --network none -- true    # shaped by run's flags",
+                "  bulwark plan -b bundle --json          # a bundle, for scripts"})
 final class PlanCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "plan the bundle DIR (its config.json) instead of the built-in default")
     Path bundle;
 
-    @Option(names = "--id", description = "container id the plan names paths after (default: bulwark-plan); nothing is created")
+    @Option(names = "--id", paramLabel = "ID", description = "container id the plan names paths after (default: bulwark-plan); nothing is created")
     String id;
 
     @Mixin

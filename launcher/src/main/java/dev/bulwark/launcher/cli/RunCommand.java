@@ -180,8 +180,8 @@ final class RunCommand implements Callable<Integer> {
             if (stopTimeout != null) {
                 throw new LaunchException("--stop-timeout: applies to a foreground run; stop a detached container with kill");
             }
-            if (explain) {
-                throw new LaunchException("--explain: narrates a foreground run; not with --detach");
+            if (explain != null || trace) {
+                throw new LaunchException((trace ? "--trace" : "--explain") + ": narrates a foreground run; not with --detach");
             }
             DetachedRun.checkPidFile(pidFile);
             boolean logToState = DetachedRun.LogDriver.of(logDriver, builtIn) == DetachedRun.LogDriver.FILE;

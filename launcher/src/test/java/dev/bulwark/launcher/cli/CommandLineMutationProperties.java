@@ -82,10 +82,11 @@ class CommandLineMutationProperties {
         if (run.exit == 1 && path.equals(List.of("audit"))) { // a config with an item that FAILs, reported on stdout
             assertEquals(List.of(), run.errorLines(), () -> "audit exit 1 with errors for " + context);
             assertTrue(run.stdout.contains("FAIL"), () -> "audit exit 1 without a FAIL for " + context + ":\n" + run.stdout);
-        } else if (run.exit == 1) { // runc's status for a container that does not exist; explain's for a topic
+        } else if (run.exit == 1) { // runc's status for a container that does not exist; explain's for a topic; inspect's for a pid
             List<String> lines = run.errorLines();
             assertEquals(1, lines.size(), () -> "not exactly one error line for " + context + ":\n" + run.stderr);
             assertTrue(lines.get(0).matches("bulwark: container \".*\" does not exist")
+                            || lines.get(0).matches("bulwark: no container or process \".*\"")
                             || lines.get(0).matches("bulwark: explain: no topic \".*\"(; nearest: .*)? \\('bulwark explain' lists them all\\)"),
                     () -> "exit 1 for something else than a missing container or topic: " + context + ": " + lines.get(0));
         } else if (run.exit != 0) {
