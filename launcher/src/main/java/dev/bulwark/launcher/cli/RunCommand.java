@@ -13,6 +13,7 @@ import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.HostHandoff;
 import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import dev.bulwark.launcher.runtime.RunRequest;
@@ -120,6 +121,9 @@ final class RunCommand implements Callable<Integer> {
             + "zombies. In a bundle: the annotation \"dev.bulwark.init\": \"tini\"")
     boolean init;
 
+    @Mixin
+    HandoffOptions handoff;
+
     @Option(names = {"--no-pivot", "--no-new-keyring"}, description = "accepted for engines")
     boolean acceptedForEngines;
 
@@ -159,20 +163,22 @@ final class RunCommand implements Callable<Integer> {
             if (stopTimeout != null) {
                 throw new LaunchException("--stop-timeout: applies to a foreground run; stop a detached container with kill");
             }
+            HostHandoff passed = handoff.handoff(false);
             ParentHardening.makeLauncherNonDumpable();
             ContainerRun.create(new RunRequest(spec, bundleDirectory(), containerId, false, root, hostRootAllowed,
-                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0), lsm));
+                    hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, handoff.preserveFds), lsm, null, passed));
             try (StateRoot opened = StateRoot.open(root).orElseThrow()) {
                 Container.load(opened, new ContainerId(containerId)).start();
             }
             return 0;
         }
+        HostHandoff passed = handoff.handoff(true);
         ParentHardening.makeLauncherNonDumpable();
         try (SignalForwarding signals = SignalForwarding.install()) {
             Duration timeout = stopTimeout == null ? ContainerStop.DEFAULT_TIMEOUT : Duration.ofSeconds(stopTimeout);
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
                     root, hostRootAllowed, hostIdRange, explain ? System.err : null, testPause, null, lsm,
-                    new RunRequest.Foreground(signals, timeout)));
+                    new RunRequest.Foreground(signals, timeout), passed));
             return result.exitStatus();
         }
     }

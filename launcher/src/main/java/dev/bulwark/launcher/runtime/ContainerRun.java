@@ -120,11 +120,25 @@ public final class ContainerRun {
             })) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tell);
-                Spec planned = withOwnCgroupMount(spec, limits.path());
-                ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
-                        request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
-                        request.lsm() != null ? request.lsm() : LsmHost.probe()); // once per launch
-                try (IdmapUserNamespace userns = new IdmapUserNamespace(idMaps);
+                HostHandoff handoff = request.handoff();
+                NotifyRelay notify = handoff.notifySocket() == null ? null : NotifyRelay.start(state, handoff.notifySocket());
+                Spec planned;
+                ContainerContext context;
+                try {
+                    planned = handoff.applyTo(withOwnCgroupMount(spec, limits.path()));
+                    planned = notify == null ? planned : notify.applyTo(planned);
+                    context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
+                            request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
+                            request.lsm() != null ? request.lsm() : LsmHost.probe(), handoff.passedFds()); // once per launch
+                } catch (RuntimeException e) {
+                    if (notify != null) {
+                        notify.close();
+                    }
+                    throw e;
+                }
+                tellHandoff(handoff);
+                try (NotifyRelay relay = notify; // stops after the container: what it sent last still reaches systemd
+                     IdmapUserNamespace userns = new IdmapUserNamespace(idMaps);
                      LauncherMounts prepared = idmapping ? LauncherMounts.prepare(new LauncherMounts.Request(planned,
                              request.bundle(), bundleRootfs, state::rootfsMountPoint, idMaps.uid(), idMaps.gid(),
                              spec.linux().uidMappings().isEmpty(), userns)) : LauncherMounts.none()) {
@@ -138,6 +152,16 @@ public final class ContainerRun {
                     return launch(context, idMaps, state, limits, creating[0], started, prepared);
                 }
             }
+        }
+    }
+
+    private void tellHandoff(HostHandoff handoff) {
+        if (handoff.notifySocket() != null) {
+            tell("NOTIFY_SOCKET: " + NotifyRelay.CONTAINER_PATH + " in the container is relayed to " + handoff.notifySocket());
+        }
+        if (handoff.passedFds() > 0) {
+            tell("the workload inherits fds 3.." + (2 + handoff.passedFds()) + (handoff.activation() == null ? ""
+                    : " (" + handoff.activation().count() + " listening socket(s) from socket activation first)"));
         }
     }
 
@@ -163,7 +187,7 @@ public final class ContainerRun {
             }
             ChildProgram.Pipes pipes = new ChildProgram.Pipes(sync[0], sync[1], failure[0], failure[1], progress[0], progress[1]);
             ChildProgram.Detached waitForStart = detached
-                    ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds()) : null;
+                    ? new ChildProgram.Detached(ready[1], execFifo, context.passedFds()) : null;
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
                     hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
             try (SyscallTable table = steps.table()) {
