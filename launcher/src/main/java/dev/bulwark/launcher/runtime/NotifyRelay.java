@@ -21,7 +21,7 @@ import java.util.stream.Collectors;
  * main process, the launcher, which stays the main process: {@code MAINPID=} lines are dropped, since
  * handing systemd the container's init would bypass the launcher's stop (SIGTERM, --stop-timeout, kill)
  * and its exit status. Everything else (READY=1, STATUS=, RELOADING=1, STOPPING=1, WATCHDOG=1,
- * EXTEND_TIMEOUT_USEC=) goes through as sent.
+ * EXTEND_TIMEOUT_USEC=) goes through as sent ({@link #forwarded}).
  */
 public final class NotifyRelay implements AutoCloseable {
     /** Where the container finds the socket (runc's path). */
@@ -96,9 +96,13 @@ public final class NotifyRelay implements AutoCloseable {
         }
     }
 
-    /** The message without MAINPID= lines (the launcher stays systemd's main process); empty when nothing is left. */
+    /**
+     * The message without MAINPID= lines (the launcher stays systemd's main process) and BARRIER=1 (its fd
+     * is not relayed: the barrier is passed once the relay has read it, messages before it were relayed in
+     * order); empty when nothing is left. File descriptors (FDSTORE=1) are not relayed.
+     */
     static String forwarded(String message) {
-        return message.lines().filter(line -> !line.isEmpty() && !line.startsWith("MAINPID="))
+        return message.lines().filter(line -> !line.isEmpty() && !line.startsWith("MAINPID=") && !line.equals("BARRIER=1"))
                 .collect(Collectors.joining("\n"));
     }
 
