@@ -18,7 +18,7 @@ import java.util.List;
                 + "no_new_privs, seccomp, read-only root, loopback-only network. Drivable through runc's command line.",
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
-                StatsCommand.class, SeccompCommand.class, CommandLine.HelpCommand.class})
+                StatsCommand.class, SeccompCommand.class, SystemdUnitCommand.class, CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "
             + "$XDG_RUNTIME_DIR/bulwark or /tmp/bulwark-UID rootless)")
