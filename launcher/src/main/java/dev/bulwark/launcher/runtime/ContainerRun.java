@@ -126,7 +126,7 @@ public final class ContainerRun {
                 ContainerContext context;
                 try {
                     planned = handoff.applyTo(withOwnCgroupMount(spec, limits.path()));
-                    planned = notify == null ? planned : notify.applyTo(planned);
+                    planned = notify == null ? planned : notify.applyTo(planned, request.hostUsrRoot());
                     context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                             request.lsm() != null ? request.lsm() : LsmHost.probe(), handoff.passedFds()); // once per launch
@@ -136,7 +136,7 @@ public final class ContainerRun {
                     }
                     throw e;
                 }
-                tellHandoff(handoff);
+                tellHandoff(handoff, request.hostUsrRoot());
                 try (NotifyRelay relay = notify; // stops after the container: what it sent last still reaches systemd
                      IdmapUserNamespace userns = new IdmapUserNamespace(idMaps);
                      LauncherMounts prepared = idmapping ? LauncherMounts.prepare(new LauncherMounts.Request(planned,
@@ -155,9 +155,9 @@ public final class ContainerRun {
         }
     }
 
-    private void tellHandoff(HostHandoff handoff) {
+    private void tellHandoff(HostHandoff handoff, boolean hostUsrRoot) {
         if (handoff.notifySocket() != null) {
-            tell("NOTIFY_SOCKET: " + NotifyRelay.CONTAINER_PATH + " in the container is relayed to " + handoff.notifySocket());
+            tell("NOTIFY_SOCKET: " + NotifyRelay.containerPath(hostUsrRoot) + " in the container is relayed to " + handoff.notifySocket());
         }
         if (handoff.passedFds() > 0) {
             tell("the workload inherits fds 3.." + (2 + handoff.passedFds()) + (handoff.activation() == null ? ""

@@ -14,9 +14,12 @@ import java.util.stream.Collectors;
 
 /**
  * Relays sd_notify(3) messages so that a {@code Type=notify} unit can run {@code bulwark run}, as runc and
- * crun do: the container gets {@code NOTIFY_SOCKET=}{@value #CONTAINER_PATH}, a datagram socket that the
- * launcher binds in the state directory and bind-mounts there (read-only: connect needs no write access
- * to the mount, and Landlock's filesystem rules do not cover connecting to a socket); the launcher sends
+ * crun do: the container gets {@code NOTIFY_SOCKET}, a datagram socket that the launcher binds in the state
+ * directory and bind-mounts into the container (read-only: connect needs no write access to the mount, and
+ * Landlock's filesystem rules do not cover connecting to a socket), at runc's {@value #CONTAINER_PATH} in
+ * the built-in default, whose root is Bulwark's own tmpfs, and at {@value #BUNDLE_PATH} in a bundle, whose
+ * /run belongs to the image (absent, read-only, or owned by host root where the container's root cannot
+ * make a mount point) while /dev is the container's own tmpfs (tini's /dev/init goes there too); the launcher sends
  * each message on to its own NOTIFY_SOCKET. systemd accepts them because they now come from the unit's
  * main process, the launcher, which stays the main process: {@code MAINPID=} lines are dropped, since
  * handing systemd the container's init would bypass the launcher's stop (SIGTERM, --stop-timeout, kill)
@@ -24,8 +27,10 @@ import java.util.stream.Collectors;
  * EXTEND_TIMEOUT_USEC=) goes through as sent ({@link #forwarded}).
  */
 public final class NotifyRelay implements AutoCloseable {
-    /** Where the container finds the socket (runc's path). */
+    /** Where the built-in default finds the socket (runc's path). */
     public static final String CONTAINER_PATH = "/run/notify/notify.sock";
+    /** Where a bundle's container finds it. */
+    public static final String BUNDLE_PATH = "/dev/notify.sock";
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     /** systemd reads at most this much of one message. */
     private static final int MESSAGE_MAX = 4096;
@@ -68,17 +73,23 @@ public final class NotifyRelay implements AutoCloseable {
         }
     }
 
-    /** {@code spec} with the socket bind-mounted at {@value #CONTAINER_PATH} and NOTIFY_SOCKET naming it. */
-    public Spec applyTo(Spec spec) {
+    /** The socket's path in the container: {@value #CONTAINER_PATH} in the built-in default, else {@value #BUNDLE_PATH}. */
+    public static String containerPath(boolean hostUsrRoot) {
+        return hostUsrRoot ? CONTAINER_PATH : BUNDLE_PATH;
+    }
+
+    /** {@code spec} with the socket bind-mounted at {@link #containerPath} and NOTIFY_SOCKET naming it. */
+    public Spec applyTo(Spec spec, boolean hostUsrRoot) {
+        String inContainer = containerPath(hostUsrRoot);
         List<Mount> mounts = new ArrayList<>(spec.mounts());
-        mounts.add(new Mount(CONTAINER_PATH, "bind", socketPath, List.of("bind", "ro", "nosuid", "nodev", "noexec")));
+        mounts.add(new Mount(inContainer, "bind", socketPath, List.of("bind", "ro", "nosuid", "nodev", "noexec")));
         List<String> env = new ArrayList<>();
         for (String entry : spec.process().env()) {
             if (!entry.startsWith("NOTIFY_SOCKET=")) {
                 env.add(entry);
             }
         }
-        env.add("NOTIFY_SOCKET=" + CONTAINER_PATH);
+        env.add("NOTIFY_SOCKET=" + inContainer);
         return spec.withMounts(mounts).withProcess(spec.process().withEnv(env));
     }
 
