@@ -217,6 +217,29 @@ class SystemdServiceTest {
         Containers.assertNothingLeft(mode, id, mountsBefore);
     }
 
+    @org.junit.jupiter.api.Test
+    void anotherHostUserCannotSpeakForTheService() throws Exception {
+        Mode.ROOTLESS.assumeAvailable(); // root runs the container; the rootless test user is the outsider
+        assumeTrue(Files.isExecutable(SYSTEMD_NOTIFY), "systemd-notify missing: install Debian's systemd package");
+        String id = newId(Mode.ROOT);
+        Path socket = startListener();
+        Cli.Running running = Cli.start(Mode.ROOT, Containers.runDefault(Mode.ROOT, id, "/bin/sh", "-c",
+                "echo up; sleep 3; systemd-notify STATUS=inside"), Map.of("NOTIFY_SOCKET", socket.toString()));
+        awaitOutput(running, "up");
+        Path relayed = Containers.stateRoot(Mode.ROOT).resolve(id).resolve("notify.sock"); // 0666, in a 0711 directory
+        List<String> spoof = new ArrayList<>(Cli.setpriv());
+        spoof.addAll(List.of("/usr/bin/python3", "-c", "import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); "
+                + "s.sendto(b'STOPPING=1', sys.argv[1]); print('sent')", relayed.toString()));
+        Process outsider = new ProcessBuilder(spoof).redirectErrorStream(true).start();
+        String said = new String(outsider.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, outsider.waitFor(), "the outsider reached the relay's socket: " + said);
+        Cli.Result result = running.await(60);
+        assertEquals(0, result.exitCode(), result.describe());
+        assertEquals(List.of("pid=" + running.process().pid() + " uid=0: STATUS=inside"), awaitMessages(1), result.describe());
+        assertTrue(result.stderr().contains("NOTIFY_SOCKET: dropped a message from host uid " + Mode.rootlessUid()),
+                result.describe());
+    }
+
     @ParameterizedTest
     @EnumSource(Mode.class)
     void theUnitsExecStartRunsAndStopsAsSystemdWould(Mode mode) throws Exception {

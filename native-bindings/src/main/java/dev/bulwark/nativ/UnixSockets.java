@@ -15,6 +15,14 @@ public final class UnixSockets {
     private static final int SYS_CONNECT = NR.require("connect");
     private static final int SYS_FCNTL = NR.require("fcntl");
     private static final int SYS_PPOLL = NR.require("ppoll");
+    private static final int SYS_SETSOCKOPT = NR.require("setsockopt");
+    private static final int SYS_RECVMSG = NR.require("recvmsg");
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_PASSCRED = 16;
+    private static final int SCM_CREDENTIALS = 2;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    /** CMSG_SPACE(sizeof(struct ucred)): room for the credentials only, so fds sent along (SCM_RIGHTS) are discarded. */
+    private static final int CREDENTIALS_SPACE = 32;
 
     public static final int AF_UNIX = 1;
     public static final int SOCK_DGRAM = 2;
@@ -54,6 +62,58 @@ public final class UnixSockets {
                 result = Kernel.raw(SYS_CONNECT, fd, sockaddr, length, 0, 0);
             } while (result == -Errno.EINTR);
             check(result, "connect", fd, '"' + address + '"');
+        }
+    }
+
+    /**
+     * One datagram with its sender's credentials as the kernel vouches for them (SCM_CREDENTIALS, in this
+     * process's namespaces); uid -1 when none came (the socket lacks SO_PASSCRED).
+     */
+    public record Datagram(byte[] data, int pid, int uid, int gid) {
+    }
+
+    /** setsockopt(fd, SOL_SOCKET, SO_PASSCRED, 1): every datagram received carries its sender's credentials. */
+    public static void passCredentials(int fd) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long one = memory.allocate(4);
+            NativeMemory.putInt(one, 1);
+            check(Kernel.raw(SYS_SETSOCKOPT, fd, SOL_SOCKET, SO_PASSCRED, one, 4), "setsockopt", fd, "SOL_SOCKET",
+                    "SO_PASSCRED", 1);
+        }
+    }
+
+    /**
+     * recvmsg: one datagram of up to {@code max} bytes (longer ones are truncated) and its credentials;
+     * fds sent with it do not fit the control buffer, and the kernel closes them. Retries EINTR.
+     */
+    public static Datagram receive(int fd, int max) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long buffer = memory.allocate(max);
+            long iov = memory.allocate(16);
+            NativeMemory.putLong(iov, buffer);
+            NativeMemory.putLong(iov + 8, max);
+            long control = memory.allocate(CREDENTIALS_SPACE);
+            long header = memory.allocate(56); // struct msghdr: name, namelen, iov, iovlen, control, controllen, flags
+            NativeMemory.putLong(header + 16, iov);
+            NativeMemory.putLong(header + 24, 1);
+            NativeMemory.putLong(header + 32, control);
+            NativeMemory.putLong(header + 40, CREDENTIALS_SPACE);
+            long count;
+            do {
+                count = Kernel.raw(SYS_RECVMSG, fd, header, MSG_CMSG_CLOEXEC, 0, 0);
+            } while (count == -Errno.EINTR);
+            check(count, "recvmsg", fd);
+            int pid = 0;
+            int uid = -1;
+            int gid = -1;
+            long controlLength = NativeMemory.getLong(header + 40);
+            if (controlLength >= 28 && NativeMemory.getInt(control + 8) == SOL_SOCKET
+                    && NativeMemory.getInt(control + 12) == SCM_CREDENTIALS) { // cmsghdr: len (8), level, type; then ucred
+                pid = NativeMemory.getInt(control + 16);
+                uid = NativeMemory.getInt(control + 20);
+                gid = NativeMemory.getInt(control + 24);
+            }
+            return new Datagram(NativeMemory.getBytes(buffer, (int) Math.min(count, max)), pid, uid, gid);
         }
     }
 

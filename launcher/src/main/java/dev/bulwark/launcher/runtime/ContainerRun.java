@@ -121,7 +121,7 @@ public final class ContainerRun {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tell);
                 HostHandoff handoff = request.handoff();
-                NotifyRelay notify = handoff.notifySocket() == null ? null : NotifyRelay.start(state, handoff.notifySocket());
+                NotifyRelay notify = handoff.notifySocket() == null ? null : NotifyRelay.start(state, handoff.notifySocket(), idMaps);
                 Spec planned;
                 ContainerContext context;
                 try {

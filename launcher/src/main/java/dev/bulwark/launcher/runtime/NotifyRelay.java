@@ -24,7 +24,9 @@ import java.util.stream.Collectors;
  * main process, the launcher, which stays the main process: {@code MAINPID=} lines are dropped, since
  * handing systemd the container's init would bypass the launcher's stop (SIGTERM, --stop-timeout, kill)
  * and its exit status. Everything else (READY=1, STATUS=, RELOADING=1, STOPPING=1, WATCHDOG=1,
- * EXTEND_TIMEOUT_USEC=) goes through as sent ({@link #forwarded}).
+ * EXTEND_TIMEOUT_USEC=) goes through as sent ({@link #forwarded}). The socket is writable by every uid (the
+ * container's are unprivileged host ids), so a message counts only when the kernel's credentials show one
+ * of the container's uids (or the launcher's): another host user cannot speak for the service.
  */
 public final class NotifyRelay implements AutoCloseable {
     /** Where the built-in default finds the socket (runc's path). */
@@ -41,8 +43,11 @@ public final class NotifyRelay implements AutoCloseable {
     private final int[] stop;
     private final String socketPath;
     private final Thread thread;
+    private final java.util.function.IntPredicate sender;
 
-    private NotifyRelay(String hostSocket, StateDirectory state, int socket, int[] stop, String socketPath) {
+    private NotifyRelay(String hostSocket, StateDirectory state, int socket, int[] stop, String socketPath,
+                        java.util.function.IntPredicate sender) {
+        this.sender = sender;
         this.hostSocket = hostSocket;
         this.state = state;
         this.socket = socket;
@@ -52,14 +57,21 @@ public final class NotifyRelay implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Binds the container's socket in {@code state} and starts relaying to {@code hostSocket}. */
-    public static NotifyRelay start(StateDirectory state, String hostSocket) {
+    /**
+     * Binds the container's socket in {@code state} and starts relaying to {@code hostSocket} what the
+     * container's users send: host uids {@code idMaps} maps (any uid without a user namespace) or the launcher's.
+     */
+    public static NotifyRelay start(StateDirectory state, String hostSocket, IdMaps idMaps) {
+        int launcherUid = Syscalls.geteuid();
+        java.util.function.IntPredicate sender = uid -> uid == launcherUid || !idMaps.userNamespace()
+                || idMaps.uid().stream().anyMatch(m -> uid >= m.hostId() && uid - m.hostId() < m.size());
         int socket = UnixSockets.datagramSocket();
         int[] stop = null;
         try {
+            UnixSockets.passCredentials(socket);
             String path = state.bindNotifySocket(socket).toString();
             stop = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
-            NotifyRelay relay = new NotifyRelay(hostSocket, state, socket, stop, path);
+            NotifyRelay relay = new NotifyRelay(hostSocket, state, socket, stop, path, sender);
             relay.thread.start();
             return relay;
         } catch (RuntimeException e) {
@@ -96,8 +108,13 @@ public final class NotifyRelay implements AutoCloseable {
     private void relay() {
         try {
             while (UnixSockets.awaitReadable(socket, stop[0]) == 0) { // the socket first: drained before the stop
-                byte[] message = Syscalls.read(socket, MESSAGE_MAX);
-                String forwarded = forwarded(new String(message, StandardCharsets.UTF_8));
+                UnixSockets.Datagram message = UnixSockets.receive(socket, MESSAGE_MAX);
+                if (!sender.test(message.uid())) { // the socket is world-writable: only the container speaks for it
+                    LOG.log(System.Logger.Level.WARNING, "NOTIFY_SOCKET: dropped a message from host uid " + message.uid()
+                            + " (pid " + message.pid() + "), which is not one of the container's");
+                    continue;
+                }
+                String forwarded = forwarded(new String(message.data(), StandardCharsets.UTF_8));
                 if (!forwarded.isEmpty()) {
                     send(forwarded);
                 }
