@@ -66,7 +66,12 @@ import java.util.concurrent.ThreadLocalRandom;
                 + "RIGHTS being letters: r read files and list directories, w write, create, remove, rename and truncate, "
                 + "x execute, d ioctl on devices. What no rule grants is denied (EACCES). Example: "
                 + "\"/=rx;/tmp=rw;/data=rw\". On a kernel without Landlock the default rules are skipped with a "
-                + "warning, and an annotation other than \"off\" is refused."})
+                + "warning, and an annotation other than \"off\" is refused.",
+        "",
+        "Under systemd: socket activation (LISTEN_FDS, see --preserve-fds) is passed on; NOTIFY_SOCKET is relayed: the "
+                + "container gets its own NOTIFY_SOCKET (/run/notify/notify.sock; /dev/notify.sock in a bundle) and the "
+                + "launcher sends its messages on, as the unit's main process (MAINPID= dropped). "
+                + "'bulwark systemd-unit [--notify] [FLAGS] -- CMD' prints a unit for this run."})
 final class RunCommand implements Callable<Integer> {
     @Option(names = {"-b", "--bundle"}, paramLabel = "DIR", description = "run the bundle DIR (its config.json) instead of the "
             + "built-in default; without it, only runc's form \"run ID\" uses the current directory's config.json")

@@ -40,8 +40,9 @@ public record HostHandoff(SocketActivation activation, int preserveFds, String n
         if (notify != null && notify.isEmpty()) {
             notify = null;
         }
-        if (notify != null && !UnixSockets.fits(notify)) {
-            throw new LaunchException("NOTIFY_SOCKET: \"" + notify + "\" is not a unix socket address (at most 107 bytes)");
+        if (notify != null && (!UnixSockets.fits(notify) || !(notify.startsWith("/") || notify.startsWith("@")))) {
+            throw new LaunchException("NOTIFY_SOCKET: \"" + notify + "\" is not a unix socket address (an absolute path "
+                    + "or @abstract name of at most 107 bytes)");
         }
         HostHandoff handoff = new HostHandoff(activation, preserveFds, notify);
         handoff.requireInherited();
