@@ -9,8 +9,9 @@ final class SystemdUnit {
     private SystemdUnit() {
     }
 
+    /** @param userUnit for a user's service manager (rootless): WantedBy=default.target, multi-user.target otherwise */
     static String render(String description, boolean notify, List<String> execStart, Path workingDirectory,
-                         long timeoutStopSeconds) {
+                         long timeoutStopSeconds, boolean userUnit) {
         StringBuilder unit = new StringBuilder();
         unit.append("# Written by bulwark systemd-unit. Install as /etc/systemd/system/NAME.service (root) or\n")
                 .append("# ~/.config/systemd/user/NAME.service (rootless, systemctl --user), then daemon-reload.\n")
@@ -32,7 +33,7 @@ final class SystemdUnit {
                 .append("TimeoutStopSec=").append(timeoutStopSeconds).append('\n')
                 .append('\n')
                 .append("[Install]\n")
-                .append("WantedBy=multi-user.target default.target\n");
+                .append("WantedBy=").append(userUnit ? "default.target" : "multi-user.target").append('\n');
         return unit.toString();
     }
 

@@ -87,7 +87,7 @@ final class SystemdUnitCommand implements Callable<Integer> {
         String text = description != null ? description
                 : "bulwark: " + (run.command.isEmpty() ? "bundle " + run.bundle : String.join(" ", run.command));
         commandSpec.commandLine().getOut().print(SystemdUnit.render(text, notify, execStart,
-                Path.of("").toAbsolutePath(), stopTimeout + STOP_MARGIN_SECONDS));
+                Path.of("").toAbsolutePath(), stopTimeout + STOP_MARGIN_SECONDS, dev.bulwark.nativ.Syscalls.geteuid() != 0));
         commandSpec.commandLine().getOut().flush();
         return 0;
     }

@@ -129,7 +129,8 @@ public final class ContainerRun {
                     planned = notify == null ? planned : notify.applyTo(planned, request.hostUsrRoot());
                     context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
-                            request.lsm() != null ? request.lsm() : LsmHost.probe(), handoff.passedFds()); // once per launch
+                            request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
+                            Math.max(handoff.passedFds(), request.create() == null ? 0 : request.create().preserveFds()));
                 } catch (RuntimeException e) {
                     if (notify != null) {
                         notify.close();

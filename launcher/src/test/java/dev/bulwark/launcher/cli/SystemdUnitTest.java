@@ -27,14 +27,17 @@ class SystemdUnitTest {
     @Test
     void theUnitStopsThroughTheLauncherAndHasNoExecStop() {
         String unit = SystemdUnit.render("web 100%", true, List.of("/opt/bulwark/bin/bulwark", "run", "--", "sh", "-c", "a b"),
-                Path.of("/srv"), 15);
+                Path.of("/srv"), 15, false);
         assertTrue(unit.contains("\nDescription=web 100%%\n"), unit);
         assertTrue(unit.contains("\nType=notify\nNotifyAccess=main\n"), unit);
         assertTrue(unit.contains("\nExecStart=/opt/bulwark/bin/bulwark run -- sh -c \"a b\"\n"), unit);
         assertTrue(unit.contains("\nKillMode=mixed\nTimeoutStopSec=15\n"), unit);
         assertTrue(unit.contains("\nWorkingDirectory=/srv\n"), unit);
         assertFalse(unit.contains("ExecStop"), unit);
-        assertTrue(SystemdUnit.render("x", false, List.of("/b"), Path.of("/"), 15).contains("\nType=exec\n"));
+        assertTrue(unit.endsWith("[Install]\nWantedBy=multi-user.target\n"), unit);
+        assertTrue(SystemdUnit.render("x", false, List.of("/b"), Path.of("/"), 15, true).contains("\nType=exec\n"));
+        assertTrue(SystemdUnit.render("x", false, List.of("/b"), Path.of("/"), 15, true).contains("\nWantedBy=default.target\n"),
+                "a user unit (rootless) is wanted by the user manager's default.target");
     }
 
     @Test
