@@ -99,7 +99,12 @@ class SystemdServiceTest {
         }
         Cli.Running running = Cli.startKeeping(mode, List.of(SOCKET_ACTIVATE.toString(), "-l", "127.0.0.1:" + port,
                 "--fdname=web"), args, List.of("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"));
-        String reply = requestFrom(port, running);
+        String reply;
+        try {
+            reply = requestFrom(port, running);
+        } finally {
+            stopIfAlive(running); // a failed connection leaves systemd-socket-activate listening
+        }
         Cli.Result result = running.await(60);
         int pid = init ? 2 : 1; // the workload's pid in its namespace: pid 1, or tini's first child
         assertEquals("pid=" + pid + " LISTEN_PID=" + pid + " LISTEN_FDS=1 LISTEN_FDNAMES=web nets=lo", reply,
@@ -124,14 +129,17 @@ class SystemdServiceTest {
             Cli.Running running = Cli.startKeeping(mode, List.of(SOCKET_ACTIVATE.toString(), "-E", "NOTIFY_SOCKET=" + socket,
                     "-l", "127.0.0.1:" + port), Containers.runBundle(mode, bundle, id), List.of("LISTEN_FDS", "LISTEN_PID",
                     "NOTIFY_SOCKET"));
+            Cli.Result result;
             try (Socket client = connect(port, running)) { // the connection starts the service; it only looks at fd 3
-                Cli.Result result = running.await(60);
-                assertEquals(0, result.exitCode(), result.describe());
-                List<String> lines = result.stdout().lines().toList();
-                assertEquals("LISTEN_FDS=1 LISTEN_PID=1 NOTIFY_SOCKET=/dev/notify.sock", lines.get(0), result.describe());
-                assertTrue(lines.get(1).startsWith("socket:["), result.describe());
-                assertTrue(lines.get(2).startsWith("s"), "a socket: " + result.describe());
+                result = running.await(60);
+            } finally {
+                stopIfAlive(running); // a failed connection leaves systemd-socket-activate listening
             }
+            assertEquals(0, result.exitCode(), result.describe());
+            List<String> lines = result.stdout().lines().toList();
+            assertEquals("LISTEN_FDS=1 LISTEN_PID=1 NOTIFY_SOCKET=/dev/notify.sock", lines.get(0), result.describe());
+            assertTrue(lines.get(1).startsWith("socket:["), result.describe());
+            assertTrue(lines.get(2).startsWith("s"), "a socket: " + result.describe());
             Containers.assertNothingLeft(mode, id, mountsBefore);
         } finally {
             Bundles.delete(bundle);
@@ -366,6 +374,17 @@ class SystemdServiceTest {
     private static int freePort() throws IOException {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return probe.getLocalPort();
+        }
+    }
+
+    /**
+     * Kills a launcher that is still up (systemd-socket-activate waiting for a connection that never came)
+     * so that no process outlives a failed test; a launcher that is ending gets 60 s.
+     */
+    private static void stopIfAlive(Cli.Running running) throws InterruptedException {
+        if (running.process().isAlive() && !running.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+            running.process().destroyForcibly();
+            running.process().waitFor();
         }
     }
 
