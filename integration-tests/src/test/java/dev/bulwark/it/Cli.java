@@ -112,6 +112,28 @@ public final class Cli {
         }
     }
 
+    /**
+     * As {@link #start(Mode, List, List)}, keeping the variables named in {@code kept} that the wrapper
+     * sets (e.g. systemd-socket-activate's LISTEN_FDS and LISTEN_PID) across setpriv's --reset-env.
+     */
+    public static Running startKeeping(Mode mode, List<String> wrapper, List<String> args, List<String> kept) {
+        List<String> command = new ArrayList<>(wrapper);
+        if (mode == Mode.ROOTLESS) { // a shell reads the wrapper's values before setpriv clears them, then execs (same pid)
+            StringBuilder script = new StringBuilder("exec " + String.join(" ", setpriv()) + " env HOME=/tmp");
+            kept.forEach(name -> script.append(' ').append(name).append("=\"$").append(name).append('"'));
+            command.addAll(List.of("sh", "-c", script.append(" \"$@\"").toString(), "sh"));
+        }
+        command.addAll(launcherCommand());
+        command.addAll(args);
+        return startCommand(command, java.util.Map.of(), null, Path.of("/tmp"));
+    }
+
+    /** setpriv to the rootless user with a reset environment, ending with "--". */
+    public static List<String> setpriv() {
+        return List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
+                "--clear-groups", "--reset-env", "--");
+    }
+
     /** The command that runs the CLI (java with the copied class path), without arguments: for wrapper scripts. */
     public static List<String> launcherCommand() {
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
@@ -122,8 +144,7 @@ public final class Cli {
     private static List<String> command(Mode mode, List<String> wrapper, List<String> args, java.util.Map<String, String> environment) {
         List<String> command = new ArrayList<>(wrapper);
         if (mode == Mode.ROOTLESS) {
-            command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(),
-                    "--clear-groups", "--reset-env", "--"));
+            command.addAll(setpriv());
             if (!environment.isEmpty()) {
                 command.add("env"); // execs java: the launcher keeps this process's pid
                 environment.forEach((key, value) -> command.add(key + "=" + value));
@@ -136,12 +157,17 @@ public final class Cli {
 
     private static Running start(Mode mode, List<String> wrapper, List<String> args,
                                  java.util.Map<String, String> environment, Path stdout, Path workingDirectory) {
-        List<String> command = command(mode, wrapper, args, environment);
+        return startCommand(command(mode, wrapper, args, environment), environment, stdout, workingDirectory);
+    }
+
+    private static Running startCommand(List<String> command, java.util.Map<String, String> environment, Path stdout,
+                                        Path workingDirectory) {
         try {
             ProcessBuilder builder = new ProcessBuilder(command);
             builder.directory(workingDirectory.toFile());
             builder.environment().put("HOME", "/tmp");
             builder.environment().remove("BULWARK_PROFILE"); // the machine's choice never changes what a test runs
+            builder.environment().remove("NOTIFY_SOCKET"); // nor a service manager the tests run under: relayed only when given
             builder.environment().putAll(environment);
             Path out = Files.createTempFile("bulwark-it-out", ".txt");
             Path err = Files.createTempFile("bulwark-it-err", ".txt");

@@ -8,6 +8,7 @@ import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.HostHandoff;
 import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.launcher.runtime.ParentHardening;
@@ -46,8 +47,8 @@ final class CreateCommand implements Callable<Integer> {
             + "(process.terminal=true is not supported yet)")
     Path consoleSocket;
 
-    @Option(names = "--preserve-fds", paramLabel = "N", description = "pass fds 3 .. 3+N-1 on to the workload")
-    int preserveFds;
+    @Mixin
+    HandoffOptions handoff;
 
     @Option(names = "--no-pivot", description = "accepted for engines; Bulwark always uses pivot_root")
     boolean noPivot;
@@ -84,9 +85,7 @@ final class CreateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         String containerId = ContainerId.parse(id, "ID").value();
-        if (preserveFds < 0) {
-            throw new LaunchException("--preserve-fds: must be 0 or more, got " + preserveFds);
-        }
+        HostHandoff passed = handoff.handoff(false); // before anything is made
         Path bundleDirectory = (bundle != null ? bundle : Path.of("")).toAbsolutePath();
         Profile selected = ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
         EffectiveConfig effective = EffectiveConfig.of(BundleConfig.read(bundleDirectory), selected, Syscalls.geteuid() != 0,
@@ -101,7 +100,7 @@ final class CreateCommand implements Callable<Integer> {
         ParentHardening.makeLauncherNonDumpable();
         ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), hostRootAllowed,
                 hostIdRange, null, LaunchStep.fromEnvironment(),
-                new RunRequest.CreateOptions(pidFile, preserveFds), lsm));
+                new RunRequest.CreateOptions(pidFile, handoff.preserveFds), lsm, null, passed));
         return 0;
     }
 }

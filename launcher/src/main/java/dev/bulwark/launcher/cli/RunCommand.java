@@ -11,6 +11,7 @@ import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
 import dev.bulwark.launcher.runtime.ContainerId;
 import dev.bulwark.launcher.runtime.ContainerRun;
+import dev.bulwark.launcher.runtime.HostHandoff;
 import dev.bulwark.launcher.runtime.LaunchStep;
 import dev.bulwark.launcher.runtime.NarrationStream;
 import dev.bulwark.launcher.setup.Narration;
@@ -69,6 +70,11 @@ import java.util.concurrent.ThreadLocalRandom;
                 + "x execute, d ioctl on devices. What no rule grants is denied (EACCES). Example: "
                 + "\"/=rx;/tmp=rw;/data=rw\". On a kernel without Landlock the default rules are skipped with a "
                 + "warning, and an annotation other than \"off\" is refused.",
+        "",
+        "Under systemd: socket activation (LISTEN_FDS, see --preserve-fds) is passed on; NOTIFY_SOCKET is relayed: the "
+                + "container gets its own NOTIFY_SOCKET (/run/notify/notify.sock; /dev/notify.sock in a bundle) and the "
+                + "launcher sends its messages on, as the unit's main process (MAINPID= dropped). "
+                + "'bulwark systemd-unit [--notify] [FLAGS] -- CMD' prints a unit for this run.",
         "", "Examples:",
         "  bulwark run -- /bin/sh -c 'id; hostname'       # built-in hardened container",
         "  bulwark run --explain -- /bin/true              # every setup step, narrated",
@@ -144,6 +150,9 @@ final class RunCommand implements Callable<Integer> {
             + "zombies. In a bundle: the annotation \"dev.bulwark.init\": \"tini\"")
     boolean init;
 
+    @Mixin
+    HandoffOptions handoff;
+
     @Option(names = {"--no-pivot", "--no-new-keyring"}, description = "accepted for engines")
     boolean acceptedForEngines;
 
@@ -185,9 +194,11 @@ final class RunCommand implements Callable<Integer> {
             }
             DetachedRun.checkPidFile(pidFile);
             boolean logToState = DetachedRun.LogDriver.of(logDriver, builtIn) == DetachedRun.LogDriver.FILE;
+            HostHandoff passed = handoff.handoff(false);
             ParentHardening.makeLauncherNonDumpable();
             return DetachedRun.createAndStart(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
-                    root, hostRootAllowed, hostIdRange, null, testPause, new RunRequest.CreateOptions(pidFile, 0, logToState), lsm));
+                    root, hostRootAllowed, hostIdRange, null, testPause,
+                    new RunRequest.CreateOptions(pidFile, handoff.preserveFds, logToState), lsm, null, passed));
         }
         if (logDriver != null) {
             throw new LaunchException("--log-driver: applies with --detach (a foreground run's output is the launcher's)");
@@ -195,12 +206,13 @@ final class RunCommand implements Callable<Integer> {
         if (pidFile != null) { // never silently dropped: a supervisor would read a file nobody wrote
             throw new LaunchException("--pid-file: applies with --detach (a foreground run's pid is the launcher's own)");
         }
+        HostHandoff passed = handoff.handoff(true);
         ParentHardening.makeLauncherNonDumpable();
         try (SignalForwarding signals = SignalForwarding.install()) {
             Duration timeout = stopTimeout == null ? ContainerStop.DEFAULT_TIMEOUT : Duration.ofSeconds(stopTimeout);
             RunResult result = ContainerRun.run(new RunRequest(spec, builtIn ? null : bundleDirectory(), containerId, builtIn,
                     root, hostRootAllowed, hostIdRange, narration(), testPause, null, lsm,
-                    new RunRequest.Foreground(signals, timeout)));
+                    new RunRequest.Foreground(signals, timeout), passed));
             return result.exitStatus();
         }
     }

@@ -20,13 +20,24 @@ import java.util.List;
  * @param hostGid     the launcher's gid on the host
  * @param limitFallback rlimits the child sets because cgroup v2 cannot apply the default limits here
  * @param lsm         the security modules this host has active, probed once for the launch
+ * @param passedFds   how many of the launcher's fds from 3 up the workload inherits (socket activation's
+ *                    listening sockets, then --preserve-fds); every other fd above stderr is closed
  */
 public record ContainerContext(String id, Spec spec, Path bundle, Path rootfs, boolean hostUsrRoot,
                                boolean rootless, int hostUid, int hostGid, List<PosixRlimit> limitFallback,
-                               LsmHost lsm) {
+                               LsmHost lsm, int passedFds) {
     public ContainerContext {
         limitFallback = List.copyOf(limitFallback);
         java.util.Objects.requireNonNull(lsm, "lsm");
+        if (passedFds < 0) {
+            throw new IllegalArgumentException("passedFds " + passedFds);
+        }
+    }
+
+    /** A launch that passes no fd beyond stdin, stdout and stderr. */
+    public ContainerContext(String id, Spec spec, Path bundle, Path rootfs, boolean hostUsrRoot,
+                            boolean rootless, int hostUid, int hostGid, List<PosixRlimit> limitFallback, LsmHost lsm) {
+        this(id, spec, bundle, rootfs, hostUsrRoot, rootless, hostUid, hostGid, limitFallback, lsm, 0);
     }
 
     /** For a caller that has not probed the host's LSMs yet: probes them here, once. */

@@ -136,11 +136,26 @@ public final class ContainerRun {
             })) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tellLayer);
-                Spec planned = withOwnCgroupMount(spec, limits.path());
-                ContainerContext context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
-                        request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
-                        request.lsm() != null ? request.lsm() : LsmHost.probe()); // once per launch
-                try (IdmapUserNamespace userns = new IdmapUserNamespace(idMaps);
+                HostHandoff handoff = request.handoff();
+                NotifyRelay notify = handoff.notifySocket() == null ? null : NotifyRelay.start(state, handoff.notifySocket(), idMaps);
+                Spec planned;
+                ContainerContext context;
+                try {
+                    planned = handoff.applyTo(withOwnCgroupMount(spec, limits.path()));
+                    planned = notify == null ? planned : notify.applyTo(planned, request.hostUsrRoot());
+                    context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
+                            request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
+                            request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
+                            Math.max(handoff.passedFds(), request.create() == null ? 0 : request.create().preserveFds()));
+                } catch (RuntimeException e) {
+                    if (notify != null) {
+                        notify.close();
+                    }
+                    throw e;
+                }
+                tellHandoff(handoff, request.hostUsrRoot());
+                try (NotifyRelay relay = notify; // stops after the container: what it sent last still reaches systemd
+                     IdmapUserNamespace userns = new IdmapUserNamespace(idMaps);
                      LauncherMounts prepared = idmapping ? LauncherMounts.prepare(new LauncherMounts.Request(planned,
                              request.bundle(), bundleRootfs, state::rootfsMountPoint, idMaps.uid(), idMaps.gid(),
                              spec.linux().uidMappings().isEmpty(), userns)) : LauncherMounts.none()) {
@@ -154,6 +169,16 @@ public final class ContainerRun {
                     return launch(context, idMaps, state, limits, creating[0], started, prepared);
                 }
             }
+        }
+    }
+
+    private void tellHandoff(HostHandoff handoff, boolean hostUsrRoot) {
+        if (handoff.notifySocket() != null) {
+            tell("NOTIFY_SOCKET: " + NotifyRelay.containerPath(hostUsrRoot) + " in the container is relayed to " + handoff.notifySocket());
+        }
+        if (handoff.passedFds() > 0) {
+            tell("the workload inherits fds 3.." + (2 + handoff.passedFds()) + (handoff.activation() == null ? ""
+                    : " (" + handoff.activation().count() + " listening socket(s) from socket activation first)"));
         }
     }
 
@@ -182,7 +207,7 @@ public final class ContainerRun {
                     narration[0], narration[1]);
             ChildProgram.Stdio stdio = detached && request.create().logToState() ? logStdio(fds, state) : null;
             ChildProgram.Detached waitForStart = detached
-                    ? new ChildProgram.Detached(ready[1], execFifo, request.create().preserveFds(), stdio) : null;
+                    ? new ChildProgram.Detached(ready[1], execFifo, context.passedFds(), stdio) : null;
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
                     hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
             try (SyscallTable table = steps.table()) {

@@ -24,10 +24,22 @@ import java.nio.file.Path;
  *                      with it), or null to probe them when the launch starts
  * @param foreground    for a foreground {@code run} from the CLI: the signals it relays and its stop timeout;
  *                      null relays nothing (an embedding JVM keeps its own signal handling)
+ * @param handoff       what the launcher passes on from its own process: fds, systemd's sockets, NOTIFY_SOCKET
  */
 public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
                          boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause,
-                         CreateOptions create, LsmHost lsm, Foreground foreground) {
+                         CreateOptions create, LsmHost lsm, Foreground foreground, HostHandoff handoff) {
+    public RunRequest {
+        handoff = handoff == null ? HostHandoff.NONE : handoff;
+    }
+
+    public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
+                      LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause, CreateOptions create, LsmHost lsm,
+                      Foreground foreground) {
+        this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, testPause, create, lsm, foreground,
+                HostHandoff.NONE);
+    }
+
     /**
      * How a foreground launcher stops its container (see {@link ContainerStop}).
      *

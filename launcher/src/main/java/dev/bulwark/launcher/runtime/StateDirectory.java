@@ -8,6 +8,7 @@ import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.UnixSockets;
 import dev.bulwark.nativ.constants.OpenFlags;
 
 import java.io.ByteArrayOutputStream;
@@ -40,8 +41,11 @@ public final class StateDirectory implements AutoCloseable {
     static final String EXEC_FIFO = "exec.fifo";
     /** A created container's hooks (only when it has some): start and delete run them from fresh processes. */
     static final String HOOKS_FILE = "hooks.json";
-    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE,
+    /** The socket a {@link NotifyRelay} serves, bind-mounted into the container (only while NOTIFY_SOCKET is relayed). */
+    static final String NOTIFY_SOCKET = "notify.sock";
+    private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE, NOTIFY_SOCKET,
             ContainerLog.FILE);
+    private static final int S_IFSOCK = 0140000;
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
     private static final long LOCK_WAIT_SECONDS = 30;
@@ -260,7 +264,9 @@ public final class StateDirectory implements AutoCloseable {
                 }
                 DirectoryCalls.FileStatus status = DirectoryCalls.statx(dir, entry.name(), OpenFlags.AT_SYMLINK_NOFOLLOW);
                 boolean expectedType = entry.name().equals(ROOTFS) ? status.isDirectory()
-                        : entry.name().equals(EXEC_FIFO) ? status.isFifo() : status.isRegularFile();
+                        : entry.name().equals(EXEC_FIFO) ? status.isFifo()
+                        : entry.name().equals(NOTIFY_SOCKET) ? (status.mode() & DirectoryCalls.S_IFMT) == S_IFSOCK
+                        : status.isRegularFile();
                 if (!expectedType) {
                     throw new LaunchException("removing " + shown + ": \"" + entry.name() + "\" is not the kind of file "
                             + "Bulwark makes; not a Bulwark state directory, left alone");
@@ -412,6 +418,33 @@ public final class StateDirectory implements AutoCloseable {
 
     public Path path() {
         return root.path().resolve(id.value());
+    }
+
+    /**
+     * Binds the datagram socket {@code socket} at notify.sock here, through this directory's fd (a state
+     * path may be longer than a sockaddr holds), writable by every uid: the container's users are
+     * unprivileged host ids that only reach it through its bind mount (the directory is 0711). Returns its path.
+     */
+    public Path bindNotifySocket(int socket) {
+        try {
+            UnixSockets.bind(socket, "/proc/self/fd/" + fd + "/" + NOTIFY_SOCKET);
+            DirectoryCalls.fchmodat(fd, NOTIFY_SOCKET, 0666);
+        } catch (SyscallException e) {
+            throw new LaunchException("state directory " + path() + ": binding " + NOTIFY_SOCKET + " (NOTIFY_SOCKET): "
+                    + e.getMessage(), e);
+        }
+        return path().resolve(NOTIFY_SOCKET);
+    }
+
+    /** Removes notify.sock, once its relay has stopped. */
+    public void removeNotifySocket() {
+        try {
+            DirectoryCalls.unlinkat(fd, NOTIFY_SOCKET, 0);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.ENOENT) {
+                warn("container " + id + ": could not remove " + NOTIFY_SOCKET + ": " + e.getMessage());
+            }
+        }
     }
 
     /** The (empty) directory the built-in root is mounted on in the container's mount namespace. */

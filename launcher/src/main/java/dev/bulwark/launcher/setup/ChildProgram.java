@@ -248,7 +248,7 @@ public final class ChildProgram {
             LsmSteps.labelExec(steps, spec, context.lsm()); // sets the fields of its steps
             steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
-            SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes));
+            SyscallTable.Entry ruleset = landlock == null ? null : landlock.buildRuleset(scratchFd(pipes, passedFds(context, detached)));
             steps.closeMountRoots(); // kept by RootfsSteps for the rules of writable mounts
             processSteps.workingDirectoryAndLimits(); // sets the fields of its steps
             ProcessAttributeSteps.compile(steps, spec); // personality, I/O priority, scheduler (still holding capabilities); sets its fields
@@ -284,9 +284,9 @@ public final class ChildProgram {
             if (detached != null) {
                 keep.add(detached.readyWrite());
                 keep.add(detached.execFifo());
-                for (int fd = 3; fd < 3 + detached.preserveFds(); fd++) {
-                    keep.add(fd);
-                }
+            }
+            for (int fd = 3; fd < 3 + passedFds(context, detached); fd++) {
+                keep.add(fd); // inherited across the launcher's own execve: not close-on-exec, they reach the workload
             }
             if (!noNewPrivileges) {
                 // Without no_new_privs the kernel takes a filter only from a holder of CAP_SYS_ADMIN: load it
@@ -342,9 +342,14 @@ public final class ChildProgram {
         }
     }
 
-    /** An fd number for Landlock's rule structs: high enough to be free of the child's own opens, not a pipe. */
-    private static int scratchFd(Pipes pipes) {
-        int fd = 1000;
+    /** The fds from 3 up the workload inherits: the launch's (socket activation, --preserve-fds) or create's. */
+    private static int passedFds(ContainerContext context, Detached detached) {
+        return Math.max(context.passedFds(), detached == null ? 0 : detached.preserveFds());
+    }
+
+    /** An fd number for Landlock's rule structs: high enough to be free of the child's own opens, not a pipe nor a passed fd. */
+    private static int scratchFd(Pipes pipes, int passedFds) {
+        int fd = Math.max(1000, 3 + passedFds + 16);
         while (fd == pipes.failureWrite() || fd == pipes.progressWrite() || fd == pipes.syncRead() || fd == pipes.narratorRead()) {
             fd--;
         }
