@@ -37,7 +37,10 @@ import java.util.concurrent.Callable;
         "",
         "Install: as root, save as /etc/systemd/system/NAME.service; rootless, as ~/.config/systemd/user/NAME.service "
                 + "(systemctl --user). Then systemctl daemon-reload and systemctl start NAME.",
-        ""}, footer = {"", "Example: bulwark systemd-unit --notify --init -- python3 /srv/app.py > /etc/systemd/system/app.service"})
+        ""}, footer = {"", "Examples:",
+        "  bulwark systemd-unit --notify --init -- python3 /srv/app.py \\",
+        "      > /etc/systemd/system/app.service",
+        "  bulwark systemd-unit --stop-timeout 20 --network none -- /srv/serve"})
 final class SystemdUnitCommand implements Callable<Integer> {
     /** Seconds systemd waits beyond the launcher's stop timeout: the kill, the reaping and the clean-up. */
     static final int STOP_MARGIN_SECONDS = 5;
