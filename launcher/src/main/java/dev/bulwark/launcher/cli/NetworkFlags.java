@@ -43,6 +43,6 @@ final class NetworkFlags {
 
     /** The built-in default {@code spec} with this network; every bad value is one line naming its flag. */
     Spec applyTo(Spec spec, boolean rootless) {
-        return ContainerNetwork.parse(network, publish).applyTo(spec, rootless);
+        return ContainerNetwork.parse(network, publish, rootless).applyTo(spec, rootless);
     }
 }

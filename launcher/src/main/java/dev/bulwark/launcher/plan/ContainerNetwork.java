@@ -59,7 +59,7 @@ public record ContainerNetwork(Mode mode, String namespacePath, List<PublishedPo
     }
 
     /** {@code --network MODE} and its {@code --publish} flags; every bad value is one line naming its flag. */
-    public static ContainerNetwork parse(String modeText, List<String> publish) {
+    public static ContainerNetwork parse(String modeText, List<String> publish, boolean rootless) {
         String text = modeText == null ? "loopback" : modeText.strip();
         ContainerNetwork network;
         if (text.startsWith("ns:")) {
@@ -68,9 +68,7 @@ public record ContainerNetwork(Mode mode, String namespacePath, List<PublishedPo
                 throw new LaunchException("--network: ns:" + path + ": give the absolute path of a network namespace file "
                         + "(e.g. ns:/run/netns/NAME or ns:/proc/PID/ns/net)");
             }
-            if (!Files.exists(Path.of(path))) {
-                throw new LaunchException("--network: ns:" + path + ": no such file");
-            }
+            requireNetworkNamespace(path);
             network = new ContainerNetwork(Mode.NAMESPACE, path, List.of());
         } else {
             Mode mode = switch (text) {
@@ -87,6 +85,9 @@ public record ContainerNetwork(Mode mode, String namespacePath, List<PublishedPo
         }
         if (network.mode() == Mode.PASTA) {
             requirePasta("--network pasta");
+            if (rootless) {
+                requireTunUsable("--network pasta");
+            }
             List<PublishedPort> ports = publish.stream().map(p -> PublishedPort.parse(p, "--publish")).toList();
             requireFreeHostPorts(ports, "--publish");
             network = new ContainerNetwork(Mode.PASTA, null, ports);
@@ -191,6 +192,36 @@ public record ContainerNetwork(Mode mode, String namespacePath, List<PublishedPo
 
     public static String field(String annotation) {
         return "annotations[\"" + annotation + "\"]";
+    }
+
+    /** The file at {@code path} must be a network namespace (NS_GET_NSTYPE), checked by the fd it is opened as. */
+    private static void requireNetworkNamespace(String path) {
+        String field = "--network: ns:" + path;
+        int fd;
+        try {
+            fd = DirectoryCalls.openat(OpenFlags.AT_FDCWD, path, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
+        } catch (SyscallException e) {
+            throw new LaunchException(field + ": cannot open it (" + e.getMessage() + ")");
+        }
+        try {
+            if (Syscalls.ioctl(fd, CloneFlags.NS_GET_NSTYPE, 0) != CloneFlags.CLONE_NEWNET) {
+                throw new LaunchException(field + ": a namespace file, but not a network namespace's");
+            }
+        } catch (SyscallException e) {
+            throw new LaunchException(field + ": not a namespace file (make one with ip netns add NAME, or give "
+                    + "/proc/PID/ns/net of a process)");
+        } finally {
+            Syscalls.close(fd);
+        }
+    }
+
+    /** Rootless, pasta opens /dev/net/tun with the user's rights. */
+    public static void requireTunUsable(String field) {
+        Path tun = Path.of("/dev/net/tun");
+        if (!Files.isReadable(tun) || !Files.isWritable(tun)) {
+            throw new LaunchException(field + ": rootless pasta needs /dev/net/tun readable and writable by you (it is "
+                    + "not here; Debian's udev makes it mode 0666: chmod 0666 /dev/net/tun as root)");
+        }
     }
 
     /** pasta must be installed: one line naming {@code field} and the package otherwise. */

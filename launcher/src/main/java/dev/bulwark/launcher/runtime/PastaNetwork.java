@@ -69,18 +69,12 @@ final class PastaNetwork implements AutoCloseable {
             throw new LaunchException(field + ": pasta needs a new network namespace made at clone (linux.namespaces "
                     + "lists \"network\" without a path, and joins no other namespace)");
         }
-        if (rootless && !tunUsable()) {
-            throw new LaunchException(field + ": rootless pasta needs /dev/net/tun readable and writable by you (it is "
-                    + "not here; Debian's udev makes it mode 0666)");
+        if (rootless) {
+            ContainerNetwork.requireTunUsable(field);
         }
         ContainerNetwork.requireFreeHostPorts(network.ports(),
                 builtIn ? "--publish" : ContainerNetwork.field(ContainerNetwork.PUBLISH_ANNOTATION));
         return new PastaNetwork(network, rootless, field);
-    }
-
-    private static boolean tunUsable() {
-        java.nio.file.Path tun = java.nio.file.Path.of("/dev/net/tun");
-        return java.nio.file.Files.isReadable(tun) && java.nio.file.Files.isWritable(tun);
     }
 
     /** The command line for the child {@code pid}'s namespaces. */
