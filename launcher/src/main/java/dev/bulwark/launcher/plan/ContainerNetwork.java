@@ -84,11 +84,11 @@ public record ContainerNetwork(Mode mode, String namespacePath, List<PublishedPo
             throw new LaunchException("--publish: needs --network pasta (the " + text + " network has no way in from the host)");
         }
         if (network.mode() == Mode.PASTA) {
+            List<PublishedPort> ports = publish.stream().map(p -> PublishedPort.parse(p, "--publish")).toList();
             requirePasta("--network pasta");
             if (rootless) {
                 requireTunUsable("--network pasta");
             }
-            List<PublishedPort> ports = publish.stream().map(p -> PublishedPort.parse(p, "--publish")).toList();
             requireFreeHostPorts(ports, "--publish");
             network = new ContainerNetwork(Mode.PASTA, null, ports);
         }
