@@ -226,8 +226,12 @@ public record ContainerNetwork(Mode mode, String namespacePath, List<PublishedPo
 
     /** pasta must be installed: one line naming {@code field} and the package otherwise. */
     public static void requirePasta(String field) {
-        if (!Files.isRegularFile(PASTA) || !Files.isExecutable(PASTA)) {
-            throw new LaunchException(field + ": " + PASTA + " not found; install Debian's passt package");
+        requirePasta(field, PASTA);
+    }
+
+    static void requirePasta(String field, Path pasta) {
+        if (!Files.isRegularFile(pasta) || !Files.isExecutable(pasta)) {
+            throw new LaunchException(field + ": " + pasta + " not found; install Debian's passt package");
         }
     }
 
