@@ -20,7 +20,8 @@ final class NetworkFlags {
             + "host from outside, as podman 5 does: an interface with the host's address and routes, outbound TCP/UDP "
             + "through the host's sockets, DNS at " + ContainerNetwork.PASTA_DNS + " forwarded to the host's resolvers "
             + "(/etc/resolv.conf says so), no access to the host's own loopback services; host ports only with --publish. "
-            + "pasta runs beside the container and ends with it")
+            + "pasta runs beside the container and ends with it. In a bundle: the annotations \"dev.bulwark.network\": "
+            + "\"pasta\" and \"dev.bulwark.network.publish\": \"8080:80,...\"")
     String network;
 
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:]HOSTPORT:PORT[/tcp|/udp]", description = "built-in default "
