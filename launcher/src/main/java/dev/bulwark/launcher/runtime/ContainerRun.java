@@ -187,8 +187,10 @@ public final class ContainerRun {
                     cloned = init;
                     LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
                     if (pasta != null) { // before the id maps: the launcher is still dumpable, pasta may open /proc/PID/ns
+                        long attaching = System.nanoTime();
                         pasta.attach(pid);
-                        tell("pasta connected the container's network namespace to the host: " + String.join(" ", pasta.command(pid)));
+                        tell("pasta connected the container's network namespace to the host in "
+                                + (System.nanoTime() - attaching) / 1_000_000 + " ms: " + String.join(" ", pasta.command(pid)));
                     }
                     if (lateIdMaps == null) {
                         writeIdMaps(context.spec(), idMaps, pid);
