@@ -114,6 +114,38 @@ class NetworkTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void pastaDiesWithAKilledLauncher(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        int port = freePort();
+        String pastaArgument = "127.0.0.1/" + port + ":8000";
+        Cli.Running running = Cli.start(mode, runDefault(mode, id, List.of("--network", "pasta", "--publish", port + ":8000"),
+                "/bin/sh", "-c", "echo ready; exec sleep 1000"));
+        awaitOutput(running, "ready");
+        assertEquals(1, Containers.processesMentioning(pastaArgument).size(), "pasta runs");
+        kill("KILL", running.process().pid());
+        running.await(60);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!Containers.processesMentioning(pastaArgument).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "pasta got its parent-death signal");
+        while (true) { // its memory goes before its files as it exits: the port is free a moment later
+            try (ServerSocket again = new ServerSocket()) {
+                again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                break;
+            } catch (java.net.BindException e) {
+                assertTrue(System.nanoTime() < deadline, "the published port " + port + " is still bound");
+                Thread.sleep(20);
+            }
+        }
+        Cli.Result delete = Cli.run(mode, List.of("delete", "--force", id, "--root", Containers.stateRoot(mode).toString()));
+        assertEquals(0, delete.exitCode(), "the killed launcher's state is deleted: " + delete.describe());
+    }
+
     /** GET http://127.0.0.1:PORT/ (no proxy), retried while the server starts. */
     private static String getWithRetries(int port, Cli.Running running) throws Exception {
         long deadline = System.nanoTime() + 30_000_000_000L;

@@ -9,8 +9,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * the child's /proc/PID/ns files. pasta runs in the foreground as the launcher's own child: it writes its
  * pid (to {@code -P}, our pipe) once the namespace is configured and its ports are bound, which is the
  * readiness signal; it is stopped by that child's handle (SIGTERM, then SIGKILL) when the container ends,
- * since it holds the namespace open and would not quit by itself. As root this pasta version would
+ * since it holds the namespace open and would not quit by itself, and gets SIGKILL as its parent-death
+ * signal (setpriv --pdeathsig) if the launcher is killed first. As root this pasta version would
  * drop to user nobody and all capabilities before opening the namespace, so it gets {@code --runas 0:0}:
  * it then keeps uid 0 with only CAP_NET_ADMIN, CAP_NET_BIND_SERVICE and CAP_SYS_ADMIN. Rootless, it joins
  * the container's user namespace ({@code --userns}), which gives it its capabilities over the network
@@ -37,6 +42,7 @@ final class PastaNetwork implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private static final long READY_TIMEOUT_MILLIS = 10_000;
     private static final int ERROR_TEXT_LIMIT = 4096;
+    private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
     private final ContainerNetwork network;
     private final boolean rootless;
@@ -103,17 +109,53 @@ final class PastaNetwork implements AutoCloseable {
      * failure is one line naming the flag (a host port taken meanwhile names the port).
      */
     void attach(int pid) {
-        ProcessBuilder builder = new ProcessBuilder(command(pid)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        try {
-            pasta = builder.start();
-        } catch (IOException e) {
-            throw new LaunchException(field + ": cannot start " + ContainerNetwork.PASTA + ": " + e.getMessage(), e);
+        List<String> command = new ArrayList<>();
+        if (Files.isExecutable(SETPRIV)) {
+            command.addAll(List.of(SETPRIV.toString(), "--pdeathsig", "KILL", "--")); // sets it, then execs pasta
         }
+        command.addAll(command(pid));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pasta = startFromKeeperThread(builder);
         ErrorText errors = ErrorText.drain(pasta.getErrorStream());
         if (!awaitReady()) {
             String reason = failureReason(errors);
             close();
             throw new LaunchException(reason);
+        }
+    }
+
+    /**
+     * Starts pasta from a thread of its own that lives until pasta ends: the parent-death signal (set by
+     * setpriv) follows the thread that forked, not the process, and the clone's work runs on a thread that
+     * ends once the child is released. So pasta dies with the launcher even when the launcher is killed
+     * (it would otherwise hold the namespace and the published ports forever).
+     */
+    private Process startFromKeeperThread(ProcessBuilder builder) {
+        CompletableFuture<Process> started = new CompletableFuture<>();
+        Thread keeper = new Thread(null, () -> {
+            Process process;
+            try {
+                process = builder.start();
+            } catch (IOException | RuntimeException e) {
+                started.completeExceptionally(e);
+                return;
+            }
+            started.complete(process);
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bulwark-pasta", 256 * 1024);
+        keeper.setDaemon(true);
+        keeper.start();
+        try {
+            return started.get();
+        } catch (ExecutionException e) {
+            throw new LaunchException(field + ": cannot start " + ContainerNetwork.PASTA + ": " + e.getCause().getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LaunchException(field + ": interrupted while starting " + ContainerNetwork.PASTA, e);
         }
     }
 
