@@ -96,13 +96,15 @@ class NetworkTest {
         String id = newId(mode);
         Set<String> mountsBefore = Containers.hostMounts();
         int port = freePort();
+        int second = freePort(); // a second option: pasta takes one address per -t, so each port gets its own
         String page = "served-by-" + id;
         Cli.Running running = Cli.start(mode, runDefault(mode, id, List.of("--network", "pasta", "--publish",
-                        port + ":8000", "--stop-timeout", "1"),
+                        port + ":8000", "-p", "127.0.0.1:" + second + ":8000/tcp", "--stop-timeout", "1"),
                 "/bin/sh", "-c", "mkdir /tmp/www && echo " + page + " > /tmp/www/index.html && echo ready && " + server.command));
         awaitOutput(running, "ready");
         String body = getWithRetries(port, running);
         assertEquals(page, body.strip(), "the container's page through 127.0.0.1:" + port);
+        assertEquals(page, getWithRetries(second, running).strip(), "and through 127.0.0.1:" + second);
         assertEquals(1, Containers.processesMentioning("127.0.0.1/" + port + ":8000").size(), "one pasta for the container");
         kill("TERM", running.process().pid());
         Cli.Result result = running.await(60);

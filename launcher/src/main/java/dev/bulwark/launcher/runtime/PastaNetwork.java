@@ -90,7 +90,9 @@ final class PastaNetwork implements AutoCloseable {
         if (!rootless) {
             command.addAll(List.of("--runas", "0:0"));
         }
-        command.addAll(List.of("-t", spec(false), "-u", spec(true), "-T", "none", "-U", "none"));
+        ports(command, "-t", false);
+        ports(command, "-u", true);
+        command.addAll(List.of("-T", "none", "-U", "none"));
         command.addAll(List.of("-P", "/proc/self/fd/1")); // our pipe: the pid is written once pasta is ready
         if (rootless) {
             command.addAll(List.of("--userns", "/proc/" + pid + "/ns/user"));
@@ -99,9 +101,13 @@ final class PastaNetwork implements AutoCloseable {
         return command;
     }
 
-    private String spec(boolean udp) {
+    /** One option per port: pasta's address prefix covers a whole option, so ports on different addresses cannot share one. */
+    private void ports(List<String> command, String option, boolean udp) {
         List<String> specs = network.ports().stream().filter(p -> p.udp() == udp).map(PublishedPort::pastaSpec).toList();
-        return specs.isEmpty() ? "none" : String.join(",", specs);
+        if (specs.isEmpty()) {
+            command.addAll(List.of(option, "none"));
+        }
+        specs.forEach(spec -> command.addAll(List.of(option, spec)));
     }
 
     /**
