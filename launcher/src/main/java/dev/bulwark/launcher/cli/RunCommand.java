@@ -117,6 +117,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     DefaultContainerOptions defaults;
 
+    @Mixin
+    NetworkFlags network;
+
     @Option(names = "--allow-missing-lsm",
             description = "run without an AppArmor profile or SELinux label the config asks for when this host lacks that LSM (warns)")
     boolean allowMissingLsm;
@@ -230,7 +233,8 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Spec bundleSpec() {
-        List<String> given = defaults.given();
+        List<String> given = new ArrayList<>(defaults.given());
+        given.addAll(network.given());
         if (!given.isEmpty()) {
             throw new LaunchException(String.join(", ", given) + ": " + (given.size() == 1 ? "applies" : "apply")
                     + " to the built-in default (run [flags] -- CMD) only; with a bundle, edit its config.json");
@@ -255,6 +259,6 @@ final class RunCommand implements Callable<Integer> {
 
     /** The built-in default with this command's flags applied. */
     private Spec builtInSpec(int euid) {
-        return defaults.applyTo(BuiltInDefault.spec(euid, Syscalls.getegid(), command));
+        return network.applyTo(defaults.applyTo(BuiltInDefault.spec(euid, Syscalls.getegid(), command)), euid != 0);
     }
 }

@@ -192,7 +192,8 @@ public final class ContainerRun {
         List<Integer> fds = new ArrayList<>();
         boolean detached = request.create() != null;
         try (SetupHookStops hookStops = SetupHookStops.plan(hooks, detached);
-             LateIdMaps lateIdMaps = LateIdMaps.plan(context.spec())) {
+             LateIdMaps lateIdMaps = LateIdMaps.plan(context.spec());
+             PastaNetwork pasta = PastaNetwork.plan(context.spec(), context.rootless(), context.hostUsrRoot(), detached)) {
             int[] sync = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] failure = open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
             int[] progress = explain == null ? new int[] {-1, -1} : open(fds, Syscalls.pipe2(OpenFlags.O_CLOEXEC));
@@ -229,6 +230,12 @@ public final class ContainerRun {
                     state.write(init);
                     cloned = init;
                     LaunchStep.CHILD_CLONED.pauseIf(request.testPause());
+                    if (pasta != null) { // before the id maps: the launcher is still dumpable, pasta may open /proc/PID/ns
+                        long attaching = System.nanoTime();
+                        pasta.attach(pid);
+                        tell("pasta connected the container's network namespace to the host in "
+                                + (System.nanoTime() - attaching) / 1_000_000 + " ms: " + String.join(" ", pasta.command(pid)));
+                    }
                     if (lateIdMaps == null) {
                         writeIdMaps(context.spec(), idMaps, pid);
                     }

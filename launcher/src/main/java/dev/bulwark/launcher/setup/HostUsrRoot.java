@@ -1,6 +1,7 @@
 package dev.bulwark.launcher.setup;
 
 import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.plan.ContainerNetwork;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -66,7 +67,7 @@ final class HostUsrRoot {
         steps.writeFile(etc + "/group", "root:x:0:\nnogroup:x:65534:\n", 0644);
         steps.writeFile(etc + "/hostname", hostname + "\n", 0644);
         steps.writeFile(etc + "/hosts", "127.0.0.1\tlocalhost " + hostname + "\n::1\tlocalhost ip6-localhost ip6-loopback\n", 0644);
-        steps.writeFile(etc + "/resolv.conf", "# no network but loopback\n", 0644);
+        steps.writeFile(etc + "/resolv.conf", ContainerNetwork.resolvConf(spec), 0644); // per --network
         steps.writeFile(etc + "/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n", 0644);
         List<Path> entries = new ArrayList<>();
         for (String name : HOST_ETC) {

@@ -1,0 +1,284 @@
+package dev.bulwark.it;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.HttpURLConnection;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
+import java.net.ServerSocket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static dev.bulwark.it.SignalsAndExitTest.awaitOutput;
+import static dev.bulwark.it.SignalsAndExitTest.kill;
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * {@code run --network} (issue 10): a service in the container reached from the host through pasta and
+ * {@code --publish}, root and rootless (python's http.server and busybox httpd); {@code none} has no route;
+ * {@code host} is the host's network namespace; {@code ns:PATH} joins one the test makes with unshare; bad
+ * input is one line, exit 125, nothing left. Every connection is to 127.0.0.1: no traffic leaves loopback.
+ */
+class NetworkTest {
+    private static final Path PASTA = Path.of("/usr/bin/pasta");
+    private static final Path TUN = Path.of("/dev/net/tun");
+    private static int counter;
+
+    private static String newId(Mode mode) {
+        return "it-net-" + mode.name().toLowerCase() + "-" + ProcessHandle.current().pid() + "-" + (++counter);
+    }
+
+    private static List<String> runDefault(Mode mode, String id, List<String> flags, String... command) {
+        List<String> args = Containers.runDefault(mode, id, command);
+        args.addAll(1, flags);
+        return args;
+    }
+
+    private static void assumePasta(Mode mode) throws IOException {
+        assumeTrue(Files.isExecutable(PASTA), PASTA + " not installed (Debian's passt package; scripts/setup-test-host installs it)");
+        if (mode == Mode.ROOTLESS) {
+            assumeTrue(tunUsableByOthers(), "rootless pasta needs " + TUN + " mode 0666 (Debian's udev default; "
+                    + "scripts/setup-test-host sets it), it is " + java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(TUN)));
+        }
+    }
+
+    private static boolean tunUsableByOthers() throws IOException {
+        Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(TUN);
+        return permissions.contains(PosixFilePermission.OTHERS_READ) && permissions.contains(PosixFilePermission.OTHERS_WRITE);
+    }
+
+    /** A port that was free on 127.0.0.1 a moment ago. */
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    enum Server {
+        PYTHON("exec python3 -m http.server 8000 --bind 0.0.0.0 --directory /tmp/www"),
+        BUSYBOX("exec busybox httpd -f -p 8000 -h /tmp/www");
+
+        final String command;
+
+        Server(String command) {
+            this.command = command;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void pythonHttpServerIsReachedThroughPublish(Mode mode) throws Exception {
+        servePublished(mode, Server.PYTHON);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void busyboxHttpdIsReachedThroughPublish(Mode mode) throws Exception {
+        servePublished(mode, Server.BUSYBOX);
+    }
+
+    private void servePublished(Mode mode, Server server) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        Set<String> mountsBefore = Containers.hostMounts();
+        int port = freePort();
+        int second = freePort(); // a second option: pasta takes one address per -t, so each port gets its own
+        String page = "served-by-" + id;
+        Cli.Running running = Cli.start(mode, runDefault(mode, id, List.of("--network", "pasta", "--publish",
+                        port + ":8000", "-p", "127.0.0.1:" + second + ":8000/tcp", "--stop-timeout", "1"),
+                "/bin/sh", "-c", "mkdir /tmp/www && echo " + page + " > /tmp/www/index.html && echo ready && " + server.command));
+        awaitOutput(running, "ready");
+        String body = getWithRetries(port, running);
+        assertEquals(page, body.strip(), "the container's page through 127.0.0.1:" + port);
+        assertEquals(page, getWithRetries(second, running).strip(), "and through 127.0.0.1:" + second);
+        assertEquals(1, Containers.processesMentioning("127.0.0.1/" + port + ":8000").size(), "one pasta for the container");
+        kill("TERM", running.process().pid());
+        Cli.Result result = running.await(60);
+        assertTrue(result.exitCode() == 137 || result.exitCode() == 143 || result.exitCode() == 0, result.describe());
+        Containers.assertNothingLeft(mode, id, mountsBefore);
+        assertEquals(List.of(), Containers.processesMentioning("127.0.0.1/" + port + ":8000"), "pasta ended with the container");
+        try (ServerSocket again = new ServerSocket()) {
+            again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)); // pasta's listener is gone
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void pastaDiesWithAKilledLauncher(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        int port = freePort();
+        String pastaArgument = "127.0.0.1/" + port + ":8000";
+        Cli.Running running = Cli.start(mode, runDefault(mode, id, List.of("--network", "pasta", "--publish", port + ":8000"),
+                "/bin/sh", "-c", "echo ready; exec sleep 1000"));
+        awaitOutput(running, "ready");
+        assertEquals(1, Containers.processesMentioning(pastaArgument).size(), "pasta runs");
+        kill("KILL", running.process().pid());
+        running.await(60);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!Containers.processesMentioning(pastaArgument).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "pasta got its parent-death signal");
+        while (true) { // its memory goes before its files as it exits: the port is free a moment later
+            try (ServerSocket again = new ServerSocket()) {
+                again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+                break;
+            } catch (java.net.BindException e) {
+                assertTrue(System.nanoTime() < deadline, "the published port " + port + " is still bound");
+                Thread.sleep(20);
+            }
+        }
+        Cli.Result delete = Cli.run(mode, List.of("delete", "--force", id, "--root", Containers.stateRoot(mode).toString()));
+        assertEquals(0, delete.exitCode(), "the killed launcher's state is deleted: " + delete.describe());
+    }
+
+    /** GET http://127.0.0.1:PORT/ (no proxy), retried while the server starts. */
+    private static String getWithRetries(int port, Cli.Running running) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        IOException last = null;
+        while (System.nanoTime() < deadline) {
+            assertTrue(running.process().isAlive(), "the container ended: " + running.stderrSoFar());
+            try {
+                HttpURLConnection connection = (HttpURLConnection) new URL("http://127.0.0.1:" + port + "/")
+                        .openConnection(Proxy.NO_PROXY);
+                connection.setConnectTimeout(2000);
+                connection.setReadTimeout(5000);
+                try (InputStream in = connection.getInputStream()) {
+                    assertEquals(200, connection.getResponseCode());
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("127.0.0.1:" + port + " never answered: " + last + "; stderr: " + running.stderrSoFar());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void pastaGivesAnInterfaceARouteAndResolvConf(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        Cli.Result result = Cli.run(mode, runDefault(mode, id, List.of("--network", "pasta"),
+                "/bin/sh", "-c", "cat /proc/net/route; echo ---; cat /etc/resolv.conf"));
+        assertEquals(0, result.exitCode(), result.describe());
+        String[] parts = result.stdout().split("---\n");
+        assertTrue(parts[0].lines().anyMatch(l -> l.split("\\s+").length > 2 && l.split("\\s+")[1].equals("00000000")),
+                "a default route: " + parts[0]);
+        assertTrue(parts[1].contains("nameserver 169.254.1.1"), "pasta's DNS forwarder: " + parts[1]);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void noneHasOnlyLoopbackAndNoRoute(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = newId(mode);
+        Cli.Result result = Cli.run(mode, runDefault(mode, id, List.of("--network", "none"),
+                "/bin/sh", "-c", "tail -n +2 /proc/net/route | wc -l; tail -n +3 /proc/net/dev | cut -d: -f1"));
+        assertEquals(0, result.exitCode(), result.describe());
+        List<String> lines = result.stdout().lines().map(String::strip).toList();
+        assertEquals(List.of("0", "lo"), lines, "no route, only lo: " + result.describe());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void hostSeesTheHostInterfaces(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = newId(mode);
+        Cli.Result result = Cli.run(mode, runDefault(mode, id, List.of("--network", "host"),
+                "/bin/sh", "-c", "readlink /proc/self/ns/net; ls /sys/class/net"));
+        assertEquals(0, result.exitCode(), result.describe());
+        List<String> lines = result.stdout().lines().toList();
+        assertEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString(), lines.get(0), "the host's network namespace");
+        Set<String> hostInterfaces = new TreeSet<>();
+        try (var entries = Files.list(Path.of("/sys/class/net"))) {
+            entries.forEach(p -> hostInterfaces.add(p.getFileName().toString()));
+        }
+        assertEquals(hostInterfaces, new TreeSet<>(lines.subList(1, lines.size())), "the host's interfaces");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void nsPathJoinsANetworkNamespaceTheTestMade(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        List<String> command = new ArrayList<>();
+        if (mode == Mode.ROOTLESS) {
+            command.addAll(List.of("setpriv", "--reuid=" + Mode.rootlessUid(), "--regid=" + Mode.rootlessGid(), "--clear-groups", "--"));
+            command.addAll(List.of("unshare", "--user", "--map-root-user", "--net", "sleep", "600"));
+        } else {
+            command.addAll(List.of("unshare", "--net", "sleep", "600"));
+        }
+        Process target = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Path net = Path.of("/proc", Long.toString(target.pid()), "ns", "net");
+            String own = Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString();
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (Files.readSymbolicLink(net).toString().equals(own)
+                    || mode == Mode.ROOTLESS && Files.readString(Path.of("/proc", Long.toString(target.pid()), "uid_map")).isBlank()) {
+                assertTrue(System.nanoTime() < deadline, "unshare did not start");
+                Thread.sleep(20);
+            }
+            String id = newId(mode);
+            Cli.Result result = Cli.run(mode, runDefault(mode, id, List.of("--network", "ns:" + net),
+                    "/bin/sh", "-c", "readlink /proc/self/ns/net"));
+            assertEquals(0, result.exitCode(), result.describe());
+            assertEquals(Files.readSymbolicLink(net).toString(), result.stdout().strip(), "joined the test's network namespace");
+        } finally {
+            target.destroyForcibly(); // by pid: only what this test started
+            target.waitFor();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void badNetworkInputIsOneLineAndLeavesNothing(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        List<List<String>> cases = new ArrayList<>(List.of(
+                List.of("--network", "wifi"),
+                List.of("--publish", "8080:80"),
+                List.of("--network", "host", "--publish", "8080:80"),
+                List.of("--network", "ns:/etc/hostname")));
+        boolean pasta = Files.isExecutable(PASTA);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            if (pasta) {
+                cases.add(List.of("--network", "pasta", "--publish", "80"));
+                cases.add(List.of("--network", "pasta", "--publish", "1.2.3:8080:80"));
+                if (mode == Mode.ROOT || tunUsableByOthers()) { // else the run stops at /dev/net/tun, naming --network
+                    cases.add(List.of("--network", "pasta", "--publish", taken.getLocalPort() + ":80"));
+                }
+            }
+            for (List<String> flags : cases) {
+                String id = newId(mode);
+                Set<String> mountsBefore = Containers.hostMounts();
+                Cli.Result result = Cli.run(mode, runDefault(mode, id, flags, "/bin/true"));
+                assertEquals(125, result.exitCode(), flags + ": " + result.describe());
+                List<String> errors = result.errors().lines().toList();
+                assertEquals(1, errors.size(), flags + ": one line: " + result.describe());
+                String flag = flags.contains("--publish") ? "--publish" : "--network";
+                assertTrue(errors.get(0).startsWith("bulwark: " + flag), flags + ": names " + flag + ": " + errors.get(0));
+                if (flags.contains(taken.getLocalPort() + ":80")) {
+                    assertTrue(errors.get(0).contains("in use"), errors.get(0));
+                }
+                Containers.assertNothingLeft(mode, id, mountsBefore);
+            }
+        }
+    }
+}
