@@ -92,6 +92,7 @@ final class RunCommand implements Callable<Integer> {
     StateRootOption stateRoot;
 
     @Option(names = "--explain", arity = "0..1", fallbackValue = "full", paramLabel = "brief|full",
+            preprocessor = ExplainLevel.class,
             description = "narrate the launch on stderr, each line prefixed [bulwark], all of them before the workload's "
                     + "first output: full (the default for a plain --explain) every step, runs of like steps on one line; "
                     + "brief one line per layer")
@@ -217,6 +218,22 @@ final class RunCommand implements Callable<Integer> {
                     root, hostRootAllowed, hostIdRange, narration(), testPause, null, lsm,
                     new RunRequest.Foreground(signals, timeout), passed));
             return result.exitStatus();
+        }
+    }
+
+    /**
+     * --explain's value is optional and only ever brief or full: a next word that is neither stays the command
+     * ({@code run --explain /bin/true}), as before the option took a value. {@code --explain=X} is judged as given.
+     */
+    static final class ExplainLevel implements picocli.CommandLine.IParameterPreprocessor {
+        @Override
+        public boolean preprocess(java.util.Stack<String> args, picocli.CommandLine.Model.CommandSpec command,
+                                  picocli.CommandLine.Model.ArgSpec option, java.util.Map<String, Object> info) {
+            boolean detached = " ".equals(info.get("separator"));
+            if (detached && (args.isEmpty() || !List.of("brief", "full").contains(args.peek()))) {
+                args.push("full"); // as if --explain=full: picocli then leaves the next word alone
+            }
+            return false;
         }
     }
 

@@ -86,4 +86,22 @@ class RunFlagParsingTest {
             assertEquals("--mount: ", e.getMessage().substring(0, 9), bad);
         }
     }
+
+    @Test
+    void explainTakesOnlyBriefOrFullAsItsValueAndLeavesACommandAlone() {
+        record Parsed(String explain, List<String> command) {
+        }
+        java.util.function.Function<List<String>, Parsed> parse = args -> {
+            picocli.CommandLine line = BulwarkCli.commandLine();
+            picocli.CommandLine.ParseResult result = line.parseArgs(args.toArray(String[]::new)).subcommand();
+            RunCommand run = (RunCommand) result.commandSpec().userObject();
+            return new Parsed(run.explain, run.command);
+        };
+        assertEquals(new Parsed("full", List.of("/bin/true")), parse.apply(List.of("run", "--explain", "/bin/true")));
+        assertEquals(new Parsed("brief", List.of("/bin/true")), parse.apply(List.of("run", "--explain", "brief", "--", "/bin/true")));
+        assertEquals(new Parsed("brief", List.of("/bin/true")), parse.apply(List.of("run", "--explain=brief", "/bin/true")));
+        assertEquals(new Parsed("full", List.of("sh", "-c", "id")), parse.apply(List.of("run", "--explain", "--", "sh", "-c", "id")));
+        assertEquals(new Parsed("full", List.of()), parse.apply(List.of("run", "--explain")));
+        assertEquals(new Parsed(null, List.of("full")), parse.apply(List.of("run", "--", "full")));
+    }
 }
