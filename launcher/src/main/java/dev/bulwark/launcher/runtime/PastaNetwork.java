@@ -118,7 +118,9 @@ final class PastaNetwork implements AutoCloseable {
         if (rootless) {
             command.addAll(List.of("--userns", "/proc/" + pid + "/ns/user"));
         }
-        command.addAll(List.of("--netns", "/proc/" + pid + "/ns/net"));
+        // As root the launcher opens the namespace and hands it over as stdin: pasta keeps only three capabilities,
+        // and opening /proc/PID/ns/net of an init with all of them (a config without a user namespace) needs CAP_SYS_PTRACE.
+        command.addAll(List.of("--netns", rootless ? "/proc/" + pid + "/ns/net" : "/proc/self/fd/0"));
         return command;
     }
 
@@ -149,7 +151,8 @@ final class PastaNetwork implements AutoCloseable {
             }
         }
         command.addAll(command(pid));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        java.io.File input = new java.io.File(rootless ? "/dev/null" : "/proc/" + pid + "/ns/net"); // opened by this process
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(input));
         pasta = detached ? start(builder) : startFromKeeperThread(builder);
         ErrorText errors = ErrorText.drain(pasta.getErrorStream());
         boolean ready = detached ? awaitDaemon() : awaitReady();
