@@ -189,6 +189,49 @@ class NetworkTest {
     }
 
     /**
+     * {@code create} of a bundle with the pasta annotations: pasta is up while the container is created, serves
+     * once it is started, stays while a stopped container is not yet deleted, and goes with {@code delete}.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aCreatedBundleKeepsItsNetworkUntilDelete(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        int port = freePort();
+        String pastaArgument = "127.0.0.1/" + port + ":8000";
+        String root = Containers.stateRoot(mode).toString();
+        Path bundle = Bundles.create(mode, spec -> HardeningTest.annotate(HardeningTest.annotate(
+                Containers.withArgs(spec, "/bin/busybox", "httpd", "-f", "-p", "8000", "-h", "/"),
+                "dev.bulwark.network", "pasta"), "dev.bulwark.network.publish", port + ":8000"));
+        try {
+            Cli.Result create = Cli.run(mode, List.of("--root", root, "create", "--bundle", bundle.toString(), id));
+            assertEquals(0, create.exitCode(), create.describe());
+            assertEquals(1, Containers.processesMentioning(pastaArgument).size(), "pasta outlives create");
+            assertEquals(0, Cli.run(mode, List.of("--root", root, "start", id)).exitCode());
+            assertTrue(get(port, "/etc/passwd", 30).startsWith("root:x:0:0:"), "the started container serves through 127.0.0.1:" + port);
+            assertEquals(0, Cli.run(mode, List.of("--root", root, "kill", id, "KILL")).exitCode());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!Cli.run(mode, List.of("--root", root, "state", id)).stdout().contains("\"stopped\"")) {
+                assertTrue(System.nanoTime() < deadline, "the container stops after kill");
+                Thread.sleep(50);
+            }
+            assertEquals(1, Containers.processesMentioning(pastaArgument).size(), "pasta stays until delete");
+            Cli.Result delete = Cli.run(mode, List.of("--root", root, "delete", id));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "delete ended pasta");
+            try (ServerSocket again = new ServerSocket()) {
+                again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            }
+        } finally {
+            if (Files.exists(Containers.stateRoot(mode).resolve(id))) {
+                Cli.run(mode, List.of("--root", root, "delete", "--force", id));
+            }
+            Bundles.delete(bundle);
+        }
+    }
+
+    /**
      * A Ctrl-C at a terminal (SIGINT to the launcher's whole process group) reaches the workload through the
      * launcher, never pasta: the service still answers while the workload's trap finishes, and it exits 0.
      */
@@ -240,11 +283,15 @@ class NetworkTest {
 
     /** GET http://127.0.0.1:PORT/ (no proxy), retried for up to {@code seconds} while the server starts. */
     private static String get(int port, int seconds) throws Exception {
+        return get(port, "/", seconds);
+    }
+
+    private static String get(int port, String path, int seconds) throws Exception {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         IOException last = null;
         do {
             try {
-                HttpURLConnection connection = (HttpURLConnection) new URL("http://127.0.0.1:" + port + "/")
+                HttpURLConnection connection = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path)
                         .openConnection(Proxy.NO_PROXY);
                 connection.setConnectTimeout(2000);
                 connection.setReadTimeout(5000);
