@@ -487,7 +487,8 @@ public final class StateDirectory implements AutoCloseable {
      * user alone can have written names a process to kill; anything else is refused (one line).
      */
     private static Optional<ProcessIdentity> readPasta(int dir, Path shown) {
-        Optional<byte[]> line = readFile(dir, PASTA_FILE, shown, StateDirectory::requireOwnPrivateFile);
+        Optional<byte[]> line = readFile(dir, PASTA_FILE, shown,
+                (file, path) -> requireOwnPrivateFile(file, path, "the process it names is not killed"));
         if (line.isEmpty()) {
             return Optional.empty();
         }
@@ -562,13 +563,17 @@ public final class StateDirectory implements AutoCloseable {
 
     /** A regular file of the effective user with mode 0600, as {@link #writeHooks} creates it. */
     private static void requireOwnPrivateFile(int file, Path shown) {
+        requireOwnPrivateFile(file, shown, "its commands are not run");
+    }
+
+    private static void requireOwnPrivateFile(int file, Path shown, String consequence) {
         DirectoryCalls.FileStatus status = DirectoryCalls.statx(file, "", DirectoryCalls.AT_EMPTY_PATH);
         int euid = Syscalls.geteuid();
         int permissions = status.mode() & 07777;
         if (!status.isRegularFile() || status.uid() != euid || permissions != 0600) {
             throw new LaunchException(shown + " is not a regular file of uid " + euid + " with mode 0600 (" + (status.isRegularFile()
                     ? "uid " + status.uid() + ", mode 0" + Integer.toOctalString(permissions) : "not a regular file")
-                    + "); its commands are not run");
+                    + "); " + consequence);
         }
     }
 
