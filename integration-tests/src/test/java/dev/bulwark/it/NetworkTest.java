@@ -250,21 +250,29 @@ class NetworkTest {
                 "mkdir /tmp/www && echo served > /tmp/www/index.html && "
                         + "python3 -m http.server 8000 --directory /tmp/www & "
                         + "trap 'echo got-int; sleep 2; echo leaving; kill $!; exit 0' INT; echo ready; wait; wait"));
-        awaitOutput(running, "ready");
-        assertEquals("served", getWithRetries(port, running).strip());
-        long launcher = running.process().pid();
-        assertEquals(launcher, groupOf(launcher), "the launcher leads its process group");
-        List<Long> pasta = Containers.processesMentioning(pastaArgument);
-        assertEquals(1, pasta.size(), "pasta runs");
-        assertNotEquals(launcher, groupOf(pasta.get(0)), "pasta is outside the launcher's process group");
-        Process ctrlC = new ProcessBuilder("kill", "-s", "INT", "--", "-" + launcher).inheritIO().start(); // the whole group
-        assertEquals(0, ctrlC.waitFor(), "kill -s INT -- -" + launcher);
-        awaitOutput(running, "got-int");
-        assertEquals("served", get(port, 1).strip(), "pasta still serves while the workload stops");
-        Cli.Result result = running.await(60);
-        assertEquals(0, result.exitCode(), result.describe());
-        assertTrue(result.stdout().contains("leaving"), result.describe());
-        assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "pasta ended with the container");
+        try {
+            awaitOutput(running, "ready");
+            assertEquals("served", getWithRetries(port, running).strip());
+            long launcher = running.process().pid();
+            assertEquals(launcher, groupOf(launcher), "the launcher leads its process group");
+            List<Long> pasta = Containers.processesMentioning(pastaArgument);
+            assertEquals(1, pasta.size(), "pasta runs");
+            assertNotEquals(launcher, groupOf(pasta.get(0)), "pasta is outside the launcher's process group");
+            Process ctrlC = new ProcessBuilder("kill", "-s", "INT", "--", "-" + launcher).inheritIO().start(); // the whole group
+            assertEquals(0, ctrlC.waitFor(), "kill -s INT -- -" + launcher);
+            awaitOutput(running, "got-int");
+            assertEquals("served", get(port, 1).strip(), "pasta still serves while the workload stops");
+            Cli.Result result = running.await(60);
+            assertEquals(0, result.exitCode(), result.describe());
+            assertTrue(result.stdout().contains("leaving"), result.describe());
+            assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "pasta ended with the container");
+        } finally {
+            if (running.process().isAlive()) { // in its own session: nothing else would stop it after a failure
+                running.process().destroyForcibly();
+                running.process().waitFor();
+                Cli.run(mode, List.of("delete", "--force", id, "--root", Containers.stateRoot(mode).toString()));
+            }
+        }
     }
 
     /** Field {@code index} of /proc/PID/stat after the command (0 is the state): 2 is the process group, 3 the session. */
