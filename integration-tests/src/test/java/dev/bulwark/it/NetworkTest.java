@@ -148,6 +148,173 @@ class NetworkTest {
         assertEquals(0, delete.exitCode(), "the killed launcher's state is deleted: " + delete.describe());
     }
 
+    /**
+     * {@code run --detach} with pasta: the service answers on its published port once run has returned (no
+     * launcher stays; pasta daemonised, in a session of its own), and {@code delete --force} ends pasta and
+     * frees the port.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aDetachedServiceKeepsItsNetworkUntilDelete(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        Set<String> mountsBefore = Containers.hostMounts();
+        int port = freePort();
+        String pastaArgument = "127.0.0.1/" + port + ":8000";
+        String root = Containers.stateRoot(mode).toString();
+        try {
+            Cli.Result run = Cli.run(mode, List.of("run", "--root", root, "--detach", "--id", id, "--network", "pasta",
+                    "-p", "127.0.0.1:" + port + ":8000", "--", "python3", "-m", "http.server", "8000"));
+            assertEquals(0, run.exitCode(), run.describe());
+            assertEquals(id + "\n", run.stdout(), "run --detach prints the id");
+            List<Long> pasta = Containers.processesMentioning(pastaArgument);
+            assertEquals(1, pasta.size(), "one pasta outlives the launcher");
+            long pastaPid = pasta.get(0);
+            assertEquals(pastaPid, sessionOf(pastaPid), "pasta leads a session of its own");
+            assertTrue(Files.exists(Containers.stateRoot(mode).resolve(id).resolve("pasta.pid")), "pasta is recorded");
+            assertTrue(get(port, 30).contains("Directory listing"), "the service answers through 127.0.0.1:" + port);
+            Cli.Result delete = Cli.run(mode, List.of("delete", "--force", id, "--root", root));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "delete ended pasta");
+            try (ServerSocket again = new ServerSocket()) {
+                again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port)); // pasta's listener is gone
+            }
+            Containers.assertNothingLeft(mode, id, mountsBefore);
+        } finally {
+            if (Files.exists(Containers.stateRoot(mode).resolve(id))) {
+                Cli.run(mode, List.of("delete", "--force", id, "--root", root));
+            }
+        }
+    }
+
+    /**
+     * {@code create} of a bundle with the pasta annotations: pasta is up while the container is created, serves
+     * once it is started, stays while a stopped container is not yet deleted, and goes with {@code delete}.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aCreatedBundleKeepsItsNetworkUntilDelete(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        String id = newId(mode);
+        int port = freePort();
+        String pastaArgument = "127.0.0.1/" + port + ":8000";
+        String root = Containers.stateRoot(mode).toString();
+        Path bundle = Bundles.create(mode, spec -> HardeningTest.annotate(HardeningTest.annotate(
+                Containers.withArgs(spec, "/bin/busybox", "httpd", "-f", "-p", "8000", "-h", "/"),
+                "dev.bulwark.network", "pasta"), "dev.bulwark.network.publish", port + ":8000"));
+        try {
+            Cli.Result create = Cli.run(mode, List.of("--root", root, "create", "--bundle", bundle.toString(), id));
+            assertEquals(0, create.exitCode(), create.describe());
+            assertEquals(1, Containers.processesMentioning(pastaArgument).size(), "pasta outlives create");
+            assertEquals(0, Cli.run(mode, List.of("--root", root, "start", id)).exitCode());
+            assertTrue(get(port, "/etc/passwd", 30).startsWith("root:x:0:0:"), "the started container serves through 127.0.0.1:" + port);
+            assertEquals(0, Cli.run(mode, List.of("--root", root, "kill", id, "KILL")).exitCode());
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (!Cli.run(mode, List.of("--root", root, "state", id)).stdout().contains("\"stopped\"")) {
+                assertTrue(System.nanoTime() < deadline, "the container stops after kill");
+                Thread.sleep(50);
+            }
+            assertEquals(1, Containers.processesMentioning(pastaArgument).size(), "pasta stays until delete");
+            Cli.Result delete = Cli.run(mode, List.of("--root", root, "delete", id));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "delete ended pasta");
+            try (ServerSocket again = new ServerSocket()) {
+                again.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            }
+        } finally {
+            if (Files.exists(Containers.stateRoot(mode).resolve(id))) {
+                Cli.run(mode, List.of("--root", root, "delete", "--force", id));
+            }
+            Bundles.delete(bundle);
+        }
+    }
+
+    /**
+     * A Ctrl-C at a terminal (SIGINT to the launcher's whole process group) reaches the workload through the
+     * launcher, never pasta: the service still answers while the workload's trap finishes, and it exits 0.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void ctrlCStopsTheWorkloadWhilePastaKeepsServing(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePasta(mode);
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setsid")), "/usr/bin/setsid (util-linux) not installed");
+        String id = newId(mode);
+        int port = freePort();
+        String pastaArgument = "127.0.0.1/" + port + ":8000";
+        // setsid: the launcher leads a new process group, as a shell's foreground job at a terminal does
+        Cli.Running running = Cli.start(mode, List.of("/usr/bin/setsid"), runDefault(mode, id,
+                List.of("--network", "pasta", "-p", port + ":8000", "--stop-timeout", "20"), "/bin/sh", "-c",
+                "mkdir /tmp/www && echo served > /tmp/www/index.html && "
+                        + "python3 -m http.server 8000 --directory /tmp/www & "
+                        + "trap 'echo got-int; sleep 2; echo leaving; kill $!; exit 0' INT; echo ready; wait; wait"));
+        try {
+            awaitOutput(running, "ready");
+            assertEquals("served", getWithRetries(port, running).strip());
+            long launcher = running.process().pid();
+            assertEquals(launcher, groupOf(launcher), "the launcher leads its process group");
+            List<Long> pasta = Containers.processesMentioning(pastaArgument);
+            assertEquals(1, pasta.size(), "pasta runs");
+            assertNotEquals(launcher, groupOf(pasta.get(0)), "pasta is outside the launcher's process group");
+            Process ctrlC = new ProcessBuilder("kill", "-s", "INT", "--", "-" + launcher).inheritIO().start(); // the whole group
+            assertEquals(0, ctrlC.waitFor(), "kill -s INT -- -" + launcher);
+            awaitOutput(running, "got-int");
+            assertEquals("served", get(port, 1).strip(), "pasta still serves while the workload stops");
+            Cli.Result result = running.await(60);
+            assertEquals(0, result.exitCode(), result.describe());
+            assertTrue(result.stdout().contains("leaving"), result.describe());
+            assertEquals(List.of(), Containers.processesMentioning(pastaArgument), "pasta ended with the container");
+        } finally {
+            if (running.process().isAlive()) { // in its own session: nothing else would stop it after a failure
+                running.process().destroyForcibly();
+                running.process().waitFor();
+                Cli.run(mode, List.of("delete", "--force", id, "--root", Containers.stateRoot(mode).toString()));
+            }
+        }
+    }
+
+    /** Field {@code index} of /proc/PID/stat after the command (0 is the state): 2 is the process group, 3 the session. */
+    private static long statField(long pid, int index) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[index]);
+    }
+
+    private static long groupOf(long pid) throws IOException {
+        return statField(pid, 2);
+    }
+
+    private static long sessionOf(long pid) throws IOException {
+        return statField(pid, 3);
+    }
+
+    /** GET http://127.0.0.1:PORT/ (no proxy), retried for up to {@code seconds} while the server starts. */
+    private static String get(int port, int seconds) throws Exception {
+        return get(port, "/", seconds);
+    }
+
+    private static String get(int port, String path, int seconds) throws Exception {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        IOException last = null;
+        do {
+            try {
+                HttpURLConnection connection = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path)
+                        .openConnection(Proxy.NO_PROXY);
+                connection.setConnectTimeout(2000);
+                connection.setReadTimeout(5000);
+                try (InputStream in = connection.getInputStream()) {
+                    assertEquals(200, connection.getResponseCode());
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            } catch (IOException e) {
+                last = e;
+                Thread.sleep(100);
+            }
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("127.0.0.1:" + port + " did not answer: " + last);
+    }
+
     /** GET http://127.0.0.1:PORT/ (no proxy), retried while the server starts. */
     private static String getWithRetries(int port, Cli.Running running) throws Exception {
         long deadline = System.nanoTime() + 30_000_000_000L;

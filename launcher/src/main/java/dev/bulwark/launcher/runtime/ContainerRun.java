@@ -233,6 +233,9 @@ public final class ContainerRun {
                     if (pasta != null) { // before the id maps: the launcher is still dumpable, pasta may open /proc/PID/ns
                         long attaching = System.nanoTime();
                         pasta.attach(pid);
+                        if (pasta.detachedIdentity() != null) { // recorded at once: a delete of a half-made container ends it too
+                            state.recordPasta(pasta.detachedIdentity());
+                        }
                         tell("pasta connected the container's network namespace to the host in "
                                 + (System.nanoTime() - attaching) / 1_000_000 + " ms: " + String.join(" ", pasta.command(pid)));
                     }
@@ -276,7 +279,11 @@ public final class ContainerRun {
                 if (detached) {
                     closeNow(fds, ready[1]);
                     closeNow(fds, execFifo);
-                    return awaitCreated(new Launched(context, state, limits, creating, table, child, failure[0], started), ready[0]);
+                    RunResult result = awaitCreated(new Launched(context, state, limits, creating, table, child, failure[0], started), ready[0]);
+                    if (pasta != null) {
+                        pasta.keep(); // it lives with the container now; delete ends it
+                    }
+                    return result;
                 }
                 return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
             }

@@ -43,8 +43,10 @@ public final class StateDirectory implements AutoCloseable {
     static final String HOOKS_FILE = "hooks.json";
     /** The socket a {@link NotifyRelay} serves, bind-mounted into the container (only while NOTIFY_SOCKET is relayed). */
     static final String NOTIFY_SOCKET = "notify.sock";
+    /** The daemon pasta of a created container with pasta networking: "PID STARTTIME", for delete to end it. */
+    static final String PASTA_FILE = "pasta.pid";
     private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE, NOTIFY_SOCKET,
-            ContainerLog.FILE);
+            ContainerLog.FILE, PASTA_FILE);
     private static final int S_IFSOCK = 0140000;
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
@@ -182,7 +184,9 @@ public final class StateDirectory implements AutoCloseable {
      */
     private static boolean removeLeftovers(StateRoot root, ContainerId id, ContainerState recorded) {
         Optional<ContainerCgroup> cgroup = Leftovers.recordedCgroup(id, recorded);
-        withOwnEntries(root, id.value(), root.path().resolve(id.value()), (dir, entries) -> { }); // refuse before touching anything
+        java.util.concurrent.atomic.AtomicReference<Optional<ProcessIdentity>> pasta = new java.util.concurrent.atomic.AtomicReference<>();
+        withOwnEntries(root, id.value(), root.path().resolve(id.value()), // refuse before touching anything
+                (dir, entries) -> pasta.set(readPasta(dir, root.path().resolve(id.value()).resolve(PASTA_FILE))));
         String tombstone = TOMBSTONE_PREFIX + ProcessHandle.current().pid() + "-" + System.nanoTime();
         try {
             DirectoryCalls.renameat2(root.fd(), id.value(), root.fd(), tombstone, DirectoryCalls.RENAME_NOREPLACE);
@@ -193,6 +197,9 @@ public final class StateDirectory implements AutoCloseable {
             throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
         Leftovers.kill(recorded, cgroup);
+        if (pasta.get() != null) {
+            pasta.get().ifPresent(PastaNetwork::end); // after the container: its network stays up until it is gone
+        }
         removeDirectory(root, tombstone, root.path().resolve(id.value()));
         sweepTombstones(root);
         return true;
@@ -459,6 +466,39 @@ public final class StateDirectory implements AutoCloseable {
         return path().resolve(ROOTFS);
     }
 
+    /** Records the daemon pasta of a created container ({@link PastaNetwork#detachedIdentity()}) for delete. */
+    public void recordPasta(ProcessIdentity pasta) {
+        byte[] line = (pasta.pid() + " " + pasta.startTime() + "\n").getBytes(StandardCharsets.US_ASCII);
+        try {
+            int file = DirectoryCalls.openat(fd, PASTA_FILE, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
+                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
+            try {
+                Syscalls.write(file, line);
+            } finally {
+                Syscalls.close(file);
+            }
+        } catch (SyscallException e) {
+            throw new LaunchException("writing " + path().resolve(PASTA_FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The pasta {@link #recordPasta} recorded in the directory {@code dir}; empty without one. Only a file this
+     * user alone can have written names a process to kill; anything else is refused (one line).
+     */
+    private static Optional<ProcessIdentity> readPasta(int dir, Path shown) {
+        Optional<byte[]> line = readFile(dir, PASTA_FILE, shown,
+                (file, path) -> requireOwnPrivateFile(file, path, "the process it names is not killed"));
+        if (line.isEmpty()) {
+            return Optional.empty();
+        }
+        String[] fields = new String(line.get(), StandardCharsets.US_ASCII).strip().split(" ");
+        if (fields.length != 2 || !fields[0].matches("[1-9][0-9]{0,9}") || !fields[1].matches("[1-9][0-9]{0,18}")) {
+            throw new LaunchException(shown + ": expected \"PID STARTTIME\"; not a Bulwark state file, left alone");
+        }
+        return Optional.of(new ProcessIdentity(Integer.parseInt(fields[0]), Long.parseLong(fields[1])));
+    }
+
     /** Records the container's hooks for start and delete (written once, while the id is claimed). */
     public void writeHooks(dev.bulwark.config.model.Hooks hooks) {
         byte[] json;
@@ -523,13 +563,17 @@ public final class StateDirectory implements AutoCloseable {
 
     /** A regular file of the effective user with mode 0600, as {@link #writeHooks} creates it. */
     private static void requireOwnPrivateFile(int file, Path shown) {
+        requireOwnPrivateFile(file, shown, "its commands are not run");
+    }
+
+    private static void requireOwnPrivateFile(int file, Path shown, String consequence) {
         DirectoryCalls.FileStatus status = DirectoryCalls.statx(file, "", DirectoryCalls.AT_EMPTY_PATH);
         int euid = Syscalls.geteuid();
         int permissions = status.mode() & 07777;
         if (!status.isRegularFile() || status.uid() != euid || permissions != 0600) {
             throw new LaunchException(shown + " is not a regular file of uid " + euid + " with mode 0600 (" + (status.isRegularFile()
                     ? "uid " + status.uid() + ", mode 0" + Integer.toOctalString(permissions) : "not a regular file")
-                    + "); its commands are not run");
+                    + "); " + consequence);
         }
     }
 

@@ -111,6 +111,30 @@ class StateDirectoryTest {
     }
 
     @Test
+    void deleteKillsOnlyARecordedPastaThatIsStillPasta() throws Exception {
+        Process sleeper = new ProcessBuilder("sleep", "60").start(); // alive, recorded as pasta, but not pasta
+        try (StateRoot root = StateRoot.openOrCreate(rootPath)) {
+            ProcessIdentity notPasta = ProcessIdentity.current((int) sleeper.pid()).orElseThrow();
+            StateDirectory dir = StateDirectory.claim(root, new ContainerId("net"), deadLauncher("net"));
+            dir.recordPasta(notPasta); // not closed: "killed"
+            Path file = rootPath.resolve("net").resolve(StateDirectory.PASTA_FILE);
+            assertEquals(notPasta.pid() + " " + notPasta.startTime() + "\n", Files.readString(file));
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-rw-rw-"));
+            LaunchException loose = assertThrows(LaunchException.class, () -> StateDirectory.delete(root, new ContainerId("net")));
+            assertTrue(loose.getMessage().endsWith("; the process it names is not killed"), loose.getMessage());
+            assertTrue(Files.exists(file), "nothing removed");
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            StateDirectory.delete(root, new ContainerId("net"));
+            assertFalse(Files.exists(rootPath.resolve("net")));
+            assertTrue(sleeper.isAlive(), "a recorded pid whose command is not pasta is never signalled");
+        } finally {
+            sleeper.destroyForcibly();
+            sleeper.waitFor();
+        }
+    }
+
+    @Test
     void aKilledLaunchersDirectoryIsStoppedDeletableAndReclaimed() throws IOException {
         try (StateRoot root = StateRoot.openOrCreate(rootPath)) {
             StateDirectory.claim(root, new ContainerId("gone"), deadLauncher("gone")).rootfsMountPoint(); // not closed: "killed"
