@@ -209,8 +209,12 @@ public final class ContainerRun {
             ChildProgram.Stdio stdio = detached && request.create().logToState() ? logStdio(fds, state) : null;
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, context.passedFds(), stdio) : null;
+            RunRequest.Embedded embedded = request.embedded();
+            ChildProgram.Stdio ownStdio = embedded == null ? null
+                    : new ChildProgram.Stdio(embedded.stdin(), embedded.stdout(), embedded.stderr());
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
-                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
+                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop(),
+                    ownStdio);
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
@@ -349,6 +353,9 @@ public final class ContainerRun {
                 request.foreground().signals().register(stop);
             }
             try {
+                if (request.embedded() != null) {
+                    request.embedded().running().accept(new RunRequest.Running(context.id(), child.pid(), stop));
+                }
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
@@ -356,7 +363,7 @@ public final class ContainerRun {
                 long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 boolean oomKilled = limits.oomKills() > 0;
                 if (oomKilled) {
-                    System.err.println("bulwark: " + limits.oomMessage());
+                    LOG.log(System.Logger.Level.WARNING, limits.oomMessage()); // the CLI's LogOutput prints "bulwark: ..."
                 }
                 return new RunResult(context.id(), status.shellStatus(), status.exited() ? 0 : status.termSignal(),
                         child.pid(), millis, oomKilled);
