@@ -64,7 +64,8 @@ public final class ContainerBuilder {
     private String id;
     private Path stateRoot;
     private boolean explain;
-    private Duration stopTimeout = Duration.ofSeconds(10);
+    private String readyText;
+    private Duration readyTimeout;
 
     /** One published port; host port 0 picks a free one at start. */
     private record Publish(String address, int hostPort, int containerPort, String protocol) {
@@ -248,9 +249,14 @@ public final class ContainerBuilder {
         return this;
     }
 
-    /** How long {@link ContainerBuilder#run()}'s container and {@link RunningContainer#stop} wait by default. */
-    public ContainerBuilder stopTimeout(Duration timeout) {
-        stopTimeout = timeout;
+    /**
+     * {@link #start()} returns only once the container's stdout or stderr contains {@code text} (e.g. a
+     * server's "listening" line); one that ends first, or has not written it within {@code timeout}, is
+     * closed and the start throws, with its output in the message.
+     */
+    public ContainerBuilder readyWhenOutput(String text, Duration timeout) {
+        readyText = text;
+        readyTimeout = timeout;
         return this;
     }
 
@@ -283,7 +289,7 @@ public final class ContainerBuilder {
     /** What one start launches, settled before anything runs. */
     record Launch(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean hostRootAllowed,
                   LinuxIdMapping hostIdRange, dev.bulwark.launcher.plan.LsmHost lsm, Map<Integer, Integer> hostPorts,
-                  boolean explain, Duration stopTimeout) {
+                  boolean explain, String readyText, Duration readyTimeout) {
     }
 
     private Launch prepare() {
@@ -347,7 +353,7 @@ public final class ContainerBuilder {
             return new Launch(effective.spec(), bundle, containerId, rootKind == RootKind.HOST_USR,
                     stateRoot != null ? stateRoot : StateRoot.defaultPath(euid), effective.hostRootAllowed(),
                     new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE),
-                    effective.lsm(), Map.copyOf(hostPorts), explain, stopTimeout);
+                    effective.lsm(), Map.copyOf(hostPorts), explain, readyText, readyTimeout);
         } catch (SpecParseException e) {
             throw new ContainerException(e.getMessage(), "configure", "bundle", LaunchException.LAUNCHER_ERROR, e);
         } catch (IOException e) {

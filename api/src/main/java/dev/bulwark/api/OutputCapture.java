@@ -41,6 +41,18 @@ final class OutputCapture {
         return ended;
     }
 
+    /** Whether the text contains {@code wanted}, waiting up to {@code nanos} for more output (not past the end). */
+    synchronized boolean awaitText(String wanted, long nanos) throws InterruptedException {
+        long deadline = System.nanoTime() + nanos;
+        for (long left; !text().contains(wanted); ) {
+            if (ended || (left = deadline - System.nanoTime()) <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
     InputStream stream() {
         return new InputStream() {
             private int position;

@@ -79,6 +79,15 @@ public final class RunningContainer implements AutoCloseable {
         try {
             container.running.get();
             container.closeChildEnds(); // the workload runs: it holds its own copies
+            if (launch.readyText() != null && !container.awaitOutput(launch.readyText(), launch.readyTimeout())) {
+                String state = container.isRunning() ? "still no such line after " + launch.readyTimeout()
+                        : "it ended (exit status " + container.exitStatus() + ")";
+                String output = "; stdout: " + container.stdoutText().strip() + "; stderr: " + container.stderrText().strip();
+                container.close();
+                throw new ContainerException("readyWhenOutput: container " + launch.id() + " never wrote \""
+                        + launch.readyText() + "\": " + state + output, "ready", "readyWhenOutput",
+                        LaunchException.LAUNCHER_ERROR, null);
+            }
             return container;
         } catch (ExecutionException e) {
             container.close();
@@ -186,6 +195,29 @@ public final class RunningContainer implements AutoCloseable {
     public String explanation() {
         synchronized (narration) {
             return narration.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Waits until its stdout or stderr contains {@code text}; false if it did not within {@code timeout} or ended without. */
+    public boolean awaitOutput(String text, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long slice = TimeUnit.MILLISECONDS.toNanos(20);
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                boolean stdoutOpen = !stdout.awaitEnd(0, TimeUnit.NANOSECONDS);
+                // wait on whichever stream is still open (stdout first): the other is checked each slice
+                if (stdoutOpen ? stdout.awaitText(text, Math.max(0, Math.min(slice, left))) || stderr.awaitText(text, 0)
+                        : stdout.awaitText(text, 0) || stderr.awaitText(text, Math.max(0, Math.min(slice, left)))) {
+                    return true;
+                }
+                if (left <= 0 || (!stdoutOpen && stderr.awaitEnd(0, TimeUnit.NANOSECONDS))) {
+                    return false;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
