@@ -107,7 +107,7 @@ public final class BulwarkExtension implements ExecutionCondition, BeforeAllCall
 
     /** Every container of this test and its enclosing class(es), newest first. */
     private static void attachOutput(ExtensionContext context, Throwable failure) {
-        List<RunningContainer> containers = new ArrayList<>();
+        java.util.Set<RunningContainer> containers = new java.util.LinkedHashSet<>(); // a child store also sees its parent's
         for (Optional<ExtensionContext> c = Optional.of(context); c.isPresent(); c = c.get().getParent()) {
             Started started = c.get().getStore(NAMESPACE).get(STARTED, Started.class);
             if (started != null) {
@@ -120,18 +120,31 @@ public final class BulwarkExtension implements ExecutionCondition, BeforeAllCall
                 }
             }
         }
+        java.util.Set<String> attached = new java.util.HashSet<>();
+        for (Throwable t : failure.getSuppressed()) {
+            if (t instanceof ContainerOutput output) {
+                attached.add(output.id());
+            }
+        }
         for (RunningContainer container : containers) {
+            if (!attached.add(container.id())) {
+                continue; // attached by an earlier handler on the same failure
+            }
             String state = container.isRunning() ? "running" : "exit status " + exitStatusOf(container);
             ContainerOutput output = new ContainerOutput(container.id(), state, container.stdoutText(),
                     container.stderrText(), container.explanation());
             failure.addSuppressed(output);
-            Map<String, String> entry = new LinkedHashMap<>();
+            Map<String, String> entry = new LinkedHashMap<>(); // JUnit refuses blank values: empty output is said so
             entry.put("bulwark.container", container.id() + " (" + state + ")");
-            entry.put("bulwark.stdout", container.stdoutText());
-            entry.put("bulwark.stderr", container.stderrText());
-            entry.put("bulwark.launch", container.explanation());
+            entry.put("bulwark.stdout", orEmpty(container.stdoutText()));
+            entry.put("bulwark.stderr", orEmpty(container.stderrText()));
+            entry.put("bulwark.launch", orEmpty(container.explanation()));
             context.publishReportEntry(entry);
         }
+    }
+
+    private static String orEmpty(String text) {
+        return text.isBlank() ? "(empty)" : text;
     }
 
     private static String exitStatusOf(RunningContainer container) {
