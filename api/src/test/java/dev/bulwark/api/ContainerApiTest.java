@@ -105,4 +105,40 @@ class ContainerApiTest {
             assertTrue(container.explanation().contains("user namespace"), container.explanation());
         }
     }
+
+    @Test
+    void hardeningKnobsReachTheContainer(@TempDir Path dir) throws Exception {
+        Path profile = dir.resolve("seccomp.json");
+        Files.writeString(profile, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\", \"mkdirat\"], "
+                + "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 1}]}");
+        ContainerResult seccomp = Bulwark.container("/bin/sh", "-c", "mkdir /tmp/d && echo made || echo refused")
+                .seccompProfile(profile).run();
+        assertEquals("refused\n", seccomp.stdout(), seccomp.stderr());
+        ContainerResult landlock = Bulwark.container("/bin/sh", "-c", "echo x > /tmp/f && echo wrote || echo denied")
+                .landlock("/=rx").run();
+        assertEquals("denied\n", landlock.stdout(), landlock.stderr());
+        ContainerResult defaults = Bulwark.container("/bin/sh", "-c", "echo x > /tmp/f && echo wrote; grep CapEff /proc/self/status").run();
+        assertEquals("wrote\nCapEff:\t0000000000000000\n", defaults.stdout(), defaults.stderr());
+        ContainerResult capability = Bulwark.container("/bin/sh", "-c", "grep CapEff /proc/self/status").capAdd("NET_BIND_SERVICE").run();
+        assertEquals("CapEff:\t0000000000000400\n", capability.stdout(), capability.stderr());
+    }
+
+    @Test
+    void hostNetworkSharesTheHostsInterfaces() throws Exception {
+        String hostInterfaces = Files.readString(Path.of("/proc/net/dev")).lines().skip(2).map(l -> l.split(":")[0].strip()).sorted().toList().toString();
+        ContainerResult host = Bulwark.container("/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort")
+                .network("host").run();
+        assertEquals(hostInterfaces, host.stdout().lines().toList().toString());
+        ContainerResult loopback = Bulwark.container("/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '").run();
+        assertEquals("lo\n", loopback.stdout());
+    }
+
+    @Test
+    void anExplicitLimitTheHostCannotApplyIsATypedErrorAndLeavesNothing() {
+        int childrenBefore = (int) ProcessHandle.current().children().count();
+        ContainerException e = assertThrows(ContainerException.class, () -> Bulwark.container("/bin/true").memory("64m").run());
+        assumeTrue(e.getMessage().contains("not available"), "this host applies memory limits: " + e.getMessage());
+        assertEquals("linux.resources.memory", e.field(), e.getMessage());
+        assertEquals(childrenBefore, ProcessHandle.current().children().count());
+    }
 }
