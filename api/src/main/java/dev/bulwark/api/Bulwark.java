@@ -33,23 +33,27 @@ public final class Bulwark {
         if (!System.getProperty("os.name", "").equals("Linux")) {
             return Optional.of("Bulwark runs containers on Linux only (this is " + System.getProperty("os.name") + ")");
         }
-        if ("0".equals(read("/proc/sys/user/max_user_namespaces"))) {
+        return unsupportedReason(Path.of("/proc/sys"), dev.bulwark.nativ.Syscalls.geteuid() == 0);
+    }
+
+    /** The kernel switches under {@code procSys} (/proc/sys) as they apply to a root or unprivileged process. */
+    static Optional<String> unsupportedReason(Path procSys, boolean root) {
+        if ("0".equals(read(procSys.resolve("user/max_user_namespaces")))) {
             return Optional.of("user namespaces are disabled: /proc/sys/user/max_user_namespaces is 0");
         }
-        boolean root = "root".equals(System.getProperty("user.name"));
-        if (!root && "0".equals(read("/proc/sys/kernel/unprivileged_userns_clone"))) {
+        if (!root && "0".equals(read(procSys.resolve("kernel/unprivileged_userns_clone")))) {
             return Optional.of("unprivileged user namespaces are disabled: /proc/sys/kernel/unprivileged_userns_clone is 0");
         }
-        if (!root && "1".equals(read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"))) {
+        if (!root && "1".equals(read(procSys.resolve("kernel/apparmor_restrict_unprivileged_userns")))) {
             return Optional.of("AppArmor restricts unprivileged user namespaces: "
                     + "/proc/sys/kernel/apparmor_restrict_unprivileged_userns is 1");
         }
         return Optional.empty();
     }
 
-    private static String read(String file) {
+    private static String read(Path file) {
         try {
-            return Files.readString(Path.of(file)).strip();
+            return Files.readString(file).strip();
         } catch (IOException e) {
             return null; // absent: the kernel has no such switch
         }

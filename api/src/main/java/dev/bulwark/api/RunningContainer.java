@@ -288,6 +288,13 @@ public final class RunningContainer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        try {
+            running.get(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS); // a start interrupted half-way: the launch finishes first
+        } catch (ExecutionException | TimeoutException e) {
+            // failed: nothing runs; timed out: the join below bounds the wait
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (running.isDone() && !running.isCompletedExceptionally()) {
             running.join().stop().killNow();
         }
