@@ -141,4 +141,13 @@ class ContainerApiTest {
         assertEquals("linux.resources.memory", e.field(), e.getMessage());
         assertEquals(childrenBefore, ProcessHandle.current().children().count());
     }
+
+    @Test
+    void pastaWorksAfterOtherLaunchesOfTheSameJvm() {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/pasta")), "no /usr/bin/pasta (package passt)");
+        assertEquals(0, Bulwark.container("/bin/true").run().exitStatus()); // its setuid may leave this JVM non-dumpable
+        ContainerResult pasta = Bulwark.container("/bin/sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | grep -vx lo")
+                .network("pasta").run();
+        assertEquals(0, pasta.exitStatus(), "pasta gave the container an interface besides lo: " + pasta.stderr());
+    }
 }

@@ -133,7 +133,7 @@ public final class ContainerRun {
             try (ContainerLimits limits = ContainerLimits.create(id.value(), spec, rootless, cgroup -> {
                 creating[0] = initialState(id.value(), spec, rootfs, rootless, idMaps, launcher, cgroup);
                 state.write(creating[0]);
-            })) {
+            }, request.embedded() != null ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING)) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tellLayer);
                 HostHandoff handoff = request.handoff();
@@ -224,7 +224,9 @@ public final class ContainerRun {
                 // setns into a time namespace needs a process that shares no memory (EUSERS otherwise)
                 boolean joinsTime = context.spec().linux().namespaces().stream()
                         .anyMatch(n -> n.type().equals("time") && n.path() != null && !n.path().isEmpty());
-                SpawnMode spawn = detached || hooksJoinChild || joinsTime ? SpawnMode.FORK : SpawnMode.current();
+                // pasta opens the waiting child's namespaces: a child of its own memory can make itself dumpable
+                // (ChildProgram) without touching the launcher's, which other launches of this JVM change
+                SpawnMode spawn = detached || hooksJoinChild || joinsTime || pasta != null ? SpawnMode.FORK : SpawnMode.current();
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {

@@ -4,6 +4,7 @@ import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.ContainerNetwork;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.CloneFlags;
 import dev.bulwark.nativ.constants.Prctl;
@@ -186,7 +187,7 @@ public final class ChildProgram {
         Process process = spec.process();
         ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
         try {
-            synchronizeWithParent(steps, pipes, dieWithLauncher);
+            synchronizeWithParent(steps, pipes, dieWithLauncher, ContainerNetwork.pastaOf(spec) != null);
             if (ownStdio != null) {
                 redirectStdio(steps, ownStdio);
             }
@@ -419,7 +420,14 @@ public final class ChildProgram {
         steps.step("close exec.fifo", "the workload must not reach the state directory", "close", detached.execFifo());
     }
 
-    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes, boolean dieWithLauncher) {
+    /**
+     * @param dumpable pasta is attached while the child waits: it opens the child's /proc/PID/ns files without
+     *                 CAP_SYS_PTRACE, which a non-dumpable child refuses. A JVM that launched containers before
+     *                 can be non-dumpable (a credential change of a child sharing its memory made it so), and a
+     *                 forked child inherits that: such a child (the launcher forks it for pasta) makes itself
+     *                 dumpable first. Its later setuid and execve settle dumpability as usual.
+     */
+    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes, boolean dieWithLauncher, boolean dumpable) {
         steps.step("close the parent's end of the sync pipe", "so the read below sees end-of-file if the launcher dies",
                 "close", pipes.syncWrite());
         steps.step("close the parent's end of the failure pipe", "only the parent reads it", "close", pipes.failureRead());
@@ -431,6 +439,10 @@ public final class ChildProgram {
         }
         if (dieWithLauncher) {
             dieWithParent(steps, "the container must not outlive the launcher");
+        }
+        if (dumpable) {
+            steps.step("make the child dumpable", "pasta opens its namespaces without CAP_SYS_PTRACE while it waits",
+                    "prctl", Prctl.PR_SET_DUMPABLE, 1, 0, 0, 0);
         }
         long buffer = steps.memory().allocate(8);
         steps.step("wait for the launcher", "the launcher writes the uid/gid maps and sets up the cgroup, then releases the child",
