@@ -68,6 +68,12 @@ class ManyContainersTest {
                     "state directories left");
         }
         assertEquals(mountsBefore, mountCount(), "mounts left in the launcher's mount namespace");
+        try (Stream<Path> left = Files.list(stateRoot)) { // lock files only (checked above)
+            for (Path p : (Iterable<Path>) left::iterator) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(stateRoot);
     }
 
     private static long mountCount() throws IOException {
