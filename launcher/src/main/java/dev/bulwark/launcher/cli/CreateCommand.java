@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.plan.EffectiveConfig;
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;

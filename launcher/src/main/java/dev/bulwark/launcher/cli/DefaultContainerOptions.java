@@ -1,26 +1,19 @@
 package dev.bulwark.launcher.cli;
 
-import dev.bulwark.config.model.LinuxIdMapping;
-import dev.bulwark.config.model.Process;
-import dev.bulwark.config.model.Root;
+import dev.bulwark.launcher.plan.MountArguments;
 import dev.bulwark.config.model.Spec;
-import dev.bulwark.config.model.User;
-import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.DefaultContainerSettings;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The flags of {@code bulwark run [flags] -- CMD} that shape the built-in default container, each with
  * the meaning {@code podman run} gives it. With {@code --bundle} they are refused: config.json says it all.
  */
 final class DefaultContainerOptions {
-    private static final Pattern HOSTNAME = Pattern.compile(
-            "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
-
     @Option(names = {"-e", "--env"}, paramLabel = "NAME[=VALUE]", description = "built-in default only: set an environment "
             + "variable (default: PATH and TERM only); NAME alone takes the launcher's value, and is skipped when it has none")
     List<String> env = new ArrayList<>();
@@ -115,47 +108,8 @@ final class DefaultContainerOptions {
 
     /** The built-in default {@code spec} with these flags applied; every bad value is one line naming its flag. */
     Spec applyTo(Spec spec) {
-        Process p = spec.process();
-        User u = p.user();
-        if (user != null) {
-            if (!user.matches("\\d{1,10}(:\\d{1,10})?")) {
-                throw new LaunchException("--user: expected UID[:GID] as numbers, got \"" + user + "\"");
-            }
-            String[] parts = user.split(":");
-            long uid = Long.parseLong(parts[0]);
-            long gid = parts.length > 1 ? Long.parseLong(parts[1]) : uid;
-            requireMapped("uid", uid, spec.linux().uidMappings());
-            requireMapped("gid", gid, spec.linux().gidMappings());
-            u = new User(uid, gid, u.umask(), List.of(), null);
-        }
-        if (workdir != null && !workdir.startsWith("/")) {
-            throw new LaunchException("--workdir: \"" + workdir + "\" must be an absolute path");
-        }
-        List<String> environment = EnvironmentFlags.merge(p.env(), envFiles, env, System.getenv());
-        Process process = p.withUser(u).withEnv(environment).withCwd(workdir != null ? workdir : p.cwd());
-        if (!capAdd.isEmpty() || !capDrop.isEmpty()) {
-            process = process.withCapabilities(CapabilityFlags.apply(capAdd, capDrop, u.uid()));
-        }
-        Spec edited = spec.withProcess(process).withMounts(MountArguments.addTo(spec.mounts(), mounts()));
-        if (hostname != null) {
-            if (hostname.length() > 64 || !HOSTNAME.matcher(hostname).matches()) {
-                throw new LaunchException("--hostname: \"" + hostname + "\" is not a host name (letters, digits, '-' and '.', at most 64)");
-            }
-            edited = new Spec(edited.ociVersion(), edited.process(), edited.root(), hostname, edited.domainname(),
-                    edited.mounts(), edited.hooks(), edited.annotations(), edited.linux());
-        }
-        if (Boolean.FALSE.equals(readOnly)) {
-            edited = edited.withRoot(new Root(edited.root().path(), false));
-        }
-        return ResourceFlags.apply(edited, memory, pids, cpus);
-    }
-
-    /** An id outside the user namespace's map could never be switched to; rootless, only container root is mapped. */
-    private static void requireMapped(String kind, long id, List<LinuxIdMapping> mappings) {
-        if (mappings.stream().noneMatch(m -> id >= m.containerId() && id - m.containerId() < m.size())) {
-            throw new LaunchException("--user: " + kind + " " + id + " is not mapped in the container's user namespace"
-                    + (mappings.size() == 1 && mappings.get(0).size() == 1 ? " (rootless, only 0 is: container root is you)" : ""));
-        }
+        return new DefaultContainerSettings(user, workdir, envFiles, env, System.getenv(), hostname, capAdd, capDrop,
+                readOnly, memory, pids, cpus, mounts()).applyTo(spec);
     }
 
     private List<MountArguments.Flagged> mounts() {

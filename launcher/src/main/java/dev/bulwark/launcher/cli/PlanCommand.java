@@ -1,5 +1,7 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.plan.EffectiveConfig;
+import dev.bulwark.launcher.plan.FileErrors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.bulwark.config.SpecParseException;

@@ -1,5 +1,7 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.plan.EffectiveConfig;
+import dev.bulwark.launcher.plan.FileErrors;
 import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.model.LinuxIdMapping;

@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.plan.FileErrors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.plan.FileErrors;
 import dev.bulwark.config.SpecWriter;
 import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.defaults.HardenedDefaults;

@@ -54,6 +54,16 @@ final class ContainerLimits implements AutoCloseable {
      */
     static ContainerLimits create(String id, Spec spec, boolean rootless,
                                   java.util.function.Consumer<Optional<Path>> beforeCreate) {
+        return create(id, spec, rootless, beforeCreate, System.Logger.Level.WARNING);
+    }
+
+    /**
+     * @param fallbackLevel how loudly to log that the default limits fell back to rlimits: a host fact, said
+     *                      on every launch; an embedding JVM (the Java API) logs it at DEBUG, its launch
+     *                      explanation says it
+     */
+    static ContainerLimits create(String id, Spec spec, boolean rootless,
+                                  java.util.function.Consumer<Optional<Path>> beforeCreate, System.Logger.Level fallbackLevel) {
         LinuxResources resources = spec.linux().resources();
         try {
             CgroupPlan plan = CgroupPlanner.plan(id, resources, spec.linux().cgroupsPath(), rootless,
@@ -63,7 +73,7 @@ final class ContainerLimits implements AutoCloseable {
             if (plan.defaultsNotApplied().isPresent()) {
                 fallback = LimitFallback.of(resources, spec.process().rlimits(), LimitFallback.hostMemory(),
                         LimitFallback.inherited());
-                LOG.log(System.Logger.Level.WARNING, "cgroup v2 cannot apply the default pids/memory limits here; using "
+                LOG.log(fallbackLevel, "cgroup v2 cannot apply the default pids/memory limits here; using "
                         + fallback.summary());
                 LOG.log(System.Logger.Level.DEBUG, "default limits not applied: " + plan.defaultsNotApplied().get());
             }

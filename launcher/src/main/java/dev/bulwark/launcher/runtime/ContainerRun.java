@@ -133,7 +133,7 @@ public final class ContainerRun {
             try (ContainerLimits limits = ContainerLimits.create(id.value(), spec, rootless, cgroup -> {
                 creating[0] = initialState(id.value(), spec, rootfs, rootless, idMaps, launcher, cgroup);
                 state.write(creating[0]);
-            })) {
+            }, request.embedded() != null ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING)) {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tellLayer);
                 HostHandoff handoff = request.handoff();
@@ -209,8 +209,12 @@ public final class ContainerRun {
             ChildProgram.Stdio stdio = detached && request.create().logToState() ? logStdio(fds, state) : null;
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, context.passedFds(), stdio) : null;
+            RunRequest.Embedded embedded = request.embedded();
+            ChildProgram.Stdio ownStdio = embedded == null ? null
+                    : new ChildProgram.Stdio(embedded.stdin(), embedded.stdout(), embedded.stderr());
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
-                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
+                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop(),
+                    ownStdio);
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
@@ -220,7 +224,9 @@ public final class ContainerRun {
                 // setns into a time namespace needs a process that shares no memory (EUSERS otherwise)
                 boolean joinsTime = context.spec().linux().namespaces().stream()
                         .anyMatch(n -> n.type().equals("time") && n.path() != null && !n.path().isEmpty());
-                SpawnMode spawn = detached || hooksJoinChild || joinsTime ? SpawnMode.FORK : SpawnMode.current();
+                // pasta opens the waiting child's namespaces: a child of its own memory can make itself dumpable
+                // (ChildProgram) without touching the launcher's, which other launches of this JVM change
+                SpawnMode spawn = detached || hooksJoinChild || joinsTime || pasta != null ? SpawnMode.FORK : SpawnMode.current();
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
                 SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
@@ -356,6 +362,9 @@ public final class ContainerRun {
                 request.foreground().signals().register(stop);
             }
             try {
+                if (request.embedded() != null) {
+                    request.embedded().running().accept(new RunRequest.Running(context.id(), child.pid(), stop));
+                }
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
@@ -363,7 +372,7 @@ public final class ContainerRun {
                 long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 boolean oomKilled = limits.oomKills() > 0;
                 if (oomKilled) {
-                    System.err.println("bulwark: " + limits.oomMessage());
+                    LOG.log(System.Logger.Level.WARNING, limits.oomMessage()); // the CLI's LogOutput prints "bulwark: ..."
                 }
                 return new RunResult(context.id(), status.shellStatus(), status.exited() ? 0 : status.termSignal(),
                         child.pid(), millis, oomKilled);

@@ -93,6 +93,26 @@ public final class ContainerStop {
         kill("the stop timeout (" + timeout.toSeconds() + " s after " + nameOf(stopSignal) + ")");
     }
 
+    /** Sends {@code signal} to the init unless it was reaped (an embedding JVM's {@code signal}). */
+    public synchronized void signal(int signal) {
+        if (!ended) {
+            send(signal);
+        }
+    }
+
+    /** Kills the container now, its cgroup and its init (an embedding JVM's {@code close}); nothing once it was reaped. */
+    public synchronized void killNow() {
+        if (ended) {
+            return;
+        }
+        try {
+            killCgroup.getAsBoolean();
+        } catch (RuntimeException e) { // the init's SIGKILL below still ends a pid namespace
+            LOG.log(System.Logger.Level.WARNING, "container " + id + ": " + e.getMessage());
+        }
+        send(Signals.SIGKILL);
+    }
+
     private void kill(String why) {
         if (ended) {
             return;

@@ -25,12 +25,34 @@ import java.nio.file.Path;
  * @param foreground    for a foreground {@code run} from the CLI: the signals it relays and its stop timeout;
  *                      null relays nothing (an embedding JVM keeps its own signal handling)
  * @param handoff       what the launcher passes on from its own process: fds, systemd's sockets, NOTIFY_SOCKET
+ * @param embedded      for a foreground run from an embedding JVM (the Java API): the container's own stdio
+ *                      and who learns of it once it runs; null: it shares the launcher's stdio (the CLI)
  */
 public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot,
                          boolean allowHostRoot, LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause,
-                         CreateOptions create, LsmHost lsm, Foreground foreground, HostHandoff handoff) {
+                         CreateOptions create, LsmHost lsm, Foreground foreground, HostHandoff handoff, Embedded embedded) {
     public RunRequest {
         handoff = handoff == null ? HostHandoff.NONE : handoff;
+    }
+
+    public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,
+                      LinuxIdMapping hostIdRange, PrintStream explain, LaunchStep testPause, CreateOptions create, LsmHost lsm,
+                      Foreground foreground, HostHandoff handoff) {
+        this(spec, bundle, id, hostUsrRoot, stateRoot, allowHostRoot, hostIdRange, explain, testPause, create, lsm, foreground,
+                handoff, null);
+    }
+
+    /**
+     * A container run by a JVM that embeds Bulwark: the child takes {@code stdin}, {@code stdout} and
+     * {@code stderr} (the launcher's fds, 3 or above, e.g. pipes) as its fds 0, 1 and 2, never the JVM's own.
+     *
+     * @param running called on the launching thread once the workload runs, before the launch waits for it
+     */
+    public record Embedded(int stdin, int stdout, int stderr, java.util.function.Consumer<Running> running) {
+    }
+
+    /** A running container of an {@link Embedded} launch: its init and how to signal or kill it. */
+    public record Running(String id, int pid, ContainerStop stop) {
     }
 
     public RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean allowHostRoot,

@@ -4,6 +4,7 @@ import dev.bulwark.config.model.Linux;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.ContainerNetwork;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.CloneFlags;
 import dev.bulwark.nativ.constants.Prctl;
@@ -73,9 +74,13 @@ public final class ChildProgram {
      * The container's own standard streams instead of the launcher's (null: it inherits the launcher's).
      *
      * @param input  becomes fd 0 (/dev/null)
-     * @param output becomes fds 1 and 2 (the log file of {@code run --detach}, opened O_APPEND)
+     * @param output becomes fd 1 (the log file of {@code run --detach}, opened O_APPEND; the Java API's pipe)
+     * @param error  becomes fd 2 (the same log; the Java API's second pipe)
      */
-    public record Stdio(int input, int output) {
+    public record Stdio(int input, int output, int error) {
+        public Stdio(int input, int output) {
+            this(input, output, output);
+        }
     }
 
     /**
@@ -169,15 +174,22 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
                                      HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop) {
+        return compile(context, pipes, setgroupsAllowed, detached, hookStops, prepared, idMapStop, null);
+    }
+
+    /** @param stdio for a foreground run: the container's own fds 0-2 (the Java API's pipes); null: the launcher's */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
+                                     HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop, Stdio stdio) {
+        Stdio ownStdio = stdio != null ? stdio : detached != null ? detached.stdio() : null;
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
         Process process = spec.process();
         ChildSteps steps = new ChildSteps(new SyscallTable(), pipes.progressWrite());
         try {
-            synchronizeWithParent(steps, pipes, dieWithLauncher);
-            if (detached != null && detached.stdio() != null) {
-                redirectStdio(steps, detached.stdio());
+            synchronizeWithParent(steps, pipes, dieWithLauncher, ContainerNetwork.pastaOf(spec) != null);
+            if (ownStdio != null) {
+                redirectStdio(steps, ownStdio);
             }
             if (hookStops != null) {
                 steps.step("close the launcher's end of the hook pipes", "only the launcher reads it", "close", hookStops.stoppedRead());
@@ -371,6 +383,13 @@ public final class ChildProgram {
 
     /** First, before any step opens a file: fds 0-2 are taken, the originals go with the inherited fds above 2. */
     private static void redirectStdio(ChildSteps steps, Stdio stdio) {
+        if (stdio.error() != stdio.output()) { // the Java API: pipes the embedding JVM reads, never its own fds
+            steps.step("stdin from launcher fd " + stdio.input(), "the container never shares the embedding JVM's streams",
+                    "dup3", stdio.input(), 0, 0);
+            steps.step("stdout to launcher fd " + stdio.output(), "a pipe the embedding JVM reads", "dup3", stdio.output(), 1, 0);
+            steps.step("stderr to launcher fd " + stdio.error(), "a second pipe the embedding JVM reads", "dup3", stdio.error(), 2, 0);
+            return;
+        }
         steps.step("stdin from /dev/null (launcher fd " + stdio.input() + ")", "a detached container reads no terminal",
                 "dup3", stdio.input(), 0, 0);
         steps.step("stdout to the log (launcher fd " + stdio.output() + ")", "no launcher stays to relay output: "
@@ -401,7 +420,14 @@ public final class ChildProgram {
         steps.step("close exec.fifo", "the workload must not reach the state directory", "close", detached.execFifo());
     }
 
-    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes, boolean dieWithLauncher) {
+    /**
+     * @param dumpable pasta is attached while the child waits: it opens the child's /proc/PID/ns files without
+     *                 CAP_SYS_PTRACE, which a non-dumpable child refuses. A JVM that launched containers before
+     *                 can be non-dumpable (a credential change of a child sharing its memory made it so), and a
+     *                 forked child inherits that: such a child (the launcher forks it for pasta) makes itself
+     *                 dumpable first. Its later setuid and execve settle dumpability as usual.
+     */
+    private static void synchronizeWithParent(ChildSteps steps, Pipes pipes, boolean dieWithLauncher, boolean dumpable) {
         steps.step("close the parent's end of the sync pipe", "so the read below sees end-of-file if the launcher dies",
                 "close", pipes.syncWrite());
         steps.step("close the parent's end of the failure pipe", "only the parent reads it", "close", pipes.failureRead());
@@ -413,6 +439,10 @@ public final class ChildProgram {
         }
         if (dieWithLauncher) {
             dieWithParent(steps, "the container must not outlive the launcher");
+        }
+        if (dumpable) {
+            steps.step("make the child dumpable", "pasta opens its namespaces without CAP_SYS_PTRACE while it waits",
+                    "prctl", Prctl.PR_SET_DUMPABLE, 1, 0, 0, 0);
         }
         long buffer = steps.memory().allocate(8);
         steps.step("wait for the launcher", "the launcher writes the uid/gid maps and sets up the cgroup, then releases the child",

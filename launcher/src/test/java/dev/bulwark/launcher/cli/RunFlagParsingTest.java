@@ -1,5 +1,8 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.plan.CapabilityFlags;
+import dev.bulwark.launcher.plan.EnvironmentFlags;
+import dev.bulwark.launcher.plan.MountArguments;
 import dev.bulwark.config.model.LinuxCapabilities;
 import dev.bulwark.config.model.Mount;
 import dev.bulwark.launcher.LaunchException;

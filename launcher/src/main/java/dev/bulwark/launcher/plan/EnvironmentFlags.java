@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.cli;
+package dev.bulwark.launcher.plan;
 
 import dev.bulwark.launcher.LaunchException;
 
@@ -18,11 +18,11 @@ import java.util.Map;
  * is the rest of the line as written (no quotes are removed). Files are read first, in order, then
  * {@code --env}: a later entry for the same name wins.
  */
-final class EnvironmentFlags {
+public final class EnvironmentFlags {
     private EnvironmentFlags() {
     }
 
-    static List<String> merge(List<String> base, List<Path> envFiles, List<String> envFlags, Map<String, String> launcherEnv) {
+    public static List<String> merge(List<String> base, List<Path> envFiles, List<String> envFlags, Map<String, String> launcherEnv) {
         Map<String, String> merged = new LinkedHashMap<>();
         base.forEach(entry -> put(merged, entry));
         for (Path file : envFiles) {

@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.cli;
+package dev.bulwark.launcher.plan;
 
 import dev.bulwark.config.model.LinuxCpu;
 import dev.bulwark.config.model.LinuxMemory;
@@ -10,13 +10,13 @@ import dev.bulwark.launcher.LaunchException;
 import java.util.Locale;
 
 /** {@code --memory}, {@code --pids} and {@code --cpus}: explicit limits for the built-in default. */
-final class ResourceFlags {
+public final class ResourceFlags {
     private static final long CPU_PERIOD_MICROS = 100_000;
 
     private ResourceFlags() {
     }
 
-    static Spec apply(Spec spec, String memory, Long pids, Double cpus) {
+    public static Spec apply(Spec spec, String memory, Long pids, Double cpus) {
         if (memory == null && pids == null && cpus == null) {
             return spec;
         }
@@ -39,7 +39,7 @@ final class ResourceFlags {
     }
 
     /** "64m" to 67108864: a number with an optional k, m or g suffix (powers of 1024). */
-    static long parseSize(String text) {
+    public static long parseSize(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         long unit = 1;
         if (t.endsWith("k") || t.endsWith("m") || t.endsWith("g")) {

@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.cli;
+package dev.bulwark.launcher.plan;
 
 import dev.bulwark.config.model.LinuxCapabilities;
 import dev.bulwark.config.validation.KnownNames;
@@ -17,11 +17,11 @@ import java.util.TreeSet;
  * uid change. A capability both added and dropped is refused, as podman does. {@code --cap-add ALL} is
  * refused: the default exists to hold none, and every capability a command needs can be named.
  */
-final class CapabilityFlags {
+public final class CapabilityFlags {
     private CapabilityFlags() {
     }
 
-    static LinuxCapabilities apply(List<String> add, List<String> drop, long uid) {
+    public static LinuxCapabilities apply(List<String> add, List<String> drop, long uid) {
         Set<String> added = names("--cap-add", add);
         Set<String> dropped = names("--cap-drop", drop);
         if (added.contains("ALL")) {

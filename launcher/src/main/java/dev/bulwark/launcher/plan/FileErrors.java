@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.cli;
+package dev.bulwark.launcher.plan;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -7,11 +7,11 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 
 /** The reason a file operation failed, in words, without the Java exception's name. */
-final class FileErrors {
+public final class FileErrors {
     private FileErrors() {
     }
 
-    static String reason(IOException e) {
+    public static String reason(IOException e) {
         if (e instanceof NoSuchFileException) {
             return "does not exist";
         }

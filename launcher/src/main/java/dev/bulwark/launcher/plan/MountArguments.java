@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.cli;
+package dev.bulwark.launcher.plan;
 
 import dev.bulwark.config.model.Mount;
 import dev.bulwark.launcher.LaunchException;
@@ -15,14 +15,14 @@ import java.util.Set;
  * {@code --mount}/{@code --volume SRC:DST[:ro|rw]} and {@code --tmpfs DST[:OPTIONS]} as mounts of the
  * built-in default, each checked before anything is made so that a bad one is one line naming the flag.
  */
-final class MountArguments {
+public final class MountArguments {
     /** Default mounts a flag may replace (same destination); the others are the container's own. */
     private static final Set<String> REPLACEABLE = Set.of("/tmp", "/dev/shm");
     private static final Set<String> RESERVED = Set.of("/", "/proc", "/dev", "/dev/pts", "/dev/mqueue", "/sys", "/sys/fs/cgroup");
-    static final String DEFAULT_TMPFS_SIZE = "64m";
+    public static final String DEFAULT_TMPFS_SIZE = "64m";
 
     /** A mount and the flag that asked for it. */
-    record Flagged(String flag, Mount mount) {
+    public record Flagged(String flag, Mount mount) {
     }
 
     private MountArguments() {
@@ -32,7 +32,7 @@ final class MountArguments {
      * {@code --mount}: {@code SRC:DST[:ro|rw]}, or podman's key=value form {@code type=bind,source=SRC,destination=DST[,ro|rw]}
      * and {@code type=tmpfs,destination=DST[,tmpfs-size=N][,tmpfs-mode=M][,ro]} (src, dst and target are accepted aliases).
      */
-    static Mount mountFlag(String argument) {
+    public static Mount mountFlag(String argument) {
         if (!argument.startsWith("type=")) {
             return bind("--mount", argument);
         }
@@ -93,7 +93,7 @@ final class MountArguments {
      * A host path bound at DST; the source must exist. {@code --mount SRC:DST} is read-only unless :rw (Bulwark's
      * own form); {@code -v/--volume SRC:DST} is writable unless :ro, as podman's -v.
      */
-    static Mount bind(String flag, String argument) {
+    public static Mount bind(String flag, String argument) {
         requireNoNul(flag, argument);
         String[] parts = argument.split(":", -1);
         String mode = parts.length == 3 ? parts[2] : flag.equals("--volume") ? "rw" : "ro";
@@ -113,7 +113,7 @@ final class MountArguments {
     }
 
     /** A fresh tmpfs at DST: nosuid, nodev, noexec unless exec, 64 MiB unless size=, mode 1777 unless mode=. */
-    static Mount tmpfs(String argument) {
+    public static Mount tmpfs(String argument) {
         return tmpfs(argument, "--tmpfs");
     }
 
@@ -176,7 +176,7 @@ final class MountArguments {
     }
 
     /** The default mounts with these added: one at a replaceable default's destination takes its place. */
-    static List<Mount> addTo(List<Mount> defaults, List<Flagged> added) {
+    public static List<Mount> addTo(List<Mount> defaults, List<Flagged> added) {
         List<Mount> mounts = new ArrayList<>(defaults);
         for (Flagged flagged : added) {
             Mount mount = flagged.mount();

@@ -1,4 +1,4 @@
-package dev.bulwark.launcher.cli;
+package dev.bulwark.launcher.plan;
 
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.plan.LsmHost;
@@ -16,10 +16,10 @@ import dev.bulwark.launcher.setup.LsmSteps;
  *                        hardened asks for confirmation ({@code --allow-host-root})
  * @param lsm             the host's LSMs, probed once: the labels decided here and the child's steps agree
  */
-record EffectiveConfig(Spec spec, boolean hostRootAllowed, LsmHost lsm) {
+public record EffectiveConfig(Spec spec, boolean hostRootAllowed, LsmHost lsm) {
 
     /** @param initFlag {@code --init} was given (else only the bundle's annotation asks for tini) */
-    static EffectiveConfig of(Spec written, Profile selected, boolean rootless, boolean initFlag, boolean allowHostRoot,
+    public static EffectiveConfig of(Spec written, Profile selected, boolean rootless, boolean initFlag, boolean allowHostRoot,
                               boolean allowMissingLsm) {
         Spec spec = selected.apply(LaunchPlan.validatedAsWritten(written, rootless));
         if (TiniInit.requested(spec, initFlag)) {

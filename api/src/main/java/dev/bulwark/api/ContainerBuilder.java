@@ -1,0 +1,387 @@
+package dev.bulwark.api;
+
+import dev.bulwark.config.SpecParseException;
+import dev.bulwark.config.SpecParser;
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.model.LinuxIdMapping;
+import dev.bulwark.config.model.LinuxSeccomp;
+import dev.bulwark.config.model.Root;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.BuiltInDefault;
+import dev.bulwark.launcher.plan.ContainerNetwork;
+import dev.bulwark.launcher.plan.DefaultContainerSettings;
+import dev.bulwark.launcher.plan.EffectiveConfig;
+import dev.bulwark.launcher.plan.MountArguments;
+import dev.bulwark.launcher.plan.Profile;
+import dev.bulwark.launcher.runtime.StateRoot;
+import dev.bulwark.nativ.Syscalls;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A container to start: Bulwark's hardened built-in default (a root assembled from the host's /usr, a
+ * user namespace, no capabilities, the default seccomp filter, Landlock, a read-only root, a network
+ * namespace with only loopback) unless told otherwise. Each setting means what the same
+ * {@code bulwark run} flag means; the translation is the CLI's own. Not thread-safe: build on one
+ * thread, then {@link #start()} as often as needed, from any thread.
+ */
+public final class ContainerBuilder {
+    /** Where the container's root comes from. */
+    private enum RootKind { HOST_USR, ROOTFS, BUNDLE }
+
+    private RootKind rootKind = RootKind.HOST_USR;
+    private Path rootDirectory;
+    private final List<String> command = new ArrayList<>();
+    private final List<String> env = new ArrayList<>();
+    private String workdir;
+    private String user;
+    private String hostname;
+    private final List<MountArguments.Flagged> mounts = new ArrayList<>();
+    private final List<String> mountArguments = new ArrayList<>(); // parsed at start: a bad one is a ContainerException
+    private String network;
+    private final List<Publish> published = new ArrayList<>();
+    private String memory;
+    private Long pids;
+    private Double cpus;
+    private final List<String> capAdd = new ArrayList<>();
+    private Path seccompProfile;
+    private final Map<String, String> annotations = new LinkedHashMap<>();
+    private Profile profile = Profile.HARDENED;
+    private Boolean readOnlyRoot;
+    private String id;
+    private Path stateRoot;
+    private boolean explain;
+    private String readyText;
+    private Duration readyTimeout;
+
+    /** One published port; host port 0 picks a free one at start. */
+    private record Publish(String address, int hostPort, int containerPort, String protocol) {
+    }
+
+    ContainerBuilder() {
+    }
+
+    /** The root assembled from the host's /usr, read-only (the default). */
+    public ContainerBuilder hostUsrRoot() {
+        rootKind = RootKind.HOST_USR;
+        rootDirectory = null;
+        return this;
+    }
+
+    /** A root file system directory (e.g. an unpacked image), with the built-in default's settings around it. */
+    public ContainerBuilder rootfs(Path directory) {
+        rootKind = RootKind.ROOTFS;
+        rootDirectory = Objects.requireNonNull(directory);
+        return this;
+    }
+
+    /** An OCI bundle: its config.json says everything; only {@link #command} may replace process.args. */
+    public ContainerBuilder bundle(Path directory) {
+        rootKind = RootKind.BUNDLE;
+        rootDirectory = Objects.requireNonNull(directory);
+        return this;
+    }
+
+    public ContainerBuilder command(String... args) {
+        return command(List.of(args));
+    }
+
+    public ContainerBuilder command(List<String> args) {
+        command.clear();
+        command.addAll(args);
+        return this;
+    }
+
+    /** One variable; the default environment has PATH and TERM only. */
+    public ContainerBuilder env(String name, String value) {
+        env.add(name + "=" + value);
+        return this;
+    }
+
+    public ContainerBuilder workdir(String absolutePath) {
+        workdir = absolutePath;
+        return this;
+    }
+
+    /** Container uid and gid; rootless launches map only 0. */
+    public ContainerBuilder user(long uid, long gid) {
+        user = uid + ":" + gid;
+        return this;
+    }
+
+    /** As {@code --user}: "UID[:GID]". */
+    public ContainerBuilder user(String uidAndGid) {
+        user = uidAndGid;
+        return this;
+    }
+
+    public ContainerBuilder hostname(String name) {
+        hostname = name;
+        return this;
+    }
+
+    /** Binds the existing host path read-only (Landlock keeps it so). */
+    public ContainerBuilder mountReadOnly(Path host, String container) {
+        mountArguments.add(host.toAbsolutePath() + ":" + container + ":ro");
+        return this;
+    }
+
+    /** Binds the existing host path writable: an explicit loosening (Landlock allows writes beneath it). */
+    public ContainerBuilder mountWritable(Path host, String container) {
+        mountArguments.add(host.toAbsolutePath() + ":" + container + ":rw");
+        return this;
+    }
+
+    /** A fresh tmpfs (64m, mode 1777, noexec unless options say exec); {@code options} as {@code --tmpfs DST:OPTS}, may be empty. */
+    public ContainerBuilder tmpfs(String container, String options) {
+        mountArguments.add("tmpfs:" + container + (options == null || options.isEmpty() ? "" : ":" + options));
+        return this;
+    }
+
+    public ContainerBuilder tmpfs(String container) {
+        return tmpfs(container, "");
+    }
+
+    /** loopback (default), none, host, ns:PATH or pasta, as {@code --network}. */
+    public ContainerBuilder network(String mode) {
+        network = mode;
+        return this;
+    }
+
+    /**
+     * With {@code network("pasta")}: forwards 127.0.0.1:hostPort to the container's tcp port; hostPort 0 picks a
+     * free port at start, which {@link RunningContainer#hostPort(int)} then reads.
+     */
+    public ContainerBuilder publish(int hostPort, int containerPort) {
+        published.add(new Publish("127.0.0.1", hostPort, containerPort, "tcp"));
+        return this;
+    }
+
+    /** As {@link #publish(int, int)}, for "tcp" or "udp" on a given host address. */
+    public ContainerBuilder publish(String hostAddress, int hostPort, int containerPort, String protocol) {
+        published.add(new Publish(hostAddress, hostPort, containerPort, protocol));
+        return this;
+    }
+
+    /** Memory limit, e.g. "64m" (no swap); the start fails if the host cannot apply it. */
+    public ContainerBuilder memory(String size) {
+        memory = size;
+        return this;
+    }
+
+    public ContainerBuilder pids(long limit) {
+        pids = limit;
+        return this;
+    }
+
+    public ContainerBuilder cpus(double cpuBandwidth) {
+        cpus = cpuBandwidth;
+        return this;
+    }
+
+    /** Adds a capability (CAP_ prefix optional), held in the container's user namespace only. */
+    public ContainerBuilder capAdd(String capability) {
+        capAdd.add(capability);
+        return this;
+    }
+
+    /** A seccomp profile (the OCI linux.seccomp JSON object) in place of the default one. */
+    public ContainerBuilder seccompProfile(Path jsonFile) {
+        seccompProfile = jsonFile;
+        return this;
+    }
+
+    /** Landlock rules in place of the default ones, e.g. "/=rx;/tmp=rw", or "off" (annotation dev.bulwark.landlock). */
+    public ContainerBuilder landlock(String rules) {
+        return annotation("dev.bulwark.landlock", rules);
+    }
+
+    public ContainerBuilder annotation(String key, String value) {
+        annotations.put(key, value);
+        return this;
+    }
+
+    /** hardened (default) or oci: what a {@link #bundle}'s config means. */
+    public ContainerBuilder profile(String name) {
+        profile = switch (name) {
+            case "hardened" -> Profile.HARDENED;
+            case "oci" -> Profile.OCI;
+            default -> throw new ContainerException("profile: \"" + name + "\" is not a profile; use hardened or oci",
+                    "configure", "profile", LaunchException.LAUNCHER_ERROR, null);
+        };
+        return this;
+    }
+
+    /** false: the root is writable (its in-memory tmpfs; the host's files stay read-only). */
+    public ContainerBuilder readOnlyRoot(boolean readOnly) {
+        readOnlyRoot = readOnly;
+        return this;
+    }
+
+    /** The container id (default: bulwark-api-RANDOM); unique among running containers of the state root. */
+    public ContainerBuilder id(String containerId) {
+        id = containerId;
+        return this;
+    }
+
+    /** Where state directories live (default as the CLI's: /run/bulwark as root, else the user's runtime directory). */
+    public ContainerBuilder stateRoot(Path directory) {
+        stateRoot = directory;
+        return this;
+    }
+
+    /** Collects the launch's narration ({@code --explain=brief}) for {@link RunningContainer#explanation()}. */
+    public ContainerBuilder explain(boolean collect) {
+        explain = collect;
+        return this;
+    }
+
+    /**
+     * {@link #start()} returns only once the container's stdout or stderr contains {@code text} (e.g. a
+     * server's "listening" line); one that ends first, or has not written it within {@code timeout}, is
+     * closed and the start throws, with its output in the message.
+     */
+    public ContainerBuilder readyWhenOutput(String text, Duration timeout) {
+        readyText = text;
+        readyTimeout = timeout;
+        return this;
+    }
+
+    /**
+     * Starts the container and returns once its command runs (execve succeeded); a setting, setup step or
+     * command that fails throws {@link ContainerException} and leaves nothing behind.
+     */
+    public RunningContainer start() {
+        Launch launch = prepare();
+        return RunningContainer.start(launch);
+    }
+
+    /** Starts the container and waits for it to end; output is collected. */
+    public ContainerResult run() {
+        return run(Duration.ofMinutes(10));
+    }
+
+    /** As {@link #run()}; a container still running after {@code timeout} is killed and this throws. */
+    public ContainerResult run(Duration timeout) {
+        try (RunningContainer container = start()) {
+            if (!container.waitFor(timeout)) {
+                container.close();
+                throw new ContainerException("container " + container.id() + " still ran after " + timeout + ": killed",
+                        "wait", "", LaunchException.LAUNCHER_ERROR, null);
+            }
+            return container.result();
+        }
+    }
+
+    /** What one start launches, settled before anything runs. */
+    record Launch(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean hostRootAllowed,
+                  LinuxIdMapping hostIdRange, dev.bulwark.launcher.plan.LsmHost lsm, Map<Integer, Integer> hostPorts,
+                  boolean explain, String readyText, Duration readyTimeout) {
+    }
+
+    private Launch prepare() {
+        try {
+            int euid = Syscalls.geteuid();
+            int egid = Syscalls.getegid();
+            boolean rootless = euid != 0;
+            Map<Integer, Integer> hostPorts = new LinkedHashMap<>();
+            List<String> publish = new ArrayList<>();
+            for (Publish p : published) {
+                int hostPort = p.hostPort() == 0 ? freePort(p.address()) : p.hostPort();
+                hostPorts.put(p.containerPort(), hostPort);
+                String address = p.address().contains(":") ? "[" + p.address() + "]" : p.address();
+                publish.add(address + ":" + hostPort + ":" + p.containerPort() + "/" + p.protocol());
+            }
+            Spec spec;
+            Path bundle = null;
+            boolean builtIn = rootKind != RootKind.BUNDLE;
+            if (builtIn) {
+                if (command.isEmpty()) {
+                    throw new LaunchException("command: give the command to run");
+                }
+                spec = BuiltInDefault.spec(euid, egid, command);
+                if (rootKind == RootKind.ROOTFS) {
+                    Path root = rootDirectory.toAbsolutePath();
+                    spec = spec.withRoot(new Root(root.toString(), true));
+                    bundle = root;
+                }
+                mounts.clear();
+                for (String argument : mountArguments) {
+                    mounts.add(argument.startsWith("tmpfs:")
+                            ? new MountArguments.Flagged("--tmpfs", MountArguments.tmpfs(argument.substring(6)))
+                            : new MountArguments.Flagged("--volume", MountArguments.bind("--volume", argument)));
+                }
+                spec = new DefaultContainerSettings(user, workdir, List.of(), env, Map.of(), hostname, capAdd, List.of(),
+                        readOnlyRoot, memory, pids, cpus, mounts).applyTo(spec);
+                spec = ContainerNetwork.parse(network, publish, rootless).applyTo(spec, rootless);
+            } else {
+                if (user != null || workdir != null || hostname != null || !env.isEmpty() || !mountArguments.isEmpty()
+                        || network != null || !published.isEmpty() || memory != null || pids != null || cpus != null
+                        || !capAdd.isEmpty() || readOnlyRoot != null) {
+                    throw new LaunchException("bundle: its config.json says everything; only command() applies with a bundle");
+                }
+                bundle = rootDirectory.toAbsolutePath();
+                spec = SpecParser.parse(bundle.resolve("config.json"));
+                if (!command.isEmpty() && spec.process() != null) {
+                    spec = spec.withProcess(spec.process().withArgs(List.copyOf(command)));
+                }
+            }
+            if (!annotations.isEmpty()) {
+                Map<String, String> merged = new LinkedHashMap<>(spec.annotations() == null ? Map.of() : spec.annotations());
+                merged.putAll(annotations);
+                spec = spec.withAnnotations(merged);
+            }
+            if (seccompProfile != null) {
+                spec = spec.withLinux(spec.linux().withSeccomp(readSeccomp(seccompProfile)));
+            }
+            EffectiveConfig effective = EffectiveConfig.of(spec, builtIn ? Profile.HARDENED : profile, rootless, false,
+                    false, false);
+            String containerId = id != null ? id : "bulwark-api-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+            return new Launch(effective.spec(), bundle, containerId, rootKind == RootKind.HOST_USR,
+                    stateRoot != null ? stateRoot : StateRoot.defaultPath(euid), effective.hostRootAllowed(),
+                    new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE),
+                    effective.lsm(), Map.copyOf(hostPorts), explain, readyText, readyTimeout);
+        } catch (SpecParseException e) {
+            throw new ContainerException(e.getMessage(), "configure", "bundle", LaunchException.LAUNCHER_ERROR, e);
+        } catch (IOException e) {
+            throw new ContainerException("bundle: " + rootDirectory + "/config.json: " + e.getMessage(), "configure",
+                    "bundle", LaunchException.LAUNCHER_ERROR, e);
+        } catch (RuntimeException e) {
+            throw ContainerException.configuring(e);
+        }
+    }
+
+    /** A free port now: pasta binds it moments later (another process could take it between; then the start fails naming it). */
+    private static int freePort(String address) {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(address))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new LaunchException("publish: no free port on " + address + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static LinuxSeccomp readSeccomp(Path file) {
+        try {
+            String json = "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}, \"linux\": {\"seccomp\": "
+                    + Files.readString(file) + "}}";
+            return SpecParser.parse(json).linux().seccomp();
+        } catch (IOException e) {
+            throw new LaunchException("seccompProfile: " + file + ": " + e.getMessage(), e);
+        } catch (SpecParseException e) {
+            throw new LaunchException("seccompProfile: " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
