@@ -37,6 +37,11 @@ final class DefaultContainerOptions {
             + "user (default 0:0, container root, which is never host root)")
     String user;
 
+    @Option(names = {"-t", "--tty"}, description = "built-in default only: give the command a pseudo-terminal of the "
+            + "container's own devpts (process.terminal); the launcher relays its own stdin and stdout to it, its terminal "
+            + "in raw mode, the window size passed on")
+    boolean tty;
+
     @Option(names = "--hostname", paramLabel = "NAME", description = "built-in default only: host name in the "
             + "container's uts namespace and /etc/hostname, /etc/hosts (default bulwark)")
     String hostname;
@@ -95,6 +100,7 @@ final class DefaultContainerOptions {
         addIf(given, workdir != null, "--workdir");
         addIf(given, user != null, "--user");
         addIf(given, hostname != null, "--hostname");
+        addIf(given, tty, "--tty");
         addIf(given, !capAdd.isEmpty(), "--cap-add");
         addIf(given, !capDrop.isEmpty(), "--cap-drop");
         addIf(given, readOnly != null, "--read-only");
@@ -132,7 +138,7 @@ final class DefaultContainerOptions {
             throw new LaunchException("--workdir: \"" + workdir + "\" must be an absolute path");
         }
         List<String> environment = EnvironmentFlags.merge(p.env(), envFiles, env, System.getenv());
-        Process process = p.withUser(u).withEnv(environment).withCwd(workdir != null ? workdir : p.cwd());
+        Process process = p.withUser(u).withEnv(environment).withCwd(workdir != null ? workdir : p.cwd()).withTerminal(tty ? Boolean.TRUE : p.terminal());
         if (!capAdd.isEmpty() || !capDrop.isEmpty()) {
             process = process.withCapabilities(CapabilityFlags.apply(capAdd, capDrop, u.uid()));
         }

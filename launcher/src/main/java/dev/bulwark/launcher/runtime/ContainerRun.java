@@ -42,6 +42,8 @@ import java.util.Map;
 public final class ContainerRun {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private static final int SYNC_BYTE = 1;
+    /** How long the workload's last terminal output may take to reach the launcher's stdout after it exits. */
+    private static final java.time.Duration TERMINAL_DRAIN = java.time.Duration.ofSeconds(2);
 
     private final RunRequest request;
     private final PrintStream explain;
@@ -111,10 +113,7 @@ public final class ContainerRun {
         Spec spec = plan.spec();
         hooks = new HookRunner(spec.hooks());
         IdMaps idMaps = plan.idMaps();
-        if (Boolean.TRUE.equals(spec.process().terminal())) {
-            LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
-                    + "the container shares the launcher's standard streams");
-        }
+        ConsoleSocket.check(spec, request);
         Path bundleRootfs = plan.bundleRootfs();
         long started = System.nanoTime();
         ProcessIdentity launcher = ProcessIdentity.self();
@@ -143,6 +142,7 @@ public final class ContainerRun {
                 try {
                     planned = handoff.applyTo(withOwnCgroupMount(spec, limits.path()));
                     planned = notify == null ? planned : notify.applyTo(planned, request.hostUsrRoot());
+                    planned = ConsoleSocket.withLauncherSize(planned, request);
                     context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                             request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
@@ -209,8 +209,10 @@ public final class ContainerRun {
             ChildProgram.Stdio stdio = detached && request.create().logToState() ? logStdio(fds, state) : null;
             ChildProgram.Detached waitForStart = detached
                     ? new ChildProgram.Detached(ready[1], execFifo, context.passedFds(), stdio) : null;
+            ConsoleSocket console = ConsoleSocket.open(context.spec(), request, fds);
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
-                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop());
+                    hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop(),
+                    console == null ? -1 : console.childEnd());
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
@@ -269,6 +271,9 @@ public final class ContainerRun {
                 closeNow(fds, sync[0]);
                 closeNow(fds, sync[1]);
                 closeNow(fds, failure[1]);
+                if (console != null) {
+                    closeNow(fds, console.childEnd()); // the child's copy alone: end-of-file if it fails before sending
+                }
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
                     closeNow(fds, narration[0]);
@@ -278,7 +283,7 @@ public final class ContainerRun {
                     closeNow(fds, execFifo);
                     return awaitCreated(new Launched(context, state, limits, creating, table, child, failure[0], started), ready[0]);
                 }
-                return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
+                return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0], console);
             }
         } finally {
             for (int fd : fds) {
@@ -320,7 +325,7 @@ public final class ContainerRun {
                            SyscallTable table, SyscallTable.Spawned child, int failureRead, long started) {
     }
 
-    private RunResult supervise(Launched spawned, Thread narrator) {
+    private RunResult supervise(Launched spawned, Thread narrator, ConsoleSocket console) {
         ContainerContext context = spawned.context();
         StateDirectory state = spawned.state();
         ContainerLimits limits = spawned.limits();
@@ -348,10 +353,14 @@ public final class ContainerRun {
             if (request.foreground() != null) {
                 request.foreground().signals().register(stop);
             }
-            try {
+            try (TerminalRelay terminal = console == null ? null
+                    : console.relay(request.foreground() == null ? null : request.foreground().signals())) {
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
+                if (terminal != null) {
+                    terminal.finish(TERMINAL_DRAIN);
+                }
                 StepNarrator.await(narrator);
                 long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 boolean oomKilled = limits.oomKills() > 0;

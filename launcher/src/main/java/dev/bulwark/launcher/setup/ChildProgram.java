@@ -169,6 +169,15 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
                                      HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop) {
+        return compile(context, pipes, setgroupsAllowed, detached, hookStops, prepared, idMapStop, -1);
+    }
+
+    /**
+     * @param consoleSocket with process.terminal: a connected console socket the child holds, over which it
+     *                      sends its terminal's master ({@link TerminalSteps}); -1 without a terminal
+     */
+    public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
+                                     HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop, int consoleSocket) {
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
         Linux linux = spec.linux();
@@ -232,6 +241,9 @@ public final class ChildProgram {
                 }
             });
 
+            if (consoleSocket >= 0) { // after pivot_root: /dev/ptmx is the container's; the master's fd is closed before Landlock's scratch fd
+                TerminalSteps.compile(steps, consoleSocket, scratchFd(pipes, passedFds(context, detached)), process.consoleSize(), process.user());
+            }
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             steps.field("root.readonly");
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
