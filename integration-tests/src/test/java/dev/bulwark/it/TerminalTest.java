@@ -121,6 +121,23 @@ class TerminalTest {
 
     @ParameterizedTest
     @EnumSource(Mode.class)
+    void ctrlCTypedOnTheLaunchersTerminalInterruptsTheWorkload(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePython();
+        String id = newId("ctrl-c", mode);
+        // The trap is set before "ready": the shell is the namespace's init, which gets only signals it handles.
+        List<String> args = new ArrayList<>(Containers.runDefault(mode, id, "/bin/sh", "-c",
+                "trap 'echo got-sigint; exit 5' INT; echo ready; while true; do sleep 0.1; done"));
+        args.add(1, "--tty");
+        long started = System.nanoTime();
+        Cli.Result result = Cli.start(mode, ptyRun(24, 80, "ready", 24, 80, "\\x03"), args).await(60);
+        assertEquals(5, result.exitCode(), "^C is a byte to the container's terminal, which sends SIGINT: " + result.describe());
+        assertTrue(result.stdout().contains("got-sigint"), result.describe());
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(25), "not the end of the sleep");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
     void badConsoleSocketsAreOneLineAndLeaveNothing(Mode mode) throws Exception {
         mode.assumeAvailable();
         Set<String> mountsBefore = Containers.hostMounts();
