@@ -94,9 +94,11 @@ public final class TerminalRelay implements AutoCloseable {
                     LOG.log(System.Logger.Level.WARNING, "restoring the terminal's settings failed: " + e.getMessage());
                 }
             }
-            Syscalls.close(master);
-            Syscalls.close(stop[0]);
-            Syscalls.close(stop[1]);
+            if (!toTerminal.isAlive() && !fromTerminal.isAlive()) {
+                Syscalls.close(master);
+                Syscalls.close(stop[0]);
+                Syscalls.close(stop[1]);
+            } // else a copy is stuck in a write (a workload that never reads): its fds must not be reused under it
         }
     }
 
