@@ -3,7 +3,6 @@ package dev.bulwark.launcher.cli;
 import dev.bulwark.launcher.plan.EffectiveConfig;
 import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
-import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.plan.Profile;
 import dev.bulwark.launcher.plan.ProfileSelection;
@@ -44,8 +43,8 @@ final class CreateCommand implements Callable<Integer> {
     @Option(names = "--pid-file", paramLabel = "FILE", description = "write the init's host pid to FILE (atomically)")
     Path pidFile;
 
-    @Option(names = "--console-socket", paramLabel = "SOCKET", description = "AF_UNIX socket for the terminal's master "
-            + "(process.terminal=true is not supported yet)")
+    @Option(names = "--console-socket", paramLabel = "SOCKET", description = "with process.terminal true: the AF_UNIX "
+            + "stream socket the container's pty master is sent to (SCM_RIGHTS, as runc), the pty made in the container's own devpts")
     Path consoleSocket;
 
     @Mixin
@@ -94,14 +93,10 @@ final class CreateCommand implements Callable<Integer> {
         Spec spec = effective.spec();
         boolean hostRootAllowed = effective.hostRootAllowed();
         LsmHost lsm = effective.lsm();
-        if (Boolean.TRUE.equals(spec.process().terminal())) {
-            throw new LaunchException("process.terminal: a terminal for a created container"
-                    + (consoleSocket != null ? " (--console-socket)" : "") + " is not supported yet");
-        }
         ParentHardening.makeLauncherNonDumpable();
         ContainerRun.create(new RunRequest(spec, bundleDirectory, containerId, false, stateRoot.resolve(), hostRootAllowed,
                 hostIdRange, null, LaunchStep.fromEnvironment(),
-                new RunRequest.CreateOptions(pidFile, handoff.preserveFds), lsm, null, passed));
+                new RunRequest.CreateOptions(pidFile, handoff.preserveFds, false, consoleSocket), lsm, null, passed));
         return 0;
     }
 }

@@ -30,6 +30,11 @@ final class DefaultContainerOptions {
             + "user (default 0:0, container root, which is never host root)")
     String user;
 
+    @Option(names = {"-t", "--tty"}, description = "built-in default only: give the command a pseudo-terminal of the "
+            + "container's own devpts (process.terminal); the launcher relays its own stdin and stdout to it, its terminal "
+            + "in raw mode, the window size passed on")
+    boolean tty;
+
     @Option(names = "--hostname", paramLabel = "NAME", description = "built-in default only: host name in the "
             + "container's uts namespace and /etc/hostname, /etc/hosts (default bulwark)")
     String hostname;
@@ -88,6 +93,7 @@ final class DefaultContainerOptions {
         addIf(given, workdir != null, "--workdir");
         addIf(given, user != null, "--user");
         addIf(given, hostname != null, "--hostname");
+        addIf(given, tty, "--tty");
         addIf(given, !capAdd.isEmpty(), "--cap-add");
         addIf(given, !capDrop.isEmpty(), "--cap-drop");
         addIf(given, readOnly != null, "--read-only");
@@ -108,8 +114,9 @@ final class DefaultContainerOptions {
 
     /** The built-in default {@code spec} with these flags applied; every bad value is one line naming its flag. */
     Spec applyTo(Spec spec) {
-        return new DefaultContainerSettings(user, workdir, envFiles, env, System.getenv(), hostname, capAdd, capDrop,
+        Spec applied = new DefaultContainerSettings(user, workdir, envFiles, env, System.getenv(), hostname, capAdd, capDrop,
                 readOnly, memory, pids, cpus, mounts()).applyTo(spec);
+        return tty ? applied.withProcess(applied.process().withTerminal(Boolean.TRUE)) : applied;
     }
 
     private List<MountArguments.Flagged> mounts() {

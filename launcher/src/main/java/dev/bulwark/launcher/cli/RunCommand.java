@@ -198,6 +198,11 @@ final class RunCommand implements Callable<Integer> {
             if (explain != null || trace) {
                 throw new LaunchException((trace ? "--trace" : "--explain") + ": narrates a foreground run; not with --detach");
             }
+            if (Boolean.TRUE.equals(spec.process().terminal())) {
+                throw new LaunchException((builtIn ? "--tty" : "process.terminal") + ": a detached run leaves no launcher to "
+                        + "relay a terminal (cannot allocate tty if runc will detach without setting console socket); "
+                        + "use create --console-socket");
+            }
             DetachedRun.checkPidFile(pidFile);
             boolean logToState = DetachedRun.LogDriver.of(logDriver, builtIn) == DetachedRun.LogDriver.FILE;
             HostHandoff passed = handoff.handoff(false);

@@ -42,6 +42,8 @@ import java.util.Map;
 public final class ContainerRun {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     private static final int SYNC_BYTE = 1;
+    /** How long the workload's last terminal output may take to reach the launcher's stdout after it exits. */
+    private static final java.time.Duration TERMINAL_DRAIN = java.time.Duration.ofSeconds(2);
 
     private final RunRequest request;
     private final PrintStream explain;
@@ -111,10 +113,7 @@ public final class ContainerRun {
         Spec spec = plan.spec();
         hooks = new HookRunner(spec.hooks());
         IdMaps idMaps = plan.idMaps();
-        if (Boolean.TRUE.equals(spec.process().terminal())) {
-            LOG.log(System.Logger.Level.WARNING, "process.terminal: no pseudo-terminal is allocated; "
-                    + "the container shares the launcher's standard streams");
-        }
+        ConsoleSocket.check(spec, request);
         Path bundleRootfs = plan.bundleRootfs();
         long started = System.nanoTime();
         ProcessIdentity launcher = ProcessIdentity.self();
@@ -143,6 +142,7 @@ public final class ContainerRun {
                 try {
                     planned = handoff.applyTo(withOwnCgroupMount(spec, limits.path()));
                     planned = notify == null ? planned : notify.applyTo(planned, request.hostUsrRoot());
+                    planned = ConsoleSocket.withLauncherSize(planned, request);
                     context = new ContainerContext(id.value(), planned, request.bundle(), rootfs,
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                             request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
@@ -212,9 +212,10 @@ public final class ContainerRun {
             RunRequest.Embedded embedded = request.embedded();
             ChildProgram.Stdio ownStdio = embedded == null ? null
                     : new ChildProgram.Stdio(embedded.stdin(), embedded.stdout(), embedded.stderr());
+            ConsoleSocket console = ConsoleSocket.open(context.spec(), request, fds);
             ChildSteps steps = ChildProgram.compile(context, pipes, idMaps.setgroupsAllowed(), waitForStart,
                     hookStops == null ? null : hookStops.stops(), prepared, lateIdMaps == null ? null : lateIdMaps.stop(),
-                    ownStdio);
+                    ownStdio, console == null ? -1 : console.childEnd());
             try (SyscallTable table = steps.table()) {
                 // create: the fork-like spawn. CLONE_VFORK would hold this thread until the child's execve,
                 // which a created container reaches only after start, long after create has exited.
@@ -278,6 +279,9 @@ public final class ContainerRun {
                 closeNow(fds, sync[0]);
                 closeNow(fds, sync[1]);
                 closeNow(fds, failure[1]);
+                if (console != null) {
+                    closeNow(fds, console.childEnd()); // the child's copy alone: end-of-file if it fails before sending
+                }
                 if (progress[1] >= 0) {
                     closeNow(fds, progress[1]);
                     closeNow(fds, narration[0]);
@@ -291,7 +295,7 @@ public final class ContainerRun {
                     }
                     return result;
                 }
-                return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0]);
+                return supervise(new Launched(context, state, limits, creating, table, child, failure[0], started), narrator[0], console);
             }
         } finally {
             for (int fd : fds) {
@@ -333,7 +337,7 @@ public final class ContainerRun {
                            SyscallTable table, SyscallTable.Spawned child, int failureRead, long started) {
     }
 
-    private RunResult supervise(Launched spawned, Thread narrator) {
+    private RunResult supervise(Launched spawned, Thread narrator, ConsoleSocket console) {
         ContainerContext context = spawned.context();
         StateDirectory state = spawned.state();
         ContainerLimits limits = spawned.limits();
@@ -361,13 +365,17 @@ public final class ContainerRun {
             if (request.foreground() != null) {
                 request.foreground().signals().register(stop);
             }
-            try {
+            try (TerminalRelay terminal = console == null ? null
+                    : console.relay(request.foreground() == null ? null : request.foreground().signals())) {
                 if (request.embedded() != null) {
                     request.embedded().running().accept(new RunRequest.Running(context.id(), child.pid(), stop));
                 }
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
+                if (terminal != null) {
+                    terminal.finish(TERMINAL_DRAIN);
+                }
                 StepNarrator.await(narrator);
                 long millis = (System.nanoTime() - spawned.started()) / 1_000_000;
                 boolean oomKilled = limits.oomKills() > 0;

@@ -58,7 +58,7 @@ public record DryRun(SetupPlan plan, List<LauncherStep> launcher, long cloneFlag
                 ? new ChildProgram.HookStops(9, 10, 11, 12, beforePivot, beforeExec) : null;
         ChildProgram.IdMapStop idMapStop = ChildProgram.needsIdMapStop(spec) ? new ChildProgram.IdMapStop(13, 14, 15, 16) : null;
         ChildSteps steps = ChildProgram.compile(context, PIPES, idMaps.setgroupsAllowed(), null, hookStops,
-                LauncherMounts.none(), idMapStop);
+                LauncherMounts.none(), idMapStop, null, Boolean.TRUE.equals(spec.process().terminal()) ? 17 : -1); // placeholder console socket
         SetupPlan plan;
         try (SyscallTable table = steps.table()) {
             plan = steps.plan();

@@ -83,10 +83,16 @@ public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot,
      * @param preserveFds how many fds from 3 up the workload inherits
      * @param logToState  the container's stdin is /dev/null and its stdout and stderr go to {@link ContainerLog}
      *                    in its state directory ({@code run --detach}); false keeps the caller's stdio (create)
+     * @param consoleSocket with process.terminal: the AF_UNIX socket the terminal's master is sent to
+     *                      ({@code --console-socket}); null otherwise
      */
-    public record CreateOptions(Path pidFile, int preserveFds, boolean logToState) {
+    public record CreateOptions(Path pidFile, int preserveFds, boolean logToState, Path consoleSocket) {
         public CreateOptions(Path pidFile, int preserveFds) {
             this(pidFile, preserveFds, false);
+        }
+
+        public CreateOptions(Path pidFile, int preserveFds, boolean logToState) {
+            this(pidFile, preserveFds, logToState, null);
         }
     }
 

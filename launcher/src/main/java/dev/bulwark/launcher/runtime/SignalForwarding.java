@@ -20,7 +20,11 @@ public final class SignalForwarding implements AutoCloseable {
     public static final List<Integer> FORWARDED = List.of(Signals.SIGINT, Signals.SIGTERM, Signals.SIGHUP,
             Signals.SIGQUIT, Signals.SIGUSR1, Signals.SIGUSR2);
 
+    /** Not forwarded: the launcher's terminal changed size, which a {@link TerminalRelay} passes on. */
+    static final int SIGWINCH = 28;
+
     private final Set<ContainerStop> targets = new LinkedHashSet<>();
+    private final Set<Runnable> windowChanges = new LinkedHashSet<>();
     /** Signals that arrived while no container was running yet (during a launch): delivered on register. */
     private final Queue<Integer> pending = new ArrayDeque<>();
 
@@ -30,7 +34,9 @@ public final class SignalForwarding implements AutoCloseable {
     /** Installs the process's handlers for {@link #FORWARDED}; once per process, closed before it exits. */
     public static SignalForwarding install() {
         SignalForwarding forwarding = new SignalForwarding();
-        SignalRelay.install(FORWARDED, forwarding::forward);
+        List<Integer> handled = new java.util.ArrayList<>(FORWARDED);
+        handled.add(SIGWINCH);
+        SignalRelay.install(handled, forwarding::forward);
         return forwarding;
     }
 
@@ -51,7 +57,19 @@ public final class SignalForwarding implements AutoCloseable {
         targets.remove(stop);
     }
 
+    synchronized void onWindowChange(Runnable resize) {
+        windowChanges.add(resize);
+    }
+
+    synchronized void removeWindowChange(Runnable resize) {
+        windowChanges.remove(resize);
+    }
+
     private synchronized void forward(int signal) {
+        if (signal == SIGWINCH) {
+            windowChanges.forEach(Runnable::run);
+            return;
+        }
         if (targets.isEmpty()) {
             pending.add(signal); // Ctrl-C during a launch still reaches the container once it runs
             return;

@@ -60,7 +60,8 @@ public final class ByHand {
             case "setns":
                 return "nsenter --" + nsOption(name) + "=PATH";
             case "ioctl":
-                return name.contains("lo") ? "ip link set lo up" : "";
+                return name.startsWith("bring up lo") ? "ip link set lo up"
+                        : name.startsWith("make the terminal the controlling") ? "setsid --ctty CMD (on a terminal)" : "";
             case "sethostname":
                 return "hostname " + quote(spec.hostname());
             case "setdomainname":

@@ -174,12 +174,17 @@ public final class ChildProgram {
      */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
                                      HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop) {
-        return compile(context, pipes, setgroupsAllowed, detached, hookStops, prepared, idMapStop, null);
+        return compile(context, pipes, setgroupsAllowed, detached, hookStops, prepared, idMapStop, null, -1);
     }
 
-    /** @param stdio for a foreground run: the container's own fds 0-2 (the Java API's pipes); null: the launcher's */
+    /**
+     * @param stdio         for a foreground run: the container's own fds 0-2 (the Java API's pipes); null: the launcher's
+     * @param consoleSocket with process.terminal: a connected console socket the child holds, over which it
+     *                      sends its terminal's master ({@link TerminalSteps}); -1 without a terminal
+     */
     public static ChildSteps compile(ContainerContext context, Pipes pipes, boolean setgroupsAllowed, Detached detached,
-                                     HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop, Stdio stdio) {
+                                     HookStops hookStops, LauncherMounts prepared, IdMapStop idMapStop, Stdio stdio,
+                                     int consoleSocket) {
         Stdio ownStdio = stdio != null ? stdio : detached != null ? detached.stdio() : null;
         boolean dieWithLauncher = detached == null;
         Spec spec = context.spec();
@@ -244,6 +249,9 @@ public final class ChildProgram {
                 }
             });
 
+            if (consoleSocket >= 0) { // after pivot_root: /dev/ptmx is the container's; the master's fd is closed before Landlock's scratch fd
+                TerminalSteps.compile(steps, consoleSocket, scratchFd(pipes, passedFds(context, detached)), process.consoleSize(), process.user());
+            }
             ProcessSteps processSteps = new ProcessSteps(steps, spec, context.limitFallback());
             steps.field("root.readonly");
             if (spec.root() != null && Boolean.TRUE.equals(spec.root().readonly())) { // absent: writable, as the spec says
