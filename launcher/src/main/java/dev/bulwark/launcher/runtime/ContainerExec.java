@@ -97,6 +97,9 @@ public final class ContainerExec {
                     rootlessUid != 0, rootlessUid, Syscalls.getegid(), List.of(), LsmHost.probe(), request.preserveFds());
             Started started;
             try (ContainerNamespaces namespaces = ContainerNamespaces.of(recorded.pid(), recorded::initAlive)) {
+                if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
+                    requireMapped(spec, recorded.pid());
+                }
                 started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces));
             }
             if (request.pidFile() != null) {
@@ -125,6 +128,33 @@ public final class ContainerExec {
             throw new LaunchException("process.terminal: a terminal for exec is not supported yet");
         }
         return spec;
+    }
+
+    /** The process's uid and gids must exist in the container's user namespace (else setresuid fails with EINVAL). */
+    private static void requireMapped(Spec spec, int initPid) {
+        var user = spec.process().user();
+        requireMapped("process.user.uid", user.uid(), initPid, "uid_map");
+        requireMapped("process.user.gid", user.gid(), initPid, "gid_map");
+        for (int i = 0; i < user.additionalGids().size(); i++) {
+            requireMapped("process.user.additionalGids[" + i + "]", user.additionalGids().get(i), initPid, "gid_map");
+        }
+    }
+
+    private static void requireMapped(String field, long id, int initPid, String map) {
+        String lines;
+        try {
+            lines = Files.readString(Path.of("/proc", Integer.toString(initPid), map));
+        } catch (IOException e) {
+            throw new LaunchException("reading /proc/" + initPid + "/" + map + ": " + e.getMessage(), EXEC_FAILED, e);
+        }
+        for (String line : lines.strip().split("\n")) {
+            String[] fields = line.strip().split("\\s+");
+            if (fields.length == 3 && id >= Long.parseLong(fields[0]) && id < Long.parseLong(fields[0]) + Long.parseLong(fields[2])) {
+                return;
+            }
+        }
+        throw new LaunchException(field + ": " + id + " is not mapped in the container's user namespace (" + map + ": "
+                + String.join(", ", lines.strip().lines().map(l -> l.strip().replaceAll("\\s+", " ")).toList()) + ")");
     }
 
     /** Whether the container's user namespace lets its root call setgroups (rootless: "deny"); true without one. */

@@ -62,6 +62,9 @@ public final class ExecProgram {
             LsmSteps.labelExec(steps, spec, context.lsm()); // sets the fields of its steps
             steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
+            if (landlock != null) {
+                landlock = landlock.withoutScopes(joinedScopes(request.namespaces()));
+            }
             SyscallTable.Entry ruleset = landlock == null ? null
                     : landlock.buildRuleset(scratchFd(request.failureWrite(), context.passedFds()));
             ProcessSteps processSteps = new ProcessSteps(steps, spec, List.of()); // the recorded rlimits hold the fallbacks
@@ -140,6 +143,23 @@ public final class ExecProgram {
             steps.fork("fork into the container's pid namespace", "setns(pid) applies only to children",
                     CloneFlags.CLONE_PARENT | Signals.SIGCHLD);
         }
+    }
+
+    /**
+     * The Landlock scopes a joined namespace already gives: signals reach only the pid namespace's processes,
+     * abstract unix sockets are the network namespace's. In those the exec'd process keeps the init's reach
+     * (kill -HUP 1, a client of the init's abstract socket) though its Landlock domain is not the init's.
+     */
+    private static long joinedScopes(List<Join> namespaces) {
+        long scopes = 0;
+        for (Join namespace : namespaces) {
+            if (namespace.type() == CloneFlags.CLONE_NEWPID) {
+                scopes |= LandlockSteps.SCOPE_SIGNAL;
+            } else if (namespace.type() == CloneFlags.CLONE_NEWNET) {
+                scopes |= LandlockSteps.SCOPE_ABSTRACT_UNIX_SOCKET;
+            }
+        }
+        return scopes;
     }
 
     /** An fd number for Landlock's rule structs: above the passed fds, never the failure pipe. */
