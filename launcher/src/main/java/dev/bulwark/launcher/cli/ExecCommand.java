@@ -40,10 +40,10 @@ import java.util.function.UnaryOperator;
                 + "or process; 126: COMMAND cannot be executed; 127: not found; 255: no such container, not running, "
                 + "or the process could not be set up (runc's status)."},
         footer = {"", "Examples:",
-                "  bulwark exec demo ps                          # demo's processes: its init is pid 1",
+                "  bulwark exec demo ps            # its processes: the init is pid 1",
                 "  bulwark exec -e FOO=bar --cwd /tmp demo sh -c 'echo $FOO; pwd'",
                 "  bulwark exec --user 1000:1000 demo id",
-                "  bulwark exec --process process.json --detach --pid-file exec.pid demo"})
+                "  bulwark exec -p process.json --detach --pid-file exec.pid demo"})
 final class ExecCommand implements Callable<Integer> {
     @Option(names = {"-p", "--process"}, paramLabel = "FILE", description = "an OCI process JSON (config.json's "
             + "\"process\" object) to run instead of COMMAND; the other process flags are then refused")
