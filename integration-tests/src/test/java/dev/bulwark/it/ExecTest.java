@@ -171,6 +171,35 @@ class ExecTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void signalsToAForegroundExecReachItsProcess(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = newId(mode);
+        Set<String> mountsBefore = Containers.hostMounts();
+        try {
+            Cli.Result run = Cli.run(mode, cli(mode, "run", "--detach", "--id", id, "--", "/bin/sh", "-c", "exec sleep 1000"));
+            assertEquals(0, run.exitCode(), run.describe());
+            Cli.Running running = Cli.start(mode, cli(mode, "exec", id, "/bin/sh", "-c",
+                    "trap 'echo got-HUP' HUP; trap 'echo got-USR1' USR1; trap 'echo got-TERM; exit 7' TERM; "
+                            + "echo ready; while true; do sleep 0.05; done"));
+            SignalsAndExitTest.awaitOutput(running, "ready");
+            long launcher = running.process().pid();
+            for (String signal : List.of("HUP", "USR1")) {
+                SignalsAndExitTest.kill(signal, launcher);
+                SignalsAndExitTest.awaitOutput(running, "got-" + signal);
+            }
+            SignalsAndExitTest.kill("TERM", launcher);
+            Cli.Result result = running.await(30);
+            assertEquals(7, result.exitCode(), "the trap's exit status: " + result.describe());
+            assertTrue(result.stdout().contains("got-TERM"), result.describe());
+            assertEquals(0, Cli.run(mode, cli(mode, "delete", "--force", id)).exitCode());
+            Containers.assertNothingLeft(mode, id, mountsBefore);
+        } finally {
+            forceDelete(mode, id);
+        }
+    }
+
     private static int initPid(Mode mode, String id) {
         Cli.Result state = Cli.run(mode, cli(mode, "state", id));
         assertEquals(0, state.exitCode(), state.describe());
