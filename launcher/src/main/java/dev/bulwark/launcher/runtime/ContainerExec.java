@@ -195,7 +195,7 @@ public final class ContainerExec {
                 if (record.length > 0) {
                     Syscalls.wait4(child.pid(), 0);
                     Syscalls.close(child.pidfd());
-                    throw failed(context.spec(), table.decodeFailure(record));
+                    throw failed(context.spec(), steps, table.decodeFailure(record));
                 }
                 return new Started(child.pid(), child.pidfd());
             }
@@ -214,14 +214,18 @@ public final class ContainerExec {
         }
     }
 
-    private static LaunchException failed(Spec spec, SyscallTable.ChildFailure failure) {
+    /** The failed step as one line, prefixed with the config field that asked for it. */
+    private static LaunchException failed(Spec spec, ChildSteps steps, SyscallTable.ChildFailure failure) {
         if (failure.kind() == StepKind.EXEC && failure.isErrno()) {
             boolean missing = failure.errno() == Errno.ENOENT || failure.errno() == Errno.ENOTDIR;
             return new LaunchException("process.args[0]: " + spec.process().args().get(0) + " "
                     + (missing ? "not found in the container" : "cannot be executed") + " (" + failure.message() + ")",
                     missing ? LaunchException.NOT_FOUND : LaunchException.CANNOT_EXECUTE, null);
         }
-        return new LaunchException(ChildProgram.failureMessage(failure), EXEC_FAILED, null);
+        int step = steps.stepOfEntry(failure.index());
+        String field = step < 0 ? "(" : steps.plan().steps().get(step).configField();
+        return new LaunchException((field.startsWith("(") ? "" : field + ": ") + ChildProgram.failureMessage(failure),
+                EXEC_FAILED, null);
     }
 
     /** Waits for the process, relaying the launcher's signals to it; the shell's exit status. */
