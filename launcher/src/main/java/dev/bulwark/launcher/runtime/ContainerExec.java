@@ -1,5 +1,6 @@
 package dev.bulwark.launcher.runtime;
 
+import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.config.validation.Problem;
@@ -12,6 +13,7 @@ import dev.bulwark.launcher.plan.LsmHost;
 import dev.bulwark.launcher.setup.ChildProgram;
 import dev.bulwark.launcher.setup.ChildSteps;
 import dev.bulwark.launcher.setup.ExecProgram;
+import dev.bulwark.launcher.setup.LsmSteps;
 import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
@@ -88,13 +90,17 @@ public final class ContainerExec {
             ExecConfig config = ExecConfig.fromJson(directory.readExecConfig().orElseThrow(() -> new LaunchException(
                     "container " + id + ": its state directory keeps no config for exec (made by an older Bulwark?)",
                     EXEC_FAILED, null)), directory.path() + "/" + StateDirectory.EXEC_CONFIG_FILE);
+            LsmHost lsm = LsmHost.probe();
             Spec spec = execSpec(config.spec(), request.process());
+            // As for the init: under the oci profile an AppArmor profile the host cannot apply is dropped with a warning
+            boolean hardened = "hardened".equals(spec.annotations().get(HardenedDefaults.PROFILE_ANNOTATION));
+            spec = LsmSteps.forLaunch(spec, lsm, !hardened, false);
             Optional<ContainerCgroup> cgroup = Leftovers.recordedCgroup(id, recorded);
-            int rootlessUid = Syscalls.geteuid();
+            int euid = Syscalls.geteuid();
             ContainerContext context = new ContainerContext(id.value(), spec,
                     recorded.bundle() == null ? null : Path.of(recorded.bundle()),
                     recorded.rootfs() == null ? Path.of("/") : Path.of(recorded.rootfs()), config.hostUsrRoot(),
-                    rootlessUid != 0, rootlessUid, Syscalls.getegid(), List.of(), LsmHost.probe(), request.preserveFds());
+                    euid != 0, euid, Syscalls.getegid(), List.of(), lsm, request.preserveFds());
             Started started;
             try (ContainerNamespaces namespaces = ContainerNamespaces.of(recorded.pid(), recorded::initAlive)) {
                 if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
