@@ -28,7 +28,7 @@ import java.util.List;
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, LogsCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
                 StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class, PlanCommand.class,
-                InspectCommand.class, SystemdUnitCommand.class,
+                InspectCommand.class, SystemdUnitCommand.class, ExecCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "
@@ -85,6 +85,7 @@ public final class BulwarkCli {
                 .description("Print the help of COMMAND (as COMMAND --help does), or of bulwark itself without one.")
                 .footer("", "Examples:", "  bulwark help run", "  bulwark help seccomp", "  bulwark help");
         commandLine.registerConverter(Path.class, new PathConverter());
+        commandLine.getSubcommands().get("exec").setStopAtPositional(true); // exec ID ls -l: options after ID are the command's
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
         commandLine.setExecutionStrategy(parseResult -> {

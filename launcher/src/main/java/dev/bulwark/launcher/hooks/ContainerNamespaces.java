@@ -17,11 +17,11 @@ import java.util.List;
  * The namespaces of a container's init that differ from the launcher's, opened by descriptor from
  * /proc/PID/ns so a hook's spawn can setns into them. The user namespace comes first (joining it gives
  * the capabilities the other joins need) but after namespaces it does not own, the mount namespace last
- * among those it owns (it changes the root and cwd).
+ * among those it owns (it changes the root and cwd). Used for hooks and for {@code exec}.
  */
-final class ContainerNamespaces implements AutoCloseable {
+public final class ContainerNamespaces implements AutoCloseable {
     /** A namespace to join: the /proc/PID/ns name, its CLONE_NEW* type, and the open descriptor. */
-    record Joined(String name, long type, int fd) {
+    public record Joined(String name, long type, int fd) {
     }
 
     private static final List<String> ORDER = List.of("user", "ipc", "uts", "net", "cgroup", "pid", "time", "mnt");
@@ -36,7 +36,7 @@ final class ContainerNamespaces implements AutoCloseable {
      * Opens the namespaces of {@code pid}; {@code stillThere} is checked after opening, so a pid
      * reused by another process since it was recorded is refused rather than joined.
      */
-    static ContainerNamespaces of(int pid, java.util.function.BooleanSupplier stillThere) {
+    public static ContainerNamespaces of(int pid, java.util.function.BooleanSupplier stillThere) {
         List<Joined> opened = new ArrayList<>();
         try {
             for (String name : ORDER) {
@@ -102,7 +102,7 @@ final class ContainerNamespaces implements AutoCloseable {
         return Path.of("/proc/self/fd", Integer.toString(fd));
     }
 
-    List<Joined> joined() {
+    public List<Joined> joined() {
         return joined;
     }
 

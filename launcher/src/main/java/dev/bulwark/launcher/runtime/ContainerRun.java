@@ -147,6 +147,7 @@ public final class ContainerRun {
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                             request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
                             Math.max(handoff.passedFds(), request.create() == null ? 0 : request.create().preserveFds()));
+                    state.writeExecConfig(ExecConfig.of(planned, limits.fallbackRlimits(), request.hostUsrRoot()).toJson()); // for exec
                 } catch (RuntimeException e) {
                     if (notify != null) {
                         notify.close();

@@ -45,8 +45,10 @@ public final class StateDirectory implements AutoCloseable {
     static final String NOTIFY_SOCKET = "notify.sock";
     /** The daemon pasta of a created container with pasta networking: "PID STARTTIME", for delete to end it. */
     static final String PASTA_FILE = "pasta.pid";
+    /** The config the init was compiled from ({@link ExecConfig}): {@code exec} gives a new process the same confinement. */
+    static final String EXEC_CONFIG_FILE = "exec-config.json";
     private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE, NOTIFY_SOCKET,
-            ContainerLog.FILE, PASTA_FILE);
+            ContainerLog.FILE, PASTA_FILE, EXEC_CONFIG_FILE);
     private static final int S_IFSOCK = 0140000;
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
@@ -533,6 +535,26 @@ public final class StateDirectory implements AutoCloseable {
             throw new LaunchException("container " + id + ": " + path().resolve(HOOKS_FILE) + " cannot be read: "
                     + e.getMessage().lines().findFirst().orElse(""), e);
         }
+    }
+
+    /** Records the config the init runs under, for {@code exec} (written once, while the id is claimed). */
+    public void writeExecConfig(byte[] json) {
+        try {
+            int file = DirectoryCalls.openat(fd, EXEC_CONFIG_FILE, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
+                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
+            try {
+                Syscalls.write(file, json);
+            } finally {
+                Syscalls.close(file);
+            }
+        } catch (SyscallException e) {
+            throw new LaunchException("writing " + path().resolve(EXEC_CONFIG_FILE) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What {@link #writeExecConfig} recorded (only a private file of this user); empty for a container without one. */
+    public Optional<byte[]> readExecConfig() {
+        return readFile(fd, EXEC_CONFIG_FILE, path().resolve(EXEC_CONFIG_FILE), StateDirectory::requireOwnPrivateFile);
     }
 
     /** Replaces state.json atomically (a temporary file renamed over it). */

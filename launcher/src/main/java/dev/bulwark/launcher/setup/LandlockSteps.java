@@ -48,7 +48,7 @@ final class LandlockSteps {
     static final long EXECUTE = 1, WRITE_FILE = 2, READ_FILE = 4, READ_DIR = 8, REMOVE_DIR = 16, REMOVE_FILE = 32,
             MAKE_CHAR = 64, MAKE_DIR = 128, MAKE_REG = 256, MAKE_SOCK = 512, MAKE_FIFO = 1024, MAKE_BLOCK = 2048,
             MAKE_SYM = 4096, REFER = 8192, TRUNCATE = 16384, IOCTL_DEV = 32768;
-    private static final long SCOPE_ABSTRACT_UNIX_SOCKET = 1, SCOPE_SIGNAL = 2;
+    static final long SCOPE_ABSTRACT_UNIX_SOCKET = 1, SCOPE_SIGNAL = 2;
     private static final int LANDLOCK_RULE_PATH_BENEATH = 1;
     private static final int LANDLOCK_CREATE_RULESET_VERSION = 1;
 
@@ -57,13 +57,31 @@ final class LandlockSteps {
     private final Map<String, Long> rules;
     private final boolean defaults;
     private final int abi;
+    /** The scopes the domain gets on ABI 6 and later (both unless {@link #withoutScopes}). */
+    private final long scopes;
 
     private LandlockSteps(ChildSteps steps, ContainerContext context, Map<String, Long> rules, boolean defaults, int abi) {
+        this(steps, context, rules, defaults, abi, SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL);
+    }
+
+    private LandlockSteps(ChildSteps steps, ContainerContext context, Map<String, Long> rules, boolean defaults, int abi,
+                          long scopes) {
         this.steps = steps;
         this.context = context;
         this.rules = rules;
         this.defaults = defaults;
         this.abi = abi;
+        this.scopes = scopes;
+    }
+
+    /**
+     * The same rules with {@code dropped} scopes left out: an exec'd process gets a domain of its own, a sibling
+     * of the init's, so a scope would cut it off from the container's own processes (no signal to pid 1, no
+     * connection to the init's abstract sockets); {@link ExecProgram} drops a scope only where a joined
+     * namespace (pid, net) already confines the same thing.
+     */
+    LandlockSteps withoutScopes(long dropped) {
+        return new LandlockSteps(steps, context, rules, defaults, abi, scopes & ~dropped);
     }
 
     /** The Landlock steps for {@code spec}, or null when the annotation turns Landlock off (or the kernel lacks it for the defaults). */
@@ -267,7 +285,7 @@ final class LandlockSteps {
         long attr = memory.allocate(24); // handled_access_fs, handled_access_net, scoped
         NativeMemory.putLong(attr, handledFs());
         NativeMemory.putLong(attr + 8, 0);
-        NativeMemory.putLong(attr + 16, abi >= 6 ? SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL : 0);
+        NativeMemory.putLong(attr + 16, abi >= 6 ? scopes : 0);
         Entry ruleset = steps.step("create a Landlock ruleset (ABI " + abi + (defaults ? ", default rules" : "") + ")",
                 "filesystem access will be limited to the listed paths and rights", "landlock_create_ruleset",
                 attr, attrSize, 0);

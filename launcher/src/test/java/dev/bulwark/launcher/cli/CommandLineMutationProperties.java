@@ -34,7 +34,8 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 class CommandLineMutationProperties {
     /** Commands that look a container up by id: always given the work area's state root, never the machine's. */
-    private static final Set<String> ID_LOOKUP_COMMANDS = Set.of("state", "stats", "delete", "start", "kill", "ps", "create", "logs");
+    private static final Set<String> ID_LOOKUP_COMMANDS = Set.of("state", "stats", "delete", "start", "kill", "ps", "create", "logs",
+            "exec");
 
     private static final List<List<String>> COMMANDS = commands();
     private static Path work;
@@ -89,6 +90,11 @@ class CommandLineMutationProperties {
                             || lines.get(0).matches("bulwark: no container or process \".*\"")
                             || lines.get(0).matches("bulwark: explain: no topic \".*\"(; nearest: .*)? \\('bulwark explain' lists them all\\)"),
                     () -> "exit 1 for something else than a missing container or topic: " + context + ": " + lines.get(0));
+        } else if (run.exit == 255 && path.equals(List.of("exec"))) { // runc's exec status for a container that does not exist
+            List<String> lines = run.errorLines();
+            assertEquals(1, lines.size(), () -> "not exactly one error line for " + context + ":\n" + run.stderr);
+            assertTrue(lines.get(0).matches("bulwark: container \".*\" does not exist"),
+                    () -> "exec exit 255 for something else than a missing container: " + context + ": " + lines.get(0));
         } else if (run.exit != 0) {
             assertEquals(125, run.exit, () -> "exit status for " + context + "\n" + run.stderr);
             List<String> lines = run.errorLines();

@@ -1,0 +1,257 @@
+package dev.bulwark.launcher.runtime;
+
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.Process;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.config.validation.Problem;
+import dev.bulwark.config.validation.SpecValidator;
+import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.launcher.hooks.ContainerNamespaces;
+import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.LsmHost;
+import dev.bulwark.launcher.setup.ChildProgram;
+import dev.bulwark.launcher.setup.ChildSteps;
+import dev.bulwark.launcher.setup.ExecProgram;
+import dev.bulwark.launcher.setup.LsmSteps;
+import dev.bulwark.nativ.DirectoryCalls;
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.CloneFlags;
+import dev.bulwark.nativ.constants.OpenFlags;
+import dev.bulwark.nativ.constants.Signals;
+import dev.bulwark.nativ.signal.SignalRelay;
+import dev.bulwark.nativ.spawn.StepKind;
+import dev.bulwark.nativ.spawn.SyscallTable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * {@code exec}: a new process in a created or running container, confined as its init is (see
+ * {@link ExecProgram}), from the config the init was compiled from ({@link ExecConfig}, kept in the state
+ * directory). The state directory's lock is held until the process has exec'd (no delete in between),
+ * then released while a foreground exec waits. Failures before the process runs are runc's: exit status
+ * 255, one line ("container X does not exist", "cannot exec in a stopped container"); a bad process is
+ * one line naming its field, exit 125; a program that is missing is 127, one that cannot run 126.
+ */
+public final class ContainerExec {
+    /** runc's exit status for an exec that could not run its process. */
+    public static final int EXEC_FAILED = 255;
+
+    /**
+     * @param process    the exec'd process from the container's recorded one (flags) or a --process file
+     * @param detach     return once the process has exec'd, without waiting for it
+     * @param pidFile    written with the process's host pid once it has exec'd, or null
+     * @param preserveFds the caller's fds 3 .. 3+N-1 the process inherits
+     * @param relaySignals whether signals the launcher receives go to the process (a foreground exec from the CLI)
+     */
+    public record Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
+                          int preserveFds, boolean relaySignals) {
+    }
+
+    private ContainerExec() {
+    }
+
+    /** Runs the request's process; its exit status (128 + signal when killed), or 0 once it exec'd when detached. */
+    public static int exec(Request request) {
+        ContainerId id = ContainerId.parse(request.id(), "ID");
+        Started started;
+        try (StateRoot root = StateRoot.open(request.stateRoot()).orElseThrow(() -> new NoSuchContainerException(id))) {
+            started = start(root, id, request);
+        } catch (NoSuchContainerException e) {
+            throw new LaunchException(e.getMessage(), EXEC_FAILED, e);
+        }
+        try {
+            if (request.detach()) {
+                return 0;
+            }
+            return await(started, request.relaySignals());
+        } finally {
+            Syscalls.close(started.pidfd());
+        }
+    }
+
+    private record Started(int pid, int pidfd) {
+    }
+
+    private static Started start(StateRoot root, ContainerId id, Request request) {
+        try (StateDirectory directory = StateDirectory.lock(root, id)) {
+            ContainerState recorded = directory.read();
+            String status = recorded.effectiveStatus();
+            if (!status.equals("running") && !status.equals("created")) { // runc execs in a created container too
+                throw new LaunchException("container " + id + ": cannot exec in a " + status + " container", EXEC_FAILED, null);
+            }
+            ExecConfig config = ExecConfig.fromJson(directory.readExecConfig().orElseThrow(() -> new LaunchException(
+                    "container " + id + ": its state directory keeps no config for exec (made by an older Bulwark?)",
+                    EXEC_FAILED, null)), directory.path() + "/" + StateDirectory.EXEC_CONFIG_FILE);
+            LsmHost lsm = LsmHost.probe();
+            Spec spec = execSpec(config.spec(), request.process());
+            // As for the init: under the oci profile an AppArmor profile the host cannot apply is dropped with a warning
+            boolean hardened = "hardened".equals(spec.annotations().get(HardenedDefaults.PROFILE_ANNOTATION));
+            spec = LsmSteps.forLaunch(spec, lsm, !hardened, false);
+            Optional<ContainerCgroup> cgroup = Leftovers.recordedCgroup(id, recorded);
+            int euid = Syscalls.geteuid();
+            ContainerContext context = new ContainerContext(id.value(), spec,
+                    recorded.bundle() == null ? null : Path.of(recorded.bundle()),
+                    recorded.rootfs() == null ? Path.of("/") : Path.of(recorded.rootfs()), config.hostUsrRoot(),
+                    euid != 0, euid, Syscalls.getegid(), List.of(), lsm, request.preserveFds());
+            Started started;
+            try (ContainerNamespaces namespaces = ContainerNamespaces.of(recorded.pid(), recorded::initAlive)) {
+                if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
+                    requireMapped(spec, recorded.pid());
+                }
+                started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces));
+            }
+            if (request.pidFile() != null) {
+                try {
+                    directory.writePidFile(request.pidFile(), started.pid());
+                } catch (LaunchException e) {
+                    Syscalls.pidfdSendSignal(started.pidfd(), Signals.SIGKILL); // nothing left behind
+                    Syscalls.wait4(started.pid(), 0);
+                    Syscalls.close(started.pidfd());
+                    throw e;
+                }
+            }
+            return started;
+        }
+    }
+
+    /** The container's config with the exec'd process in it; a bad process is one line naming its field. */
+    static Spec execSpec(Spec container, UnaryOperator<Process> process) {
+        Spec spec = container.withProcess(process.apply(container.process()));
+        List<Problem> problems = SpecValidator.validate(spec).stream().filter(p -> p.path().startsWith("process")).toList();
+        if (!problems.isEmpty()) {
+            Problem first = problems.get(0);
+            throw new LaunchException(first.path() + ": " + first.reason());
+        }
+        if (Boolean.TRUE.equals(spec.process().terminal())) {
+            throw new LaunchException("process.terminal: a terminal for exec is not supported yet");
+        }
+        return spec;
+    }
+
+    /** The process's uid and gids must exist in the container's user namespace (else setresuid fails with EINVAL). */
+    private static void requireMapped(Spec spec, int initPid) {
+        var user = spec.process().user();
+        requireMapped("process.user.uid", user.uid(), initPid, "uid_map");
+        requireMapped("process.user.gid", user.gid(), initPid, "gid_map");
+        for (int i = 0; i < user.additionalGids().size(); i++) {
+            requireMapped("process.user.additionalGids[" + i + "]", user.additionalGids().get(i), initPid, "gid_map");
+        }
+    }
+
+    private static void requireMapped(String field, long id, int initPid, String map) {
+        String lines;
+        try {
+            lines = Files.readString(Path.of("/proc", Integer.toString(initPid), map));
+        } catch (IOException e) {
+            throw new LaunchException("reading /proc/" + initPid + "/" + map + ": " + e.getMessage(), EXEC_FAILED, e);
+        }
+        for (String line : lines.strip().split("\n")) {
+            String[] fields = line.strip().split("\\s+");
+            if (fields.length == 3 && id >= Long.parseLong(fields[0]) && id < Long.parseLong(fields[0]) + Long.parseLong(fields[2])) {
+                return;
+            }
+        }
+        throw new LaunchException(field + ": " + id + " is not mapped in the container's user namespace (" + map + ": "
+                + String.join(", ", lines.strip().lines().map(l -> l.strip().replaceAll("\\s+", " ")).toList()) + ")");
+    }
+
+    /** Whether the container's user namespace lets its root call setgroups (rootless: "deny"); true without one. */
+    private static boolean setgroupsAllowed(int initPid, ContainerNamespaces namespaces) {
+        if (namespaces.joined().stream().noneMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
+            return true;
+        }
+        try {
+            return Files.readString(Path.of("/proc", Integer.toString(initPid), "setgroups")).strip().equals("allow");
+        } catch (IOException e) {
+            throw new LaunchException("reading /proc/" + initPid + "/setgroups: " + e.getMessage(), EXEC_FAILED, e);
+        }
+    }
+
+    private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, Optional<ContainerCgroup> cgroup,
+                                 boolean setgroupsAllowed) {
+        int cgroupProcs = -1;
+        int[] failure = null;
+        try {
+            if (cgroup.isPresent()) {
+                cgroupProcs = DirectoryCalls.openat(OpenFlags.AT_FDCWD, cgroup.get().path().resolve("cgroup.procs").toString(),
+                        OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC, 0);
+            }
+            failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
+            List<ExecProgram.Join> joins = namespaces.joined().stream()
+                    .map(n -> new ExecProgram.Join(n.name(), n.type(), n.fd())).toList();
+            ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, joins, cgroupProcs, failure[1], setgroupsAllowed));
+            try (SyscallTable table = steps.table()) {
+                SyscallTable.Spawned child;
+                try {
+                    // A copy of the JVM (no CLONE_VM), as for hooks: joining a time namespace needs unshared memory.
+                    child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
+                } finally {
+                    Syscalls.close(failure[1]);
+                    failure[1] = -1;
+                }
+                byte[] record = Syscalls.read(failure[0], 16);
+                if (record.length > 0) {
+                    Syscalls.wait4(child.pid(), 0);
+                    Syscalls.close(child.pidfd());
+                    throw failed(context.spec(), steps, table.decodeFailure(record));
+                }
+                return new Started(child.pid(), child.pidfd());
+            }
+        } catch (SyscallException e) {
+            throw new LaunchException("exec: " + e.getMessage(), EXEC_FAILED, e);
+        } finally {
+            if (cgroupProcs >= 0) {
+                Syscalls.close(cgroupProcs);
+            }
+            if (failure != null) {
+                Syscalls.close(failure[0]);
+                if (failure[1] >= 0) {
+                    Syscalls.close(failure[1]);
+                }
+            }
+        }
+    }
+
+    /** The failed step as one line, prefixed with the config field that asked for it. */
+    private static LaunchException failed(Spec spec, ChildSteps steps, SyscallTable.ChildFailure failure) {
+        if (failure.kind() == StepKind.EXEC && failure.isErrno()) {
+            boolean missing = failure.errno() == Errno.ENOENT || failure.errno() == Errno.ENOTDIR;
+            return new LaunchException("process.args[0]: " + spec.process().args().get(0) + " "
+                    + (missing ? "not found in the container" : "cannot be executed") + " (" + failure.message() + ")",
+                    missing ? LaunchException.NOT_FOUND : LaunchException.CANNOT_EXECUTE, null);
+        }
+        int step = steps.stepOfEntry(failure.index());
+        String field = step < 0 ? "(" : steps.plan().steps().get(step).configField();
+        return new LaunchException((field.startsWith("(") ? "" : field + ": ") + ChildProgram.failureMessage(failure),
+                EXEC_FAILED, null);
+    }
+
+    /** Waits for the process, relaying the launcher's signals to it; the shell's exit status. */
+    private static int await(Started started, boolean relaySignals) {
+        if (relaySignals) {
+            SignalRelay.install(SignalForwarding.FORWARDED, signal -> {
+                try {
+                    Syscalls.pidfdSendSignal(started.pidfd(), signal);
+                } catch (SyscallException e) {
+                    // ESRCH: it exited meanwhile; the wait below reports that
+                }
+            });
+        }
+        try {
+            Syscalls.WaitStatus status = Syscalls.wait4(started.pid(), 0);
+            return status.exited() ? status.exitCode() : 128 + status.termSignal();
+        } finally {
+            if (relaySignals) {
+                SignalRelay.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package dev.bulwark.launcher.setup;
+
+import dev.bulwark.config.defaults.DefaultsOptions;
+import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.Spec;
+import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.nativ.constants.CloneFlags;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The order of exec's table (ExecTest runs it for real): compiled, never run; the fd numbers are placeholders. */
+class ExecProgramTest {
+    private static final List<ExecProgram.Join> JOINS = List.of(new ExecProgram.Join("user", CloneFlags.CLONE_NEWUSER, 40),
+            new ExecProgram.Join("pid", CloneFlags.CLONE_NEWPID, 41), new ExecProgram.Join("mnt", CloneFlags.CLONE_NEWNS, 42));
+
+    @TempDir
+    Path bundle;
+
+    @Test
+    void cgroupThenNamespacesThenForkThenTheInitsConfinementThenExecve() throws IOException {
+        List<String> steps = compile(43);
+        assertEquals("join the container's cgroup", steps.get(0), "before anything runs: " + steps);
+        int user = steps.indexOf("join the container's user namespace");
+        int pid = steps.indexOf("join the container's pid namespace");
+        int mnt = steps.indexOf("join the container's mnt namespace");
+        int fork = steps.indexOf("fork into the container's pid namespace");
+        int nnp = steps.indexOf("set no_new_privs");
+        int capset = indexStartingWith(steps, "set capabilities");
+        int uid = steps.indexOf("set uid 0");
+        int exec = indexStartingWith(steps, "execute ");
+        assertTrue(0 < user && user < pid && pid < mnt && mnt < fork, steps.toString());
+        assertTrue(fork < indexStartingWith(steps, "change directory to /") && fork < nnp, "the rest in the forked process: " + steps);
+        // (this spec has no linux.seccomp: ExecTest sees the filter of a real container, installed last)
+        assertTrue(nnp < uid && uid < capset && capset < exec, steps.toString());
+        assertEquals(-1, indexStartingWith(steps, "mount"), "no mount: the container has its mounts");
+        assertEquals(-1, indexStartingWith(steps, "set hostname"), "nothing namespace-wide again");
+    }
+
+    @Test
+    void withoutACgroupNothingIsWritten() throws IOException {
+        List<String> steps = compile(-1);
+        assertFalse(steps.contains("join the container's cgroup"), steps.toString());
+        assertTrue(steps.get(0).startsWith("drop supplementary groups"), steps.toString());
+    }
+
+    private List<String> compile(int cgroupProcs) throws IOException {
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
+        Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
+        ContainerContext context = new ContainerContext("t", spec, bundle, rootfs, false, false, 0, 0, List.of());
+        ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, JOINS, cgroupProcs, 44, true));
+        try {
+            return steps.table().steps();
+        } finally {
+            steps.table().close();
+        }
+    }
+
+    private static int indexStartingWith(List<String> steps, String prefix) {
+        for (int i = 0; i < steps.size(); i++) {
+            if (steps.get(i).startsWith(prefix)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
