@@ -329,7 +329,7 @@ class LifecycleTest {
     /** Live processes running the Bulwark CLI whose command line mentions {@code id}. */
     private static List<Integer> bulwarkProcessesMentioning(String id) {
         return Containers.processesMentioning(id).stream()
-                .filter(pid -> readQuietly(Path.of("/proc", Long.toString(pid), "cmdline")).contains("BulwarkCli"))
+                .filter(pid -> readQuietly(Path.of("/proc", Long.toString(pid), "cmdline")).contains(Cli.COMMAND_LINE_MARKER))
                 .map(Long::intValue).filter(LifecycleTest::alive).toList();
     }
 
