@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/memory.sh [REPEATS]: resident memory of the runtime process that stays in the foreground while a
-# service runs: `bulwark run` (bin/bulwark, JVM) vs `runc run` and `crun run`, same service, same rootfs.
+# service runs: `bulwark run` (the native launcher launcher/target/native/bulwark where scripts/build made it,
+# and the JVM launcher, bin/bulwark with BULWARK_LAUNCHER=jvm) vs `runc run` and `crun run`, same service,
+# same rootfs.
 # As root: every runtime as root, and (when the user bulwark-test exists, see scripts/setup-test-host)
 # rootless through setpriv. Installs runc crun busybox-static when missing.
 #
@@ -123,10 +125,16 @@ measure() { # NAME COMMAND...: one run; appends "NAME rss_kb pss_kb threads proc
 }
 
 b="$here/bin/bulwark"
+nb="$here/launcher/target/native/bulwark"
+if ! [ -x "$nb" ] || [ "$here/launcher/target/launcher-0.1.0-SNAPSHOT.jar" -nt "$nb" ]; then
+    nb=""
+    echo "(no fresh native launcher at launcher/target/native/bulwark: native rows skipped; scripts/build makes it)"
+fi
 runs=()
 add() { runs+=("$1"); eval "cmd_$((${#runs[@]} - 1))=\$2"; }
 bundles "$w/root"
-add "bulwark run (root)" "$b run --root $w/root/state --bundle $w/root/bulwark bench"
+[ -z "$nb" ] || add "bulwark native run (root)" "$nb run --root $w/root/state --bundle $w/root/bulwark bench"
+add "bulwark jvm run (root)" "env BULWARK_LAUNCHER=jvm $b run --root $w/root/state --bundle $w/root/bulwark bench"
 add "runc run (root)"    "$enter runc --root $w/root/runc-state run --bundle $w/root/oci bench"
 add "crun run (root)"    "$enter crun --cgroup-manager=disabled --root $w/root/crun-state run --bundle $w/root/oci bench"
 if id bulwark-test >/dev/null 2>&1; then
@@ -134,7 +142,8 @@ if id bulwark-test >/dev/null 2>&1; then
     mkdir "$w/rootless" && chown bulwark-test: "$w/rootless"
     $u bash -c "$(declare -f bundles); here=$here; port=$port; bundles $w/rootless --rootless"
     # setpriv --reset-env: pass on the choice of JVM (bin/bulwark's BULWARK_* variables).
-    add "bulwark run (rootless)" "$u env $(env | grep -E '^BULWARK_(JAVA|JVM_OPTS|ARCHIVE)=' | tr '\n' ' ') $b run --root $w/rootless/state --bundle $w/rootless/bulwark bench"
+    [ -z "$nb" ] || add "bulwark native run (rootless)" "$u $nb run --root $w/rootless/state --bundle $w/rootless/bulwark bench"
+    add "bulwark jvm run (rootless)" "$u env BULWARK_LAUNCHER=jvm $(env | grep -E '^BULWARK_(JAVA|JVM_OPTS|ARCHIVE)=' | tr '\n' ' ') $b run --root $w/rootless/state --bundle $w/rootless/bulwark bench"
     add "runc run (rootless)"    "$enter $u runc --rootless true --root $w/rootless/runc-state run --bundle $w/rootless/oci bench"
     add "crun run (rootless)"    "$enter $u crun --cgroup-manager=disabled --root $w/rootless/crun-state run --bundle $w/rootless/oci bench"
 else
@@ -165,12 +174,14 @@ def med(vals):
     return statistics.median(vals)
 mb = lambda kb: kb / 1024
 stats = {n: (med([s[0] for s in v]), med([s[1] for s in v]), med([s[2] for s in v]), v[-1][3], v[-1][4]) for n, v in rows.items()}
-print(f"{'runtime (resident process)':34} {'RSS MB':>7} {'PSS MB':>7} {'threads':>7} {'bulwark/this RSS':>17} {'PSS':>6}  processes")
+print(f"{'runtime (resident process)':34} {'RSS MB':>7} {'PSS MB':>7} {'threads':>7} {'native/this RSS':>16} {'jvm/this RSS':>13}  processes")
 for name, (rss, pss, threads, procs, exe) in stats.items():
     mode = "rootless" if "(rootless" in name else "root"
-    ref = stats.get(f"bulwark run ({mode})")
-    ratio = f"{ref[0] / rss:16.1f}x {ref[1] / pss:5.1f}x" if ref and not name.startswith("bulwark") else f"{'':>17} {'':>6}"
-    print(f"{name:34} {mb(rss):7.1f} {mb(pss):7.1f} {threads:7.0f} {ratio}  {procs} ({exe})")
+    cols = ""
+    for ref_name, width in ((f"bulwark native run ({mode})", 16), (f"bulwark jvm run ({mode})", 13)):
+        ref = stats.get(ref_name)
+        cols += f" {ref[0] / rss:{width - 1}.2f}x" if ref and name != ref_name else " " * (width + 1)
+    print(f"{name:34} {mb(rss):7.1f} {mb(pss):7.1f} {threads:7.0f}{cols}  {procs} ({exe})")
 print("RSS/PSS: of the runtime's own processes while the service runs (the service excluded);"
-      " bulwark/this: how many times more memory bulwark holds than this runtime (same mode).")
+      " native/this, jvm/this: a bulwark launcher's RSS over this runtime's (same mode); <= 1.00: no more than it.")
 PY

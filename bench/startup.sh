@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# bench/startup.sh [RUNS]: start-up of one `/bin/true` container, Bulwark vs runc, crun and bubblewrap,
-# in ONE hyperfine run (absolute figures drift between runs on a shared machine; compare within a run).
+# bench/startup.sh [RUNS]: start-up of one `/bin/true` container, Bulwark (native launcher and JVM launcher)
+# vs runc, crun, bubblewrap and `unshare`, in ONE hyperfine run (absolute figures drift between runs on a
+# shared machine; compare within a run). The native rows run launcher/target/native/bulwark directly (and
+# once through bin/bulwark, to show the script's cost); they are left out, saying so, where scripts/build
+# could not make it. The JVM rows run bin/bulwark with BULWARK_LAUNCHER=jvm.
 # As root: every peer as root, and (when the user bulwark-test exists, see scripts/setup-test-host)
 # rootless through setpriv. Installs runc crun bubblewrap hyperfine busybox-static when missing.
 #
@@ -51,8 +54,20 @@ bundles() { # DIR [--rootless]
 }
 bundles "$w/root"
 b="$here/bin/bulwark"
-cmds=(
-    -n "bulwark run (root)"        "$b run --root $w/root/state --bundle $w/root/bulwark -- /bin/true"
+nb="$here/launcher/target/native/bulwark"
+jvm_env="env BULWARK_LAUNCHER=jvm"
+cmds=()
+if [ -x "$nb" ] && ! [ "$here/launcher/target/launcher-0.1.0-SNAPSHOT.jar" -nt "$nb" ]; then
+    cmds+=(
+        -n "bulwark native run (root)" "$nb run --root $w/root/state --bundle $w/root/bulwark -- /bin/true"
+        -n "bin/bulwark -> native (root)" "$b run --root $w/root/state --bundle $w/root/bulwark -- /bin/true"
+    )
+else
+    nb=""
+    echo "(no fresh native launcher at launcher/target/native/bulwark: native rows skipped; scripts/build makes it)"
+fi
+cmds+=(
+    -n "bulwark jvm run (root)"    "$jvm_env $b run --root $w/root/state --bundle $w/root/bulwark -- /bin/true"
     -n "runc run (root)"           "$enter runc --root $w/root/runc-state run --bundle $w/root/oci bench-runc"
     -n "crun run (root)"           "$enter crun --cgroup-manager=disabled --root $w/root/crun-state run --bundle $w/root/oci bench-crun"
     -n "bwrap --unshare-all (root)" "bwrap --unshare-all --ro-bind $w/root/oci/rootfs / --proc /proc --dev /dev /bin/true"
@@ -63,8 +78,9 @@ if id bulwark-test >/dev/null 2>&1; then
     u="setpriv --reuid=bulwark-test --regid=bulwark-test --clear-groups --reset-env"
     mkdir "$w/rootless" && chown bulwark-test: "$w/rootless"
     $u bash -c "$(declare -f bundles); here=$here; bundles $w/rootless --rootless"
+    [ -z "$nb" ] || cmds+=(-n "bulwark native run (rootless)" "$u $nb run --root $w/rootless/state --bundle $w/rootless/bulwark -- /bin/true")
     cmds+=(
-        -n "bulwark run (rootless)"   "$u $b run --root $w/rootless/state --bundle $w/rootless/bulwark -- /bin/true"
+        -n "bulwark jvm run (rootless)" "$u $jvm_env $b run --root $w/rootless/state --bundle $w/rootless/bulwark -- /bin/true"
         -n "runc run (rootless)"      "$enter $u runc --root $w/rootless/runc-state run --bundle $w/rootless/oci bench-runc"
         -n "crun run (rootless)"      "$enter $u crun --cgroup-manager=disabled --root $w/rootless/crun-state run --bundle $w/rootless/oci bench-crun"
         -n "bwrap --unshare-all (rootless)" "$u bwrap --unshare-all --ro-bind $w/rootless/oci/rootfs / --proc /proc --dev /dev /bin/true"
@@ -84,11 +100,13 @@ python3 - "$w/result.json" <<'PY'
 import json, sys
 rs = json.load(open(sys.argv[1]))["results"]
 ms = {r["command"]: (r["mean"] * 1000, r["stddev"] * 1000, r["min"] * 1000) for r in rs}
-print(f"{'command':45} {'mean ms':>9} {'± sd':>8} {'min ms':>8} {'bulwark/this':>13}")
+print(f"{'command':45} {'mean ms':>9} {'± sd':>8} {'min ms':>8} {'native/this':>12} {'jvm/this':>9}")
 for name, (mean, sd, mn) in ms.items():
     mode = "rootless" if "(rootless" in name else "root"
-    ref = ms.get(f"bulwark run ({mode})")
-    ratio = f"{ref[0] / mean:13.1f}x" if ref and not name.startswith("bulwark") else f"{'':>14}"
-    print(f"{name:45} {mean:9.1f} {sd:8.1f} {mn:8.1f} {ratio}")
-print("bulwark/this: how many times longer a bulwark launch takes than this command (same mode).")
+    cols = ""
+    for ref_name, width in ((f"bulwark native run ({mode})", 12), (f"bulwark jvm run ({mode})", 9)):
+        ref = ms.get(ref_name)
+        cols += f" {ref[0] / mean:{width - 1}.2f}x" if ref and name != ref_name else " " * (width + 1)
+    print(f"{name:45} {mean:9.1f} {sd:8.1f} {mn:8.1f}{cols}")
+print("native/this, jvm/this: a bulwark launch's time over this command's (same mode); <= 1.00 means bulwark is as fast or faster.")
 PY

@@ -15,9 +15,19 @@ import java.util.stream.Stream;
 /**
  * Runs the real {@code bulwark} CLI in a new JVM, as root or as the rootless test user. The launcher
  * jar and its libraries are copied to a world-readable directory so the unprivileged user can load them.
+ *
+ * <p>With {@code -Dbulwark.launcher=native} (or {@code BULWARK_LAUNCHER=native}) it runs the native
+ * launcher instead, {@code launcher/target/native/bulwark} with its {@code lib/} (scripts/build-native),
+ * copied the same way; scripts/test runs the suite both ways.
  */
 public final class Cli {
-    private static final Path CLASSPATH_DIR = copyClasspath();
+    /** The launcher under test: "jvm" (default) or "native". */
+    public static final String LAUNCHER = launcherChoice();
+    private static final boolean NATIVE = LAUNCHER.equals("native");
+    private static final Path CLASSPATH_DIR = NATIVE ? null : copyClasspath();
+    private static final Path NATIVE_BINARY = NATIVE ? copyNativeLauncher() : null;
+    /** A string in the command line of every CLI process these tests start (to find them in /proc). */
+    public static final String COMMAND_LINE_MARKER = NATIVE ? NATIVE_BINARY.toString() : "dev.bulwark.launcher.cli.BulwarkCli";
     public static final Path STATE_ROOT_BASE = Path.of("/tmp/bulwark-it-state");
 
     private Cli() {
@@ -134,8 +144,11 @@ public final class Cli {
                 "--clear-groups", "--reset-env", "--");
     }
 
-    /** The command that runs the CLI (java with the copied class path), without arguments: for wrapper scripts. */
+    /** The command that runs the CLI under test (the native binary, or java with the copied class path), without arguments: for wrapper scripts. */
     public static List<String> launcherCommand() {
+        if (NATIVE) {
+            return List.of(NATIVE_BINARY.toString());
+        }
         return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Djava.io.tmpdir=/tmp", "-cp", CLASSPATH_DIR + "/*",
                 "dev.bulwark.launcher.cli.BulwarkCli");
@@ -243,6 +256,46 @@ public final class Cli {
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("copying the launcher's class path", e);
+        }
+    }
+
+    private static String launcherChoice() {
+        String choice = System.getProperty("bulwark.launcher", System.getenv().getOrDefault("BULWARK_LAUNCHER", "jvm"));
+        choice = choice.isBlank() || choice.equals("auto") ? "jvm" : choice;
+        if (!List.of("jvm", "native").contains(choice)) {
+            throw new IllegalStateException("bulwark.launcher / BULWARK_LAUNCHER: expected jvm or native, got " + choice);
+        }
+        return choice;
+    }
+
+    /** The native launcher and its lib/, copied world-readable; it must be newer than the launcher jar it was built from. */
+    private static Path copyNativeLauncher() {
+        Path launcherTarget = locateLauncherTarget();
+        Path source = launcherTarget.resolve("native");
+        try {
+            Path binary = source.resolve("bulwark");
+            Path jar = launcherTarget.resolve("launcher-0.1.0-SNAPSHOT.jar");
+            if (!Files.isExecutable(binary)
+                    || (Files.exists(jar) && Files.getLastModifiedTime(jar).compareTo(Files.getLastModifiedTime(binary)) > 0)) {
+                throw new IllegalStateException("the native launcher was asked for (bulwark.launcher=native) but " + binary
+                        + " is missing or older than the launcher jar: run scripts/build");
+            }
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), "bulwark-it-native",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            Files.createDirectory(dir.resolve("lib"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            List<Path> files = new ArrayList<>(List.of(binary));
+            try (Stream<Path> libs = Files.list(source.resolve("lib"))) {
+                libs.forEach(files::add);
+            }
+            for (Path file : files) {
+                Path copy = dir.resolve(source.relativize(file));
+                Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
+                Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            return dir.resolve("bulwark");
+        } catch (IOException e) {
+            throw new UncheckedIOException("copying the native launcher", e);
         }
     }
 

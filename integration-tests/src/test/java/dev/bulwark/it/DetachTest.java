@@ -80,7 +80,7 @@ class DetachTest {
                     + cmdline(pid));
             assertEquals(List.of((long) pid), Containers.processesMentioning(id).stream().filter(DetachTest::aliveLong).toList(),
                     "only the container's init mentions the id: no launcher stays resident");
-            assertFalse(cmdline(parentOf(pid)).contains("BulwarkCli"), "the init's parent is no launcher: " + parentOf(pid));
+            assertFalse(cmdline(parentOf(pid)).contains(Cli.COMMAND_LINE_MARKER), "the init's parent is no launcher: " + parentOf(pid));
 
             Path log = Cli.stateRoot(mode).resolve(id).resolve("container.log");
             awaitTrue(() -> logs(mode, id).equals("to-stdout\nto-stderr\n"), 10_000, "logs shows stdout and stderr");

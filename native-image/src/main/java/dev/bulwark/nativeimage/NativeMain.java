@@ -1,0 +1,58 @@
+package dev.bulwark.nativeimage;
+
+import dev.bulwark.launcher.cli.BulwarkCli;
+import dev.bulwark.launcher.cli.LogOutput;
+import dev.bulwark.launcher.runtime.SignalForwarding;
+import dev.bulwark.nativ.Syscalls;
+import org.graalvm.nativeimage.ProcessProperties;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.logging.LogManager;
+
+/**
+ * The native executable's entry point: points jffi at the copy of its native library shipped in
+ * {@code lib/} beside the executable (never an extraction to /tmp), makes java.util.logging print as the
+ * CLI does, unblocks the signals the launcher forwards, then runs the CLI.
+ */
+public final class NativeMain {
+    private static final int SIG_UNBLOCK = 1;
+    private NativeMain() {
+    }
+
+    public static void main(String[] args) {
+        if (System.getProperty("jffi.boot.library.path") == null) {
+            Path executable = Path.of(ProcessProperties.getExecutableName());
+            System.setProperty("jffi.boot.library.path", executable.resolveSibling("lib").toString());
+        }
+        // The image's LogManager was set up at build time from the JDK's defaults, so the CLI's lazy
+        // configuration class would never be read: read it now (cheap here, unlike a JVM's start).
+        LogOutput.configureOnFirstUse();
+        try {
+            LogManager.getLogManager().readConfiguration();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        unblockForwardedSignals();
+        BulwarkCli.main(args);
+    }
+
+    /**
+     * A process inherits its parent's blocked signals: a JVM parent (ProcessBuilder) blocks SIGQUIT in its
+     * threads, so it would never reach the signal relay. HotSpot unblocks the signals it handles itself; an
+     * image does not, so this does, on the main thread, before the threads that inherit its mask start.
+     */
+    private static void unblockForwardedSignals() {
+        long mask = 0;
+        for (int signal : SignalForwarding.FORWARDED) {
+            mask |= 1L << (signal - 1);
+        }
+        try {
+            Syscalls.sigprocmask(SIG_UNBLOCK, mask);
+        } catch (RuntimeException | LinkageError e) {
+            System.getLogger(NativeMain.class.getName()).log(System.Logger.Level.WARNING,
+                    "forwarded signals stay as the parent blocked them: " + e.getMessage());
+        }
+    }
+}
