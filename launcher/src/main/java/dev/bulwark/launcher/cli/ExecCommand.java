@@ -7,6 +7,7 @@ import dev.bulwark.config.model.Process;
 import dev.bulwark.config.model.User;
 import dev.bulwark.config.validation.KnownNames;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.EnvironmentFlags;
 import dev.bulwark.launcher.runtime.ContainerExec;
 import dev.bulwark.launcher.runtime.ParentHardening;
 import picocli.CommandLine.Command;
