@@ -55,6 +55,7 @@ jint JNI_OnLoad_java(JavaVM *vm, void *r) { return onload("libjava.so", vm, r); 
 jint JNI_OnLoad_nio(JavaVM *vm, void *r) { return onload("libnio.so", vm, r); }
 jint JNI_OnLoad_net(JavaVM *vm, void *r) { return onload("libnet.so", vm, r); }
 jint JNI_OnLoad_zip(JavaVM *vm, void *r) { return onload("libzip.so", vm, r); }
+jint JNI_OnLoad_extnet(JavaVM *vm, void *r) { return onload("libextnet.so", vm, r); } /* jdk.net socket options (NIO sockets) */
 /* --- container support: report "not containerized" --- */
 int svm_container_initialize(int version) { return 0; }
 size_t svm_container_physical_memory(void) { return (size_t) sysconf(_SC_PHYS_PAGES) * (size_t) sysconf(_SC_PAGESIZE); }

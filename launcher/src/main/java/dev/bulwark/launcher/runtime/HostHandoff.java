@@ -66,7 +66,7 @@ public record HostHandoff(SocketActivation activation, int preserveFds, String n
      */
     private void requireInherited() {
         int listening = activation == null ? 0 : activation.count();
-        List<String> jvmFiles = jvmFiles();
+        List<String> jvmFiles = passedFds() == 0 ? List.of() : jvmFiles();
         for (int fd = 3; fd < 3 + passedFds(); fd++) {
             String flag = fd < 3 + listening ? "LISTEN_FDS" : "--preserve-fds";
             String what = fd < 3 + listening ? "listening socket" : "fd";
@@ -94,7 +94,10 @@ public record HostHandoff(SocketActivation activation, int preserveFds, String n
     /** Files the JVM keeps open from start-up: its runtime image and the class path. */
     private static List<String> jvmFiles() {
         List<String> files = new ArrayList<>();
-        files.add(realPath(Path.of(System.getProperty("java.home"), "lib", "modules")));
+        String javaHome = System.getProperty("java.home"); // none in the native launcher, which has no runtime image
+        if (javaHome != null) {
+            files.add(realPath(Path.of(javaHome, "lib", "modules")));
+        }
         for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
             if (!entry.isEmpty()) {
                 files.add(realPath(Path.of(entry)));
