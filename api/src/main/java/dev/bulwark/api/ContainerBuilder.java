@@ -49,7 +49,6 @@ public final class ContainerBuilder {
     private String workdir;
     private String user;
     private String hostname;
-    private final List<MountArguments.Flagged> mounts = new ArrayList<>();
     private final List<String> mountArguments = new ArrayList<>(); // parsed at start: a bad one is a ContainerException
     private String network;
     private final List<Publish> published = new ArrayList<>();
@@ -318,7 +317,7 @@ public final class ContainerBuilder {
                     spec = spec.withRoot(new Root(root.toString(), true));
                     bundle = root;
                 }
-                mounts.clear();
+                List<MountArguments.Flagged> mounts = new ArrayList<>(); // per start: starts may run on many threads
                 for (String argument : mountArguments) {
                     mounts.add(argument.startsWith("tmpfs:")
                             ? new MountArguments.Flagged("--tmpfs", MountArguments.tmpfs(argument.substring(6)))

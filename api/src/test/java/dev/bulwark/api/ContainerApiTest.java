@@ -1,6 +1,7 @@
 package dev.bulwark.api;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -136,8 +137,16 @@ class ContainerApiTest {
     @Test
     void anExplicitLimitTheHostCannotApplyIsATypedErrorAndLeavesNothing() {
         int childrenBefore = (int) ProcessHandle.current().children().count();
-        ContainerException e = assertThrows(ContainerException.class, () -> Bulwark.container("/bin/true").memory("64m").run());
-        assumeTrue(e.getMessage().contains("not available"), "this host applies memory limits: " + e.getMessage());
+        ContainerException e;
+        try {
+            ContainerResult limited = Bulwark.container("/bin/true").memory("64m").run();
+            assertEquals(0, limited.exitStatus(), "a host that applies the limit runs the container");
+            Assumptions.abort("this host applies memory limits: nothing to refuse");
+            return;
+        } catch (ContainerException refused) {
+            e = refused;
+        }
+        assertTrue(e.getMessage().contains("not available"), e.getMessage());
         assertEquals("linux.resources.memory", e.field(), e.getMessage());
         assertEquals(childrenBefore, ProcessHandle.current().children().count());
     }

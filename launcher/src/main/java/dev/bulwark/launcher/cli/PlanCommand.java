@@ -71,6 +71,9 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     DefaultContainerOptions defaults;
 
+    @Mixin
+    NetworkFlags network;
+
     @Option(names = "--init", description = "as run's --init")
     boolean init;
 
@@ -96,7 +99,7 @@ final class PlanCommand implements Callable<Integer> {
         String containerId = ContainerId.parse(id != null ? id : "bulwark-plan", "--id").value();
         int euid = Syscalls.geteuid();
         Profile selected = builtIn ? Profile.HARDENED : ProfileSelection.of(profile, BulwarkCli.globalProfile(commandSpec)).profile();
-        EffectiveConfig effective = EffectiveConfig.of(builtIn ? defaults.applyTo(BuiltInDefault.spec(euid, Syscalls.getegid(), command))
+        EffectiveConfig effective = EffectiveConfig.of(builtIn ? network.applyTo(defaults.applyTo(BuiltInDefault.spec(euid, Syscalls.getegid(), command)), euid != 0)
                 : bundleSpec(), selected, euid != 0, init, allowHostRoot, allowMissingLsm);
         Spec spec = effective.spec();
         DryRun dryRun = DryRun.of(new RunRequest(spec, builtIn ? null : bundle.toAbsolutePath(), containerId, builtIn,
@@ -141,7 +144,8 @@ final class PlanCommand implements Callable<Integer> {
     }
 
     private Spec bundleSpec() {
-        List<String> given = defaults.given();
+        List<String> given = new java.util.ArrayList<>(defaults.given());
+        given.addAll(network.given());
         if (!given.isEmpty()) {
             throw new LaunchException(String.join(", ", given) + ": " + (given.size() == 1 ? "applies" : "apply")
                     + " to the built-in default (plan [flags] -- CMD) only; with a bundle, edit its config.json");

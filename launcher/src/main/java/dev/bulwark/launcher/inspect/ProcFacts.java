@@ -96,7 +96,8 @@ public record ProcFacts(int pid, Map<String, String> namespaces, List<long[]> ui
 
     private static Optional<String> lsmLabel(Path proc) {
         try {
-            String label = String.join("\n", Files.readAllLines(proc.resolve("attr/current"))).replace("\0", "").strip();
+            String label = String.join("\n", Files.readAllLines(proc.resolve("attr/current"))).replace("\0", "").strip()
+                    .chars().mapToObj(c -> printable((char) c)).collect(java.util.stream.Collectors.joining());
             return label.isEmpty() ? Optional.empty() : Optional.of(label);
         } catch (IOException e) {
             return Optional.empty(); // no LSM offers a label (EINVAL), or the file is absent
@@ -112,7 +113,7 @@ public record ProcFacts(int pid, Map<String, String> namespaces, List<long[]> ui
         return Optional.empty();
     }
 
-    private static List<Mount> mounts(Path file) throws IOException {
+    static List<Mount> mounts(Path file) throws IOException {
         List<Mount> mounts = new ArrayList<>();
         List<String> lines;
         try {
@@ -133,18 +134,26 @@ public record ProcFacts(int pid, Map<String, String> namespaces, List<long[]> ui
         return mounts;
     }
 
-    /** mountinfo escapes space, tab, newline and backslash as octal. */
+    /**
+     * mountinfo escapes space, tab, newline and backslash as octal; those are decoded, but control
+     * characters (newline, CR, ESC...) stay escaped: a container names its own mount points, and must not
+     * write lines or terminal sequences into inspect's output.
+     */
     private static String unescape(String field) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < field.length(); i++) {
             char c = field.charAt(i);
             if (c == '\\' && i + 3 < field.length() && field.substring(i + 1, i + 4).matches("[0-7]{3}")) {
-                out.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                c = (char) Integer.parseInt(field.substring(i + 1, i + 4), 8);
                 i += 3;
-            } else {
-                out.append(c);
             }
+            out.append(printable(c));
         }
         return out.toString();
+    }
+
+    /** A character as inspect may print it: control characters as octal escapes, as mountinfo writes them. */
+    static String printable(char c) {
+        return c < 0x20 || c == 0x7f ? String.format("\\%03o", (int) c) : String.valueOf(c);
     }
 }

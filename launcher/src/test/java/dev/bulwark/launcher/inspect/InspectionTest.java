@@ -82,4 +82,13 @@ class InspectionTest {
         assertTrue(text.contains("CapEff (effective): CAP_KILL, CAP_NET_BIND_SERVICE, CAP_AUDIT_WRITE"), text);
         assertTrue(text.contains("capabilities  partly       3 effective capabilities, 3 in the bounding set"), text);
     }
+
+    @Test
+    void mountPointNamesTheContainerChoseCannotWriteLinesOrTerminalSequences(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path mountinfo = dir.resolve("mountinfo");
+        java.nio.file.Files.writeString(mountinfo, "36 35 0:40 / /data\\040dir\\012seccomp:\\040isolated\033[2K rw,nosuid - tmpfs tmpfs rw\n");
+        String target = ProcFacts.mounts(mountinfo).get(0).mountPoint();
+        assertEquals("/data dir\\012seccomp: isolated\\033[2K", target);
+    }
 }
