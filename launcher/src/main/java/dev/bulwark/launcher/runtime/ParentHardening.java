@@ -22,7 +22,8 @@ import java.nio.file.Path;
  * child's maps. So the flag is set after the maps; from then on, while the launcher holds the
  * container's pidfd, pipes and state, no other process of the same host user can ptrace it or read
  * its memory, fds or environment. The flag is never cleared, so it is only for a process that runs
- * one container, the CLI ({@link #makeLauncherNonDumpable()}); a JVM embedding Bulwark keeps its own.
+ * one container, the CLI ({@link #makeLauncherNonDumpable()}); a JVM embedding Bulwark is not made non-dumpable
+ * on purpose (though a vfork-like child's change of credentials can leave it so: see ChildProgram).
  */
 public final class ParentHardening {
     private static volatile boolean nonDumpable;

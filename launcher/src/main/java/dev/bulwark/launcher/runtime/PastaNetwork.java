@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * forwarded to the host's resolvers.
  *
  * <p>It is attached right after clone, while the child still waits for the launcher before any setup
- * step, so the interface exists before the workload runs; the launcher's process is still dumpable
- * then (it turns non-dumpable after the id maps), so a rootless pasta, running as the launcher's user,
+ * step, so the interface exists before the workload runs; the child is forked and makes itself dumpable
+ * while it waits (the CLI launcher turns non-dumpable only after the id maps), so a rootless pasta, running as the launcher's user,
  * may open the child's /proc/PID/ns files; as root the launcher opens the network namespace itself and
  * hands it over as pasta's stdin (pasta keeps too few capabilities to open it for an init that has all of
  * them, as in a config without a user namespace). pasta writes its pid (to {@code -P}, our pipe) once the namespace is
