@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class InheritedOomScore implements AutoCloseable {
     private static final Path FILE = Path.of("/proc/self/oom_score_adj");
+    private static final System.Logger LOG = System.getLogger(InheritedOomScore.class.getName());
     private final FileChannel channel;
 
     private InheritedOomScore(FileChannel channel) {
@@ -44,7 +45,11 @@ final class InheritedOomScore implements AutoCloseable {
         try {
             return clone.get();
         } finally {
-            write(own, () -> "process.oomScoreAdj: the launcher cannot take back its own value " + own);
+            try { // never throws: the child, once cloned, must reach the caller (nothing left behind)
+                write(own, () -> "the launcher cannot take back its own oom_score_adj " + own);
+            } catch (LaunchException e) {
+                LOG.log(System.Logger.Level.WARNING, "process.oomScoreAdj: " + e.getMessage());
+            }
         }
     }
 

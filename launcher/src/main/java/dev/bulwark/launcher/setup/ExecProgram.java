@@ -38,7 +38,7 @@ public final class ExecProgram {
      * @param cgroupProcs      the container's cgroup.procs opened for writing, or -1 when it has no cgroup
      * @param failureWrite     the table's failure pipe (close-on-exec: end-of-file at execve means success)
      * @param setgroupsAllowed whether the container's user namespace allows setgroups (or there is none)
-     * @param hostProc         the launcher's /proc (a procfs directory fd) for the LSM label writes
+     * @param hostProc         the launcher's /proc (a procfs directory fd) for the LSM label writes, or -1 (/proc by path)
      */
     public record Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
                           boolean setgroupsAllowed, int hostProc) {
@@ -73,12 +73,16 @@ public final class ExecProgram {
             }
             ProcessSteps processSteps = new ProcessSteps(steps, spec, List.of()); // the recorded rlimits hold the fallbacks
             List<Integer> keepEarly = new ArrayList<>(keep);
-            keepEarly.add(request.hostProc());
+            if (request.hostProc() >= 0) {
+                keepEarly.add(request.hostProc());
+            }
             processSteps.closeInheritedFds(keepEarly); // the namespace fds are used: nothing else of the launcher's stays open
             LsmSteps.requireAvailable(spec, context.lsm());
             LsmSteps.labelExec(steps, spec, context.lsm(), request.hostProc()); // sets the fields of its steps
-            steps.field(PlannedStep.LAUNCHER);
-            steps.step("close the launcher's /proc", "the labels are written", "close", request.hostProc());
+            if (request.hostProc() >= 0) {
+                steps.field(PlannedStep.LAUNCHER);
+                steps.step("close the launcher's /proc", "the labels are written", "close", request.hostProc());
+            }
             steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             if (landlock != null) {
