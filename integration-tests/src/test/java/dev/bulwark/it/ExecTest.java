@@ -92,6 +92,24 @@ class ExecTest {
             assertEquals("sleep\n", Files.readString(Path.of("/proc", Integer.toString(execPid), "comm")));
             SignalsAndExitTest.kill("KILL", execPid);
 
+            // A foreground exec's launcher (the process's parent) is non-dumpable: its /proc files are host root's,
+            // so no process of its user (a rootless container's) can ptrace it or read its memory and fds.
+            Path foregroundPid = dir.resolve("foreground.pid");
+            var foreground = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                    Cli.run(mode, cli(mode, "exec", "--pid-file", foregroundPid.toString(), id, "sleep", "3")));
+            for (int i = 0; i < 200 && !Files.exists(foregroundPid); i++) {
+                Thread.sleep(50);
+            }
+            int foregroundExec = Integer.parseInt(Files.readString(foregroundPid).strip());
+            Map<String, String> execFields = statusFields(Files.readString(Path.of("/proc", Integer.toString(foregroundExec), "status")));
+            String launcher = execFields.get("PPid");
+            String launcherUid = statusFields(Files.readString(Path.of("/proc", launcher, "status"))).get("Uid").split("\\s+")[0];
+            Object owner = Files.getAttribute(Path.of("/proc", launcher, "environ"), "unix:uid");
+            if (!launcherUid.equals("0")) {
+                assertEquals(0, owner, "the launcher (uid " + launcherUid + ") is non-dumpable");
+            }
+            assertEquals(0, foreground.get().exitCode(), foreground.get().describe());
+
             SignalsAndExitTest.kill("KILL", init);
             awaitStopped(mode, id);
             Cli.Result stopped = exec(mode, id, "true");
@@ -151,6 +169,21 @@ class ExecTest {
             for (String field : List.of("NoNewPrivs", "Seccomp", "CapEff", "CapBnd")) {
                 assertEquals(initStatus.get(field), execStatus.get(field), field + " as the init's: " + status.describe());
             }
+
+            // process.oomScoreAdj: the exec'd process's own, as runc's exec sets it (the init's stays)
+            String initOom = Files.readString(Path.of("/proc", Integer.toString(init), "oom_score_adj"));
+            Files.writeString(process, "{\"args\": [\"/bin/cat\", \"/proc/self/oom_score_adj\"], \"cwd\": \"/\","
+                    + " \"user\": {\"uid\": 0, \"gid\": 0}, \"oomScoreAdj\": 500}");
+            Cli.Result oom = Cli.run(mode, cli(mode, "exec", "--process", process.toString(), id));
+            assertEquals(0, oom.exitCode(), oom.describe());
+            assertEquals("500\n", oom.stdout(), oom.describe());
+            assertEquals(initOom, Files.readString(Path.of("/proc", Integer.toString(init), "oom_score_adj")));
+
+            // --preserve-fds: as for run and create, only fds the launcher inherited (open, not close-on-exec, not the JVM's)
+            Cli.Result unpassed = Cli.run(mode, cli(mode, "exec", "--preserve-fds", "5", id, "true"));
+            assertEquals(125, unpassed.exitCode(), unpassed.describe());
+            assertTrue(unpassed.errors().matches("bulwark: --preserve-fds: fd \\d+ is (not open in the launcher|the launcher's own) .*\n"),
+                    unpassed.describe());
 
             Files.writeString(process, "{\"args\": [\"/bin/true\"], \"cwd\": \"tmp\", \"user\": {\"uid\": 0, \"gid\": 0}}");
             Cli.Result bad = Cli.run(mode, cli(mode, "exec", "--process", process.toString(), id));

@@ -9,7 +9,7 @@ import dev.bulwark.config.validation.KnownNames;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.EnvironmentFlags;
 import dev.bulwark.launcher.runtime.ContainerExec;
-import dev.bulwark.launcher.runtime.ParentHardening;
+import dev.bulwark.launcher.runtime.HostHandoff;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -118,19 +118,11 @@ final class ExecCommand implements Callable<Integer> {
         if (cgroup != null) {
             throw new LaunchException("--cgroup: running exec in a sub-cgroup is not supported");
         }
-        if (preserveFds < 0) {
-            throw new LaunchException("--preserve-fds: must not be negative, got " + preserveFds);
-        }
-        for (int fd = 3; fd < 3 + preserveFds; fd++) {
-            if (!Files.exists(Path.of("/proc/self/fd", Integer.toString(fd)), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                throw new LaunchException("--preserve-fds " + preserveFds + ": fd " + fd + " is not open");
-            }
-        }
+        HostHandoff.requirePreserved(preserveFds); // as run and create: open, inherited, none of the JVM's own
         List<String> args = command.isEmpty() || !command.get(0).equals("--") ? command : command.subList(1, command.size());
         UnaryOperator<Process> process = processFile != null ? fromFile(args) : fromFlags(args);
-        ParentHardening.makeLauncherNonDumpable();
         return ContainerExec.exec(new ContainerExec.Request(stateRoot.resolve(), id, process, detach, pidFile, preserveFds,
-                !detach));
+                !detach, true));
     }
 
     /** --process FILE: that process; the fields it leaves out are the container's, as in runc. */

@@ -50,9 +50,11 @@ public final class ContainerExec {
      * @param pidFile    written with the process's host pid once it has exec'd, or null
      * @param preserveFds the caller's fds 3 .. 3+N-1 the process inherits
      * @param relaySignals whether signals the launcher receives go to the process (a foreground exec from the CLI)
+     * @param hardenLauncher whether the launcher makes itself non-dumpable for good (the CLI's process, which runs
+     *                       one exec), as soon as it has opened its oom_score_adj
      */
     public record Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
-                          int preserveFds, boolean relaySignals) {
+                          int preserveFds, boolean relaySignals, boolean hardenLauncher) {
     }
 
     private ContainerExec() {
@@ -62,10 +64,15 @@ public final class ContainerExec {
     public static int exec(Request request) {
         ContainerId id = ContainerId.parse(request.id(), "ID");
         Started started;
-        try (StateRoot root = StateRoot.open(request.stateRoot()).orElseThrow(() -> new NoSuchContainerException(id))) {
-            started = start(root, id, request);
-        } catch (NoSuchContainerException e) {
-            throw new LaunchException(e.getMessage(), EXEC_FAILED, e);
+        try (InheritedOomScore oomScore = InheritedOomScore.open()) {
+            if (request.hardenLauncher()) {
+                ParentHardening.makeNonDumpableNow(); // before it opens the state root: see ExecProgram's first step
+            }
+            try (StateRoot root = StateRoot.open(request.stateRoot()).orElseThrow(() -> new NoSuchContainerException(id))) {
+                started = start(root, id, request, oomScore);
+            } catch (NoSuchContainerException e) {
+                throw new LaunchException(e.getMessage(), EXEC_FAILED, e);
+            }
         }
         try {
             if (request.detach()) {
@@ -80,7 +87,7 @@ public final class ContainerExec {
     private record Started(int pid, int pidfd) {
     }
 
-    private static Started start(StateRoot root, ContainerId id, Request request) {
+    private static Started start(StateRoot root, ContainerId id, Request request, InheritedOomScore oomScore) {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
@@ -106,7 +113,7 @@ public final class ContainerExec {
                 if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
                     requireMapped(spec, recorded.pid());
                 }
-                started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces));
+                started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore);
             }
             if (request.pidFile() != null) {
                 try {
@@ -176,10 +183,14 @@ public final class ContainerExec {
     }
 
     private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, Optional<ContainerCgroup> cgroup,
-                                 boolean setgroupsAllowed) {
+                                 boolean setgroupsAllowed, InheritedOomScore oomScore) {
         int cgroupProcs = -1;
+        int hostProc = -1;
         int[] failure = null;
         try {
+            // the launcher's own procfs: the child writes its LSM label there, not under the container's /proc
+            hostProc = DirectoryCalls.openat(OpenFlags.AT_FDCWD, "/proc", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY
+                    | OpenFlags.O_CLOEXEC, 0);
             if (cgroup.isPresent()) {
                 cgroupProcs = DirectoryCalls.openat(OpenFlags.AT_FDCWD, cgroup.get().path().resolve("cgroup.procs").toString(),
                         OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC, 0);
@@ -187,12 +198,16 @@ public final class ContainerExec {
             failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
             List<ExecProgram.Join> joins = namespaces.joined().stream()
                     .map(n -> new ExecProgram.Join(n.name(), n.type(), n.fd())).toList();
-            ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, joins, cgroupProcs, failure[1], setgroupsAllowed));
+            ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, joins, cgroupProcs, failure[1], setgroupsAllowed,
+                    hostProc));
             try (SyscallTable table = steps.table()) {
                 SyscallTable.Spawned child;
                 try {
                     // A copy of the JVM (no CLONE_VM), as for hooks: joining a time namespace needs unshared memory.
-                    child = table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failure[1], (pid, pidfd) -> { });
+                    // process.oomScoreAdj: inherited from the launcher (the child is non-dumpable from its first step on)
+                    int failureWrite = failure[1];
+                    child = oomScore.during(context.spec().process().oomScoreAdj(), () ->
+                            table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failureWrite, (pid, pidfd) -> { }));
                 } finally {
                     Syscalls.close(failure[1]);
                     failure[1] = -1;
@@ -210,6 +225,9 @@ public final class ContainerExec {
         } finally {
             if (cgroupProcs >= 0) {
                 Syscalls.close(cgroupProcs);
+            }
+            if (hostProc >= 0) {
+                Syscalls.close(hostProc);
             }
             if (failure != null) {
                 Syscalls.close(failure[0]);

@@ -45,8 +45,19 @@ public record HostHandoff(SocketActivation activation, int preserveFds, String n
                     + "or @abstract name of at most 107 bytes)");
         }
         HostHandoff handoff = new HostHandoff(activation, preserveFds, notify);
-        handoff.requireInherited();
+        requireInherited(activation == null ? 0 : activation.count(), preserveFds);
         return handoff;
+    }
+
+    /**
+     * {@code exec --preserve-fds N}: the same check as for run and create, without systemd's sockets (an exec'd
+     * process gets none): fds 3 .. 3+N-1 must be open and inherited by the launcher.
+     */
+    public static void requirePreserved(int preserveFds) {
+        if (preserveFds < 0) {
+            throw new LaunchException("--preserve-fds: must be 0 or more, got " + preserveFds);
+        }
+        requireInherited(0, preserveFds);
     }
 
     /** How many fds from 3 up the workload inherits. */
@@ -64,16 +75,16 @@ public record HostHandoff(SocketActivation activation, int preserveFds, String n
      * launcher's own execve) and not one the JVM opened itself (its modules file and jars, which take the
      * lowest free numbers at start-up), so a count too high is refused instead of leaking the launcher's files.
      */
-    private void requireInherited() {
-        int listening = activation == null ? 0 : activation.count();
-        List<String> jvmFiles = passedFds() == 0 ? List.of() : jvmFiles();
-        for (int fd = 3; fd < 3 + passedFds(); fd++) {
+    private static void requireInherited(int listening, int preserveFds) {
+        int passedFds = listening + preserveFds;
+        List<String> jvmFiles = passedFds == 0 ? List.of() : jvmFiles();
+        for (int fd = 3; fd < 3 + passedFds; fd++) {
             String flag = fd < 3 + listening ? "LISTEN_FDS" : "--preserve-fds";
             String what = fd < 3 + listening ? "listening socket" : "fd";
             if (!UnixSockets.isOpen(fd)) {
                 throw new LaunchException(flag + ": " + what + " " + fd + " is not open in the launcher"
                         + (flag.equals("--preserve-fds") ? " (--preserve-fds " + preserveFds + " passes fds "
-                        + (3 + listening) + ".." + (2 + passedFds()) + ")" : ""));
+                        + (3 + listening) + ".." + (2 + passedFds) + ")" : ""));
             }
             Optional<String> target = target(fd);
             if (UnixSockets.isCloseOnExec(fd) || target.filter(jvmFiles::contains).isPresent()) {

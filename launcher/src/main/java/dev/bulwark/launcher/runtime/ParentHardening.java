@@ -36,6 +36,14 @@ public final class ParentHardening {
         nonDumpable = true;
     }
 
+    /**
+     * Marks this process non-dumpable now, for {@code exec}: it has no id maps to write, and its child (a copy of
+     * it, holding its host fds until execve) starts non-dumpable as well. Never cleared: the CLI's process only.
+     */
+    public static void makeNonDumpableNow() {
+        Syscalls.prctl(Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+
     /** Applies oomScoreAdj to the (not yet released) child, then (CLI only) makes the launcher non-dumpable. */
     public static void afterIdMaps(Spec spec, int childPid) {
         Integer adj = spec.process().oomScoreAdj();

@@ -179,10 +179,22 @@ public final class ChildSteps {
         writeThrough(name, why, path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0, content);
     }
 
-    /** open, write all of {@code content}, close: the fd travels between the entries as a result reference. */
+    /**
+     * Writes {@code content} to an existing file under the directory fd {@code directory} (e.g. a procfs the
+     * launcher opened): its path is resolved there, never in a mount namespace the container controls.
+     */
+    public void writeExistingUnder(String name, String why, int directory, String path, String content) {
+        writeThrough(name, why, directory, path, OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC | OpenFlags.O_NOFOLLOW, 0, content);
+    }
+
     private void writeThrough(String name, String why, String path, int flags, int mode, String content) {
+        writeThrough(name, why, OpenFlags.AT_FDCWD, path, flags, mode, content);
+    }
+
+    /** open, write all of {@code content}, close: the fd travels between the entries as a result reference. */
+    private void writeThrough(String name, String why, int directory, String path, int flags, int mode, String content) {
         byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
-        Entry open = step(name, why, "openat", OpenFlags.AT_FDCWD, string(path), flags, mode);
+        Entry open = step(name, why, "openat", directory, string(path), flags, mode);
         step("write " + path, why, "write", 0, memory.bytes(bytes, false), bytes.length)
                 .argumentFrom(0, open).mustEqual(bytes.length);
         step("close " + path, why, "close", 0).argumentFrom(0, open);

@@ -15,11 +15,12 @@ import java.util.List;
 
 /**
  * Compiles {@code exec}'s child: a new process inside a running container, as a syscall table (no Java
- * runs in the child). It joins the container's cgroup (writing 0 to its cgroup.procs, before anything
+ * runs in the child). It first makes itself non-dumpable (see {@link #compile}), then joins the container's cgroup (writing 0 to its cgroup.procs, before anything
  * else, so nothing runs outside it), then every namespace of the container's init that differs from the
  * launcher's (the user one first among those it owns; setns of the mount namespace makes the container's
  * root the root and the working directory), forks once more with CLONE_PARENT when it joined a pid
- * namespace (setns(pid) applies only to children; the new process is the launcher's child), and then
+ * namespace (setns(pid) applies only to children; the new process is the launcher's child), closes every fd
+ * but the failure pipe and the preserved ones, and then
  * confines itself exactly as the init did, in {@link ChildProgram}'s order, from the container's recorded
  * config with the exec'd process in {@code process}: LSM label, Landlock rules (opened inside the
  * container's root), working directory, umask, rlimits, a new session, process attributes, bounding set,
@@ -37,9 +38,10 @@ public final class ExecProgram {
      * @param cgroupProcs      the container's cgroup.procs opened for writing, or -1 when it has no cgroup
      * @param failureWrite     the table's failure pipe (close-on-exec: end-of-file at execve means success)
      * @param setgroupsAllowed whether the container's user namespace allows setgroups (or there is none)
+     * @param hostProc         the launcher's /proc (a procfs directory fd) for the LSM label writes, or -1 (/proc by path)
      */
     public record Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
-                          boolean setgroupsAllowed) {
+                          boolean setgroupsAllowed, int hostProc) {
     }
 
     private ExecProgram() {
@@ -52,14 +54,35 @@ public final class ExecProgram {
         ChildSteps steps = new ChildSteps(new SyscallTable(), -1);
         try {
             steps.field(PlannedStep.LAUNCHER);
+            // First: the child is a copy of the launcher holding its host fds (state directory, root), and once in
+            // the container's namespaces with its credentials a container process could ptrace it or write its
+            // /proc/PID/mem (the table still to run). Non-dumpable, only the host's root can; execve restores
+            // dumpability for the new image. Nothing later needs it: no step opens this process's /proc files
+            // (an LSM label goes through /proc/thread-self/attr, which a non-dumpable task may still write).
+            steps.step("make the process non-dumpable", "no container process can ptrace it or read its memory or fds "
+                    + "before execve", "prctl", Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
             if (request.cgroupProcs() >= 0) {
                 steps.step("join the container's cgroup", "the process counts against the container's limits",
                         "write", request.cgroupProcs(), steps.string("0"), 1).mustEqual(1);
                 steps.step("close cgroup.procs", "done with it", "close", request.cgroupProcs());
             }
             joinNamespaces(steps, request.namespaces());
+            List<Integer> keep = new ArrayList<>(List.of(request.failureWrite()));
+            for (int fd = 3; fd < 3 + context.passedFds(); fd++) {
+                keep.add(fd); // --preserve-fds: the caller's, not close-on-exec
+            }
+            ProcessSteps processSteps = new ProcessSteps(steps, spec, List.of()); // the recorded rlimits hold the fallbacks
+            List<Integer> keepEarly = new ArrayList<>(keep);
+            if (request.hostProc() >= 0) {
+                keepEarly.add(request.hostProc());
+            }
+            processSteps.closeInheritedFds(keepEarly); // the namespace fds are used: nothing else of the launcher's stays open
             LsmSteps.requireAvailable(spec, context.lsm());
-            LsmSteps.labelExec(steps, spec, context.lsm()); // sets the fields of its steps
+            LsmSteps.labelExec(steps, spec, context.lsm(), request.hostProc()); // sets the fields of its steps
+            if (request.hostProc() >= 0) {
+                steps.field(PlannedStep.LAUNCHER);
+                steps.step("close the launcher's /proc", "the labels are written", "close", request.hostProc());
+            }
             steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
             if (landlock != null) {
@@ -67,7 +90,6 @@ public final class ExecProgram {
             }
             SyscallTable.Entry ruleset = landlock == null ? null
                     : landlock.buildRuleset(scratchFd(request.failureWrite(), context.passedFds()));
-            ProcessSteps processSteps = new ProcessSteps(steps, spec, List.of()); // the recorded rlimits hold the fallbacks
             processSteps.workingDirectoryAndLimits(); // sets the fields of its steps
             ProcessAttributeSteps.compile(steps, spec);
 
@@ -87,10 +109,6 @@ public final class ExecProgram {
             if (landlock != null) {
                 steps.field(LandlockSteps.FIELD);
                 landlock.restrict(ruleset);
-            }
-            List<Integer> keep = new ArrayList<>(List.of(request.failureWrite()));
-            for (int fd = 3; fd < 3 + context.passedFds(); fd++) {
-                keep.add(fd); // --preserve-fds: the caller's, not close-on-exec
             }
             if (!noNewPrivileges) { // as the init: the kernel takes the filter only while CAP_SYS_ADMIN is held
                 steps.field(PlannedStep.LAUNCHER);

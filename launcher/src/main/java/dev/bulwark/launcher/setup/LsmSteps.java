@@ -106,17 +106,34 @@ public final class LsmSteps {
 
     /** Just before execve (after seccomp would block nothing here: open/write are allowed): label the exec. */
     static void labelExec(ChildSteps steps, Spec spec, LsmHost host) {
+        labelExec(steps, spec, host, -1);
+    }
+
+    /**
+     * Labels the exec through {@code hostProc}, a procfs directory fd the launcher opened in its own mount
+     * namespace (-1: /proc by path). {@code exec} writes after joining the container's mount namespace, where a
+     * container process could have mounted over /proc and swallowed the label (runc's CVE-2019-16884).
+     */
+    static void labelExec(ChildSteps steps, Spec spec, LsmHost host, int hostProc) {
         String profile = spec.process().apparmorProfile();
         if (profile != null && !profile.isEmpty() && host.appArmor()) {
             steps.field("process.apparmorProfile");
-            steps.writeExisting("set AppArmor profile " + profile, "the kernel confines the workload from its execve on",
-                    "/proc/thread-self/attr/apparmor/exec", "exec " + profile);
+            write(steps, hostProc, "set AppArmor profile " + profile, "the kernel confines the workload from its execve on",
+                    "thread-self/attr/apparmor/exec", "exec " + profile);
         }
         String label = spec.process().selinuxLabel();
         if (label != null && !label.isEmpty() && host.seLinux()) {
             steps.field("process.selinuxLabel");
-            steps.writeExisting("set SELinux label " + label, "the workload runs in this SELinux context from its execve on",
-                    "/proc/thread-self/attr/exec", label);
+            write(steps, hostProc, "set SELinux label " + label, "the workload runs in this SELinux context from its execve on",
+                    "thread-self/attr/exec", label);
+        }
+    }
+
+    private static void write(ChildSteps steps, int hostProc, String name, String why, String underProc, String content) {
+        if (hostProc < 0) {
+            steps.writeExisting(name, why, "/proc/" + underProc, content);
+        } else {
+            steps.writeExistingUnder(name, why, hostProc, underProc, content);
         }
     }
 }

@@ -24,9 +24,10 @@ class ExecProgramTest {
     Path bundle;
 
     @Test
-    void cgroupThenNamespacesThenForkThenTheInitsConfinementThenExecve() throws IOException {
+    void nonDumpableThenCgroupThenNamespacesThenForkThenTheInitsConfinementThenExecve() throws IOException {
         List<String> steps = compile(43);
-        assertEquals("join the container's cgroup", steps.get(0), "before anything runs: " + steps);
+        assertEquals("make the process non-dumpable", steps.get(0), "before anything a container could reach: " + steps);
+        assertEquals("join the container's cgroup", steps.get(1), "before anything runs: " + steps);
         int user = steps.indexOf("join the container's user namespace");
         int pid = steps.indexOf("join the container's pid namespace");
         int mnt = steps.indexOf("join the container's mnt namespace");
@@ -47,14 +48,24 @@ class ExecProgramTest {
     void withoutACgroupNothingIsWritten() throws IOException {
         List<String> steps = compile(-1);
         assertFalse(steps.contains("join the container's cgroup"), steps.toString());
-        assertTrue(steps.get(0).startsWith("drop supplementary groups"), steps.toString());
+        assertEquals("make the process non-dumpable", steps.get(0), steps.toString());
+        assertTrue(steps.get(1).startsWith("drop supplementary groups"), steps.toString());
+    }
+
+    @Test
+    void theLaunchersFdsAreClosedRightAfterTheJoins() throws IOException {
+        List<String> steps = compile(43);
+        int fork = steps.indexOf("fork into the container's pid namespace");
+        // the failure pipe (44) stays open until execve, the launcher's /proc (45) for the labels; nothing else
+        assertEquals(List.of("close inherited fds 3-43", "close inherited fds 46 and up", "close the launcher's /proc"),
+                steps.subList(fork + 2, fork + 5), "right after the fork and its hand-over close: " + steps);
     }
 
     private List<String> compile(int cgroupProcs) throws IOException {
         Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
         Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
         ContainerContext context = new ContainerContext("t", spec, bundle, rootfs, false, false, 0, 0, List.of());
-        ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, JOINS, cgroupProcs, 44, true));
+        ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, JOINS, cgroupProcs, 44, true, 45));
         try {
             return steps.table().steps();
         } finally {

@@ -46,6 +46,19 @@ class LsmStepsTest {
     }
 
     @Test
+    void execLabelsThroughTheLaunchersProcfsNeverAPathInTheContainer() {
+        Spec spec = asking("bulwark-default", "system_u:system_r:container_t:s0");
+        try (SyscallTable table = new SyscallTable()) {
+            LsmSteps.labelExec(new ChildSteps(table, -1), spec, BOTH, 45);
+            for (int i : new int[] {0, 3}) {
+                assertEquals(dev.bulwark.nativ.SyscallNumbers.host().require("openat"), table.entry(i).number());
+                assertEquals(45, table.entry(i).argument(0), "relative to the launcher's /proc: " + table.steps());
+            }
+            assertEquals("write thread-self/attr/apparmor/exec", table.steps().get(1));
+        }
+    }
+
+    @Test
     void aRequestTheHostCannotHonourFailsOrIsDroppedPerTheFacts() {
         Spec spec = asking("bulwark-default", null);
         LsmSteps.requireAvailable(spec, BOTH);
