@@ -4,7 +4,6 @@ import dev.bulwark.launcher.cli.BulwarkCli;
 import dev.bulwark.launcher.cli.LogOutput;
 import dev.bulwark.launcher.runtime.SignalForwarding;
 import dev.bulwark.nativ.Syscalls;
-import org.graalvm.nativeimage.ProcessProperties;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,7 +12,8 @@ import java.util.logging.LogManager;
 
 /**
  * The native executable's entry point: points jffi at the copy of its native library shipped in
- * {@code lib/} beside the executable (never an extraction to /tmp), makes java.util.logging print as the
+ * {@code lib/} beside the executable's real path (never an extraction to /tmp, never a path from argv or the
+ * environment), makes java.util.logging print as the
  * CLI does, unblocks the signals the launcher forwards, then runs the CLI.
  */
 public final class NativeMain {
@@ -22,10 +22,9 @@ public final class NativeMain {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("jffi.boot.library.path") == null) {
-            Path executable = Path.of(ProcessProperties.getExecutableName());
-            System.setProperty("jffi.boot.library.path", executable.resolveSibling("lib").toString());
-        }
+        // Always lib/ beside the executable the kernel ran, whatever the property held: the image is built without
+        // runtime option parsing (scripts/build-native), and this does not trust that alone.
+        System.setProperty("jffi.boot.library.path", executableDirectory().resolve("lib").toString());
         // The image's LogManager was set up at build time from the JDK's defaults, so the CLI's lazy
         // configuration class would never be read: read it now (cheap here, unlike a JVM's start).
         LogOutput.configureOnFirstUse();
@@ -36,6 +35,15 @@ public final class NativeMain {
         }
         unblockForwardedSignals();
         BulwarkCli.main(args);
+    }
+
+    /** The directory of the real path of /proc/self/exe: not argv[0], a symlink's directory or an inherited setting. */
+    private static Path executableDirectory() {
+        try {
+            return Path.of("/proc/self/exe").toRealPath().getParent();
+        } catch (IOException e) {
+            throw new UncheckedIOException("resolving /proc/self/exe to find lib/", e);
+        }
     }
 
     /**

@@ -136,7 +136,8 @@ public final class ContainerRun {
                 LaunchStep.CGROUP_CREATED.pauseIf(request.testPause());
                 limits.fallbackExplanation().ifPresent(this::tellLayer);
                 HostHandoff handoff = request.handoff();
-                NotifyRelay notify = handoff.notifySocket() == null ? null : NotifyRelay.start(state, handoff.notifySocket(), idMaps);
+                NotifyRelay notify = handoff.notifySocket() == null ? null : NotifyRelay.start(state, handoff.notifySocket(), idMaps,
+                        spec.process().user().uid());
                 Spec planned;
                 ContainerContext context;
                 try {

@@ -10,7 +10,8 @@ import dev.bulwark.nativ.constants.OpenFlags;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Set;
+import java.util.function.IntPredicate;
 
 /**
  * Relays sd_notify(3) messages so that a {@code Type=notify} unit can run {@code bulwark run}, as runc and
@@ -23,10 +24,12 @@ import java.util.stream.Collectors;
  * each message on to its own NOTIFY_SOCKET. systemd accepts them because they now come from the unit's
  * main process, the launcher, which stays the main process: {@code MAINPID=} lines are dropped, since
  * handing systemd the container's init would bypass the launcher's stop (SIGTERM, --stop-timeout, kill)
- * and its exit status. Everything else (READY=1, STATUS=, RELOADING=1, STOPPING=1, WATCHDOG=1,
- * EXTEND_TIMEOUT_USEC=) goes through as sent ({@link #forwarded}). The socket is writable by every uid (the
- * container's are unprivileged host ids), so a message counts only when the kernel's credentials show one
- * of the container's uids (or the launcher's): another host user cannot speak for the service.
+ * and its exit status. Only the state keys in {@link #FORWARDED_KEYS} go through, as sent ({@link #forwarded}):
+ * anything else (FDSTORE=, NOTIFYACCESS=, future keys) is dropped rather than handed to systemd on the
+ * launcher's behalf. The socket is writable by every uid (the container's are unprivileged host ids), so a
+ * message counts only when the kernel's credentials show the launcher's euid or the container's: with its own
+ * user namespace any host uid its maps cover, without one only {@code process.user.uid} (then a host uid):
+ * another host user cannot speak for the service ({@link #senders}).
  */
 public final class NotifyRelay implements AutoCloseable {
     /** Where the built-in default finds the socket (runc's path). */
@@ -34,6 +37,9 @@ public final class NotifyRelay implements AutoCloseable {
     /** Where a bundle's container finds it. */
     public static final String BUNDLE_PATH = "/dev/notify.sock";
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
+    /** The sd_notify(3) keys relayed; MAINPID= (the launcher stays the main process) and BARRIER= are not. */
+    static final Set<String> FORWARDED_KEYS = Set.of("READY", "RELOADING", "STOPPING", "STATUS", "ERRNO", "BUSERROR",
+            "WATCHDOG", "WATCHDOG_USEC", "EXTEND_TIMEOUT_USEC", "MONOTONIC_USEC");
     /** systemd reads at most this much of one message. */
     private static final int MESSAGE_MAX = 4096;
 
@@ -43,10 +49,10 @@ public final class NotifyRelay implements AutoCloseable {
     private final int[] stop;
     private final String socketPath;
     private final Thread thread;
-    private final java.util.function.IntPredicate sender;
+    private final IntPredicate sender;
 
     private NotifyRelay(String hostSocket, StateDirectory state, int socket, int[] stop, String socketPath,
-                        java.util.function.IntPredicate sender) {
+                        IntPredicate sender) {
         this.sender = sender;
         this.hostSocket = hostSocket;
         this.state = state;
@@ -59,12 +65,10 @@ public final class NotifyRelay implements AutoCloseable {
 
     /**
      * Binds the container's socket in {@code state} and starts relaying to {@code hostSocket} what the
-     * container's users send: host uids {@code idMaps} maps (any uid without a user namespace) or the launcher's.
+     * container sends ({@link #senders}; {@code containerUid} is process.user.uid).
      */
-    public static NotifyRelay start(StateDirectory state, String hostSocket, IdMaps idMaps) {
-        int launcherUid = Syscalls.geteuid();
-        java.util.function.IntPredicate sender = uid -> uid == launcherUid || !idMaps.userNamespace()
-                || idMaps.uid().stream().anyMatch(m -> uid >= m.hostId() && uid - m.hostId() < m.size());
+    public static NotifyRelay start(StateDirectory state, String hostSocket, IdMaps idMaps, long containerUid) {
+        IntPredicate sender = senders(idMaps, containerUid, Syscalls.geteuid());
         int socket = UnixSockets.datagramSocket();
         int[] stop = null;
         try {
@@ -83,6 +87,20 @@ public final class NotifyRelay implements AutoCloseable {
             state.removeNotifySocket();
             throw e;
         }
+    }
+
+    /**
+     * The host uids (as the kernel reports them, unsigned) whose messages count: the launcher's euid, and with a
+     * user namespace of the container's own every host uid its maps cover; without one only the container
+     * process's uid, which is then a host uid (a joined namespace's maps are not known here: its processes are
+     * not accepted unless they map to that uid).
+     */
+    static IntPredicate senders(IdMaps idMaps, long containerUid, int launcherUid) {
+        if (!idMaps.userNamespace()) {
+            return uid -> uid == launcherUid || Integer.toUnsignedLong(uid) == containerUid;
+        }
+        return uid -> uid == launcherUid || idMaps.uid().stream().anyMatch(m -> Integer.toUnsignedLong(uid) >= m.hostId()
+                && Integer.toUnsignedLong(uid) - m.hostId() < m.size());
     }
 
     /** The socket's path in the container: {@value #CONTAINER_PATH} in the built-in default, else {@value #BUNDLE_PATH}. */
@@ -125,13 +143,23 @@ public final class NotifyRelay implements AutoCloseable {
     }
 
     /**
-     * The message without MAINPID= lines (the launcher stays systemd's main process) and BARRIER=1 (its fd
-     * is not relayed: the barrier is passed once the relay has read it, messages before it were relayed in
-     * order); empty when nothing is left. File descriptors (FDSTORE=1) are not relayed.
+     * The message's lines whose key is in {@link #FORWARDED_KEYS}; empty when none is. Dropped: MAINPID= (the
+     * launcher stays systemd's main process), BARRIER=1 (its fd is not relayed: the barrier is passed once the
+     * relay has read it, messages before it were relayed in order), FDSTORE= (no fds are relayed) and any other
+     * key, each with a debug line.
      */
     static String forwarded(String message) {
-        return message.lines().filter(line -> !line.isEmpty() && !line.startsWith("MAINPID=") && !line.equals("BARRIER=1"))
-                .collect(Collectors.joining("\n"));
+        List<String> kept = new ArrayList<>();
+        for (String line : message.lines().toList()) {
+            int equals = line.indexOf('=');
+            if (equals > 0 && FORWARDED_KEYS.contains(line.substring(0, equals))) {
+                kept.add(line);
+            } else if (!line.isEmpty()) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "NOTIFY_SOCKET: not relayed: "
+                        + (equals > 0 ? line.substring(0, equals) + "=..." : "a line without a key"));
+            }
+        }
+        return String.join("\n", kept);
     }
 
     private void send(String message) {

@@ -2,6 +2,7 @@ package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.defaults.HardenedDefaults;
+import dev.bulwark.config.model.LinuxIdMapping;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.plan.TiniInit;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntPredicate;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -42,10 +44,43 @@ class SystemdHandoffTest {
     }
 
     @Test
-    void theRelayDropsMainPidAndBarrierAndKeepsTheRest() {
+    void theRelayForwardsOnlyTheAllowedStateKeys() {
         assertEquals("READY=1\nSTATUS=serving", NotifyRelay.forwarded("READY=1\nSTATUS=serving\n"));
         assertEquals("STATUS=x", NotifyRelay.forwarded("MAINPID=1\nSTATUS=x"));
         assertEquals("", NotifyRelay.forwarded("BARRIER=1"));
         assertEquals("WATCHDOG=1", NotifyRelay.forwarded("WATCHDOG=1"));
+        String all = "READY=1\nRELOADING=1\nSTOPPING=1\nSTATUS=a=b\nERRNO=2\nBUSERROR=org.x.Y\nWATCHDOG=trigger\n"
+                + "WATCHDOG_USEC=5000000\nEXTEND_TIMEOUT_USEC=1000\nMONOTONIC_USEC=42";
+        assertEquals(all, NotifyRelay.forwarded(all));
+    }
+
+    @Test
+    void theRelayDropsKeysOutsideTheAllowlist() {
+        assertEquals("READY=1", NotifyRelay.forwarded("NOTIFYACCESS=all\nREADY=1\nFDSTORE=1\nFDNAME=x\nMAINPID=1"));
+        assertEquals("", NotifyRelay.forwarded("FDSTOREREMOVE=1\nFDPOLL=0\nX_CUSTOM=1\nMAINPIDFDID=7"));
+        assertEquals("", NotifyRelay.forwarded("READY\n=1\nready=1\n READY=1"), "no key, an empty key, another case or spacing");
+        assertEquals("STATUS=ok", NotifyRelay.forwarded("READYX=1\nSTATUS=ok"), "a key is matched whole, not by prefix");
+    }
+
+    @Test
+    void withoutAUserNamespaceOnlyTheContainerUidAndTheLauncherSpeak() {
+        IntPredicate senders = NotifyRelay.senders(IdMaps.hostIds(), 1000, 0);
+        assertTrue(senders.test(1000), "process.user.uid");
+        assertTrue(senders.test(0), "the launcher's euid");
+        assertFalse(senders.test(1001), "another host user");
+        assertFalse(senders.test(65534), "nobody");
+        assertTrue(NotifyRelay.senders(IdMaps.hostIds(), 4294967294L, 0).test(-2), "uids compare unsigned");
+    }
+
+    @Test
+    void withAUserNamespaceTheMappedRangeAndTheLauncherSpeak() {
+        IdMaps maps = new IdMaps(List.of(new LinuxIdMapping(0, 100000, 65536)), List.of(new LinuxIdMapping(0, 100000, 65536)), false);
+        IntPredicate senders = NotifyRelay.senders(maps, 0, 1000);
+        assertTrue(senders.test(100000));
+        assertTrue(senders.test(165535));
+        assertTrue(senders.test(1000), "the launcher's euid");
+        assertFalse(senders.test(165536));
+        assertFalse(senders.test(99999));
+        assertFalse(senders.test(0), "process.user.uid is a container id here, not a host one");
     }
 }
