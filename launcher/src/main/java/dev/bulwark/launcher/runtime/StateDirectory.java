@@ -471,17 +471,7 @@ public final class StateDirectory implements AutoCloseable {
     /** Records the daemon pasta of a created container ({@link PastaNetwork#detachedIdentity()}) for delete. */
     public void recordPasta(ProcessIdentity pasta) {
         byte[] line = (pasta.pid() + " " + pasta.startTime() + "\n").getBytes(StandardCharsets.US_ASCII);
-        try {
-            int file = DirectoryCalls.openat(fd, PASTA_FILE, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
-                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
-            try {
-                Syscalls.write(file, line);
-            } finally {
-                Syscalls.close(file);
-            }
-        } catch (SyscallException e) {
-            throw new LaunchException("writing " + path().resolve(PASTA_FILE) + ": " + e.getMessage(), e);
-        }
+        writeOnce(PASTA_FILE, line);
     }
 
     /**
@@ -509,17 +499,7 @@ public final class StateDirectory implements AutoCloseable {
         } catch (IOException e) {
             throw new LaunchException("hooks: cannot be recorded: " + e.getMessage(), e);
         }
-        try {
-            int file = DirectoryCalls.openat(fd, HOOKS_FILE, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
-                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
-            try {
-                Syscalls.write(file, json);
-            } finally {
-                Syscalls.close(file);
-            }
-        } catch (SyscallException e) {
-            throw new LaunchException("writing " + path().resolve(HOOKS_FILE) + ": " + e.getMessage(), e);
-        }
+        writeOnce(HOOKS_FILE, json);
     }
 
     /** The hooks {@link #writeHooks} recorded; empty for a container without (or a {@code run} container). */
@@ -539,22 +519,27 @@ public final class StateDirectory implements AutoCloseable {
 
     /** Records the config the init runs under, for {@code exec} (written once, while the id is claimed). */
     public void writeExecConfig(byte[] json) {
-        try {
-            int file = DirectoryCalls.openat(fd, EXEC_CONFIG_FILE, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
-                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
-            try {
-                Syscalls.write(file, json);
-            } finally {
-                Syscalls.close(file);
-            }
-        } catch (SyscallException e) {
-            throw new LaunchException("writing " + path().resolve(EXEC_CONFIG_FILE) + ": " + e.getMessage(), e);
-        }
+        writeOnce(EXEC_CONFIG_FILE, json);
     }
 
     /** What {@link #writeExecConfig} recorded (only a private file of this user); empty for a container without one. */
     public Optional<byte[]> readExecConfig() {
         return readFile(fd, EXEC_CONFIG_FILE, path().resolve(EXEC_CONFIG_FILE), StateDirectory::requireOwnPrivateFile);
+    }
+
+    /** Writes {@code name}, a new private (0600) file of this directory, once: O_EXCL through the directory's fd. */
+    private void writeOnce(String name, byte[] bytes) {
+        try {
+            int file = DirectoryCalls.openat(fd, name, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL
+                    | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0600);
+            try {
+                Syscalls.write(file, bytes);
+            } finally {
+                Syscalls.close(file);
+            }
+        } catch (SyscallException e) {
+            throw new LaunchException("writing " + path().resolve(name) + ": " + e.getMessage(), e);
+        }
     }
 
     /** Replaces state.json atomically (a temporary file renamed over it). */
