@@ -241,6 +241,63 @@ class RuncVerbsTest {
         }
     }
 
+    /** runc's ps: --format json is the array of host pids; the table is ps(1)'s, with the options after ID (default -ef). */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void psPrintsRuncsJsonAndPsTables(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/ps")) || Files.isExecutable(Path.of("/bin/ps")), "ps(1) (procps) is needed");
+        String id = id("ps", mode);
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", "sleep 301 & sleep 302; : " + id));
+        Path output = outputFile();
+        try {
+            createAndStart(mode, id, bundle, output);
+            int init = state(mode, id).get("pid").asInt();
+            awaitTrue(() -> jsonPids(mode, id).size() == 3, "the shell and its two sleeps");
+            Cli.Result json = Cli.run(mode, cli(mode, "ps", "--format", "json", id));
+            assertTrue(json.stdout().strip().matches("\\[\\d+,\\d+,\\d+]"), "a compact JSON array of pids: " + json.stdout());
+            List<Long> pids = jsonPids(mode, id);
+            assertTrue(pids.contains((long) init), pids + " holds the init " + init);
+
+            Cli.Result table = Cli.run(mode, cli(mode, "ps", id));
+            assertEquals(0, table.exitCode(), table.describe());
+            List<String> lines = table.stdout().lines().toList();
+            assertTrue(lines.get(0).matches("UID +PID +PPID +C +STIME +TTY +TIME +CMD"), "ps -ef's header: " + lines.get(0));
+            assertEquals(4, lines.size(), "the header and the container's three processes: " + table.stdout());
+            assertTrue(lines.stream().anyMatch(l -> l.matches(".* " + init + " .*/bin/sh -c sleep 301 .*")), table.stdout());
+            assertTrue(lines.stream().anyMatch(l -> l.endsWith("sleep 302")), table.stdout());
+
+            Cli.Result options = Cli.run(mode, cli(mode, "ps", id, "-e", "-o", "pid,args"));
+            assertEquals(0, options.exitCode(), options.describe());
+            List<String> optionLines = options.stdout().lines().toList();
+            assertEquals("PID COMMAND", optionLines.get(0).strip(), "options after ID are ps(1)'s");
+            assertEquals(4, optionLines.size(), options.stdout());
+            for (long pid : pids) {
+                assertTrue(optionLines.stream().anyMatch(l -> l.strip().startsWith(pid + " ")), pid + " in " + options.stdout());
+            }
+            Cli.Result dashes = Cli.run(mode, cli(mode, "ps", id, "--", "-e", "-o", "pid,args"));
+            assertEquals(options.stdout().lines().count(), dashes.stdout().lines().count(), "a -- before ps's options is dropped");
+
+            Cli.Result noPid = Cli.run(mode, cli(mode, "ps", id, "-e", "-o", "args"));
+            assertEquals(125, noPid.exitCode(), noPid.describe());
+            assertEquals("bulwark: PS_OPTIONS: ps -e -o args prints no PID column (add pid to -o)", noPid.errors().strip());
+        } finally {
+            cleanUp(mode, id, bundle, output);
+        }
+    }
+
+    private static List<Long> jsonPids(Mode mode, String id) {
+        Cli.Result ps = Cli.run(mode, cli(mode, "ps", "--format", "json", id));
+        assertEquals(0, ps.exitCode(), ps.describe());
+        List<Long> pids = new ArrayList<>();
+        try {
+            JSON.readTree(ps.stdout()).forEach(n -> pids.add(n.asLong()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return pids;
+    }
+
     // --- helpers ---
 
     /** A limit on a core cgroup file: the container gets a cgroup of its own even where v2 has no controllers. */
