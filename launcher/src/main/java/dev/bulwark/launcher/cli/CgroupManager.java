@@ -43,7 +43,7 @@ enum CgroupManager {
         }
         if (!writes.isEmpty()) {
             throw new LaunchException("--cgroup-manager disabled: " + writes.get(0).field() + " needs a cgroup, which "
-                    + "this manager does not make; drop the limit (podman: --pids-limit=0 and no --memory/--cpus) or let "
+                    + "this manager does not make; drop the limit (podman: --pids-limit=-1 and no --memory/--cpus) or let "
                     + "Bulwark place a cgroup");
         }
     }
