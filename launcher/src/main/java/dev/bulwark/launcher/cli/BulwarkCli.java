@@ -28,7 +28,8 @@ import java.util.List;
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, LogsCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
                 StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class, PlanCommand.class,
-                InspectCommand.class, SystemdUnitCommand.class, ExecCommand.class,
+                InspectCommand.class, SystemdUnitCommand.class, ExecCommand.class, PauseCommand.class, ResumeCommand.class,
+                UpdateCommand.class, EventsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "
@@ -97,6 +98,7 @@ public final class BulwarkCli {
                 .footer("", "Examples:", "  bulwark help run", "  bulwark help seccomp", "  bulwark help");
         commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.getSubcommands().get("exec").setStopAtPositional(true); // exec ID ls -l: options after ID are the command's
+        commandLine.getSubcommands().get("ps").setStopAtPositional(true); // ps ID -o pid,args: options after ID are ps(1)'s
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
         commandLine.setExecutionStrategy(parseResult -> {
