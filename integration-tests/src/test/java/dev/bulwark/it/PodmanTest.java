@@ -157,6 +157,18 @@ class PodmanTest {
 
     @ParameterizedTest
     @EnumSource(Mode.class)
+    void readOnlyRootGetsPodmansTmpfsMounts(Mode mode) {
+        PodmanEngine podman = engine(mode);
+        // --read-only adds tmpfs on /tmp, /var/tmp and /run with "tmpcopyup": the image's directories are empty
+        PodmanEngine.Result readOnly = podman.podman(120, run("--rm", "--read-only", PodmanEngine.IMAGE, "sh", "-c",
+                "touch /tmp/a /var/tmp/b /run/c && echo wrote; touch /x"));
+        assertEquals(1, readOnly.exitCode(), readOnly.describe());
+        assertEquals("wrote\n", readOnly.stdout(), readOnly.describe());
+        assertTrue(readOnly.stderr().contains("Read-only file system"), readOnly.describe());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
     void stopKillsAWorkloadThatIgnoresTermWhenTheTimeoutEnds(Mode mode) {
         PodmanEngine podman = engine(mode);
         String name = "it-stop-" + mode.name().toLowerCase();
@@ -282,7 +294,7 @@ class PodmanTest {
             assertEquals(0, int80.waitFor());
 
             List<String> flags = new ArrayList<>(List.of(run("--rm", "--cap-drop=all", "--security-opt", "seccomp=unconfined",
-                    "--tmpfs", "/tmp:notmpcopyup", "-v", probe + ":/probe:ro", PodmanEngine.IMAGE)));
+                    "--tmpfs", "/tmp", "-v", probe + ":/probe:ro", PodmanEngine.IMAGE)));
             List<String> ids = new ArrayList<>(flags);
             ids.addAll(List.of("sh", "-c", "echo hi; cat /proc/self/uid_map; grep NoNewPrivs /proc/self/status; touch /x"));
             PodmanEngine.Result hardened = PodmanEngine.execute(withHardenedSystemFile(podman, podman.command(ids)), 120);
