@@ -126,12 +126,58 @@ class RuncVerbsTest {
                 assertFalse(line.contains("\n"), "one line: " + line);
                 assertTrue(line.matches("bulwark: container " + id + ": cannot .*: it has no cgroup of its own \\(it shares "
                         + "the cgroup v2 /.* with its launcher's other processes\\); a container gets one when its "
-                        + "linux.resources can be applied in this host's cgroup v2 hierarchy"), line);
+                        + "linux.resources or linux.cgroupsPath can be applied in this host's cgroup v2 hierarchy"), line);
             }
             assertEquals("running", status(mode, id), "nothing changed");
         } finally {
             cleanUp(mode, id, bundle, output);
         }
+    }
+
+    /**
+     * A config that names its cgroup (linux.cgroupsPath, as containerd and Podman pass) gets it without limits where the
+     * host's v2 hierarchy can hold it (root here), so pause works; rootless here it cannot, and runs without one as before.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aConfigThatNamesItsCgroupGetsOneWithoutLimits(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = id("cgpath", mode);
+        String parent = "bulwark-it-verbs-" + ProcessHandle.current().pid();
+        String cgroupsPath = mode == Mode.ROOT ? "/" + parent + "/" + id : parent + "/" + id;
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sleep", "300").withLinux(
+                withCgroupsPath(spec.linux().withResources(null), cgroupsPath)));
+        Path output = outputFile();
+        try {
+            createAndStart(mode, id, bundle, output);
+            JsonNode cgroup = state(mode, id).get("cgroup");
+            if (mode == Mode.ROOTLESS) {
+                assumeTrue(cgroup == null, "this host delegates a cgroup to " + Mode.ROOTLESS_USER);
+                assertEquals(1, Cli.run(mode, cli(mode, "pause", id)).exitCode(), "refused without a cgroup of its own");
+                return;
+            }
+            assertNotNull(cgroup, "a cgroup of its own");
+            assertTrue(cgroup.asText().endsWith("/" + parent + "/" + id), cgroup.asText());
+            assertEquals(0, Cli.run(mode, cli(mode, "pause", id)).exitCode());
+            assertTrue(Files.readString(Path.of(cgroup.asText(), "cgroup.events")).contains("frozen 1"));
+            assertEquals(0, Cli.run(mode, cli(mode, "resume", id)).exitCode());
+            assertEquals(0, Cli.run(mode, cli(mode, "delete", "--force", id)).exitCode());
+            assertFalse(Files.exists(Path.of(cgroup.asText())), "delete removes it");
+        } finally {
+            cleanUp(mode, id, bundle, output);
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] halves = line.split(" - ");
+                if (halves.length == 2 && halves[1].startsWith("cgroup2 ")) {
+                    Files.deleteIfExists(Path.of(halves[0].split(" ")[4], parent));
+                }
+            }
+        }
+    }
+
+    private static dev.bulwark.config.model.Linux withCgroupsPath(dev.bulwark.config.model.Linux l, String path) {
+        return new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(), path,
+                l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(),
+                l.mountLabel(), l.intelRdt(), l.personality(), l.timeOffsets());
     }
 
     @Test

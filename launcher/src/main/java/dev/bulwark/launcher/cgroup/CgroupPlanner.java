@@ -69,7 +69,8 @@ public final class CgroupPlanner {
         }
         ResourceTranslator.Translation translation = ResourceTranslator.translate(resources);
         if (translation.writes().isEmpty()) {
-            return CgroupPlan.none(translation.warnings());
+            return cgroupsPath == null || cgroupsPath.isEmpty() || host.isEmpty() ? CgroupPlan.none(translation.warnings())
+                    : withoutLimits(host.get(), containerId, cgroupsPath, rootless, translation);
         }
         if (host.isEmpty()) {
             return unavailable(limitsAreDefaults, translation,
@@ -80,6 +81,20 @@ public final class CgroupPlanner {
             return placed(host.get(), target, translation, rootless);
         } catch (Unavailable e) {
             return unavailable(limitsAreDefaults, translation, e.getMessage());
+        }
+    }
+
+    /**
+     * A config that names its cgroup (linux.cgroupsPath, as engines always pass) but sets no limits gets that cgroup
+     * where this host's v2 hierarchy can hold it, as with runc: pause, update, events and kill --all then work on it.
+     * Where it cannot (not writable, a systemd-style path, taken already), the container runs without one, as before.
+     */
+    private static CgroupPlan withoutLimits(CgroupHost host, String containerId, String cgroupsPath, boolean rootless,
+                                            ResourceTranslator.Translation translation) {
+        try {
+            return placed(host, targetCgroup(host, containerId, cgroupsPath, rootless), translation, rootless);
+        } catch (CgroupException | Unavailable e) {
+            return CgroupPlan.none(translation.warnings());
         }
     }
 
@@ -209,7 +224,9 @@ public final class CgroupPlanner {
         // Enable only what the limits need: at the existing ancestor, then at each created level but the leaf.
         Map<Path, Set<Controller>> enable = new LinkedHashMap<>(enableAbove);
         for (Path created : toCreate.subList(0, toCreate.size() - 1)) {
-            enable.put(created, needed);
+            if (!needed.isEmpty()) { // core files only (cgroup.*, or no limits at all): nothing to switch on
+                enable.put(created, needed);
+            }
         }
         return CgroupPlan.of(dir, toCreate, enable, launcherLeaf, host.selfPid(), translation);
     }

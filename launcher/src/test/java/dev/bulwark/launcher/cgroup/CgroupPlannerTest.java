@@ -197,6 +197,21 @@ class CgroupPlannerTest {
     }
 
     @Test
+    void aCgroupsPathWithoutLimitsGetsItsCgroupWhereTheHierarchyCanHoldIt() throws Exception {
+        cgroup("/", "", "", "");
+        var host = Optional.of(host("/", List.of(Path.of("/sys/fs/cgroup/memory"))));
+        var plan = CgroupPlanner.plan(host, "c1", null, "/default/c1", false, false);
+        assertEquals(Optional.of(root.resolve("default/c1")), plan.path(), "a cgroup for pause, update, events");
+        assertEquals(List.of(), plan.writes());
+        assertEquals(List.of(), plan.enables(), "no controller is switched on");
+        assertEquals(Optional.empty(), CgroupPlanner.plan(host, "c1", null, "system.slice:x:c1", false, false).path(),
+                "a systemd-style path: no cgroup, no error, as before");
+        cgroup("/default/c2", "", "", "");
+        assertEquals(Optional.empty(), CgroupPlanner.plan(host, "c2", null, "/default/c2", false, false).path(),
+                "taken already: no cgroup, no error");
+    }
+
+    @Test
     void noLimitsMeansNoCgroupAndNoWarning() throws Exception {
         var plan = CgroupPlanner.plan(Optional.empty(), "c1", null, null, false, false);
         assertEquals(Optional.empty(), plan.path());
