@@ -27,13 +27,14 @@ enum CgroupManager {
     }
 
     /**
-     * Checks the config against this manager. A config without limits gets no cgroup anyway (Bulwark places one
-     * only for limits), so {@code disabled} only has to refuse a limit that a cgroup would apply, naming its field:
-     * crun drops such limits silently, but Bulwark never runs a container without a limit its config asks for.
+     * The config as this manager runs it. {@code disabled} drops {@code linux.cgroupsPath}, so no cgroup is placed
+     * (not even the limit-less one a named path gets where the v2 hierarchy can hold it), and refuses a limit that
+     * only a cgroup could apply, naming its field: crun drops such limits silently, but Bulwark never runs a
+     * container without a limit its config asks for.
      */
-    void check(Spec spec) {
+    Spec apply(Spec spec) {
         if (this != DISABLED || spec.linux() == null) {
-            return;
+            return spec;
         }
         List<CgroupWrite> writes;
         try {
@@ -46,5 +47,6 @@ enum CgroupManager {
                     + "this manager does not make; drop the limit (podman: --pids-limit=-1 and no --memory/--cpus) or let "
                     + "Bulwark place a cgroup");
         }
+        return spec.linux().cgroupsPath() == null ? spec : spec.withLinux(spec.linux().withCgroupsPath(null));
     }
 }

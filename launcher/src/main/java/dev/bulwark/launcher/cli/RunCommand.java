@@ -189,7 +189,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Spec spec = effective.spec();
         if (!builtIn) { // the built-in default's own limits fall back to rlimits wherever no cgroup can hold them
-            BulwarkCli.cgroupManager(commandSpec).check(spec);
+            spec = BulwarkCli.cgroupManager(commandSpec).apply(spec);
         }
         boolean hostRootAllowed = effective.hostRootAllowed();
         LsmHost lsm = effective.lsm();

@@ -20,13 +20,21 @@ class CgroupManagerTest {
     @Test
     void disabledTakesPodmansConfigAndRefusesALimitNamingIt() throws Exception {
         // what Podman writes for --cgroups=disabled: the device rule only (no cgroup v2 file), and pids 0 = not set
-        assertDoesNotThrow(() -> CgroupManager.DISABLED.check(withResources(
+        assertDoesNotThrow(() -> CgroupManager.DISABLED.apply(withResources(
                 "{\"devices\": [{\"allow\": false, \"access\": \"rwm\"}], \"pids\": {\"limit\": 0}}")));
         LaunchException e = assertThrows(LaunchException.class,
-                () -> CgroupManager.DISABLED.check(withResources("{\"memory\": {\"limit\": 67108864}}")));
+                () -> CgroupManager.DISABLED.apply(withResources("{\"memory\": {\"limit\": 67108864}}")));
         assertEquals("--cgroup-manager disabled: linux.resources.memory.limit needs a cgroup, which this manager does not make; "
                 + "drop the limit (podman: --pids-limit=-1 and no --memory/--cpus) or let Bulwark place a cgroup", e.getMessage());
-        assertDoesNotThrow(() -> CgroupManager.CGROUPFS.check(withResources("{\"memory\": {\"limit\": 67108864}}")));
+        assertDoesNotThrow(() -> CgroupManager.CGROUPFS.apply(withResources("{\"memory\": {\"limit\": 67108864}}")));
+    }
+
+    @Test
+    void disabledDropsTheCgroupPathSoNoCgroupIsPlaced() throws Exception {
+        Spec named = withResources("{}");
+        named = named.withLinux(named.linux().withCgroupsPath("/machine/ctr"));
+        assertEquals(null, CgroupManager.DISABLED.apply(named).linux().cgroupsPath());
+        assertEquals("/machine/ctr", CgroupManager.CGROUPFS.apply(named).linux().cgroupsPath());
     }
 
     @Test
