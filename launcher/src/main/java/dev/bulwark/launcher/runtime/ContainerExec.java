@@ -308,32 +308,39 @@ public final class ContainerExec {
 
     /** Waits for the process, relaying the launcher's signals to it; the shell's exit status. */
     private static int await(Started started, boolean relaySignals) {
-        if (started.master() < 0) {
-            return awaitExit(started, relaySignals);
-        }
-        try (TerminalRelay terminal = ConsoleSocket.relay(started.master(), null)) { // the size at start; no SIGWINCH
-            int status = awaitExit(started, relaySignals);
-            terminal.finish(TERMINAL_DRAIN);
-            return status;
-        }
-    }
-
-    private static int awaitExit(Started started, boolean relaySignals) {
-        if (relaySignals) {
-            SignalRelay.install(SignalForwarding.FORWARDED, signal -> {
-                try {
-                    Syscalls.pidfdSendSignal(started.pidfd(), signal);
-                } catch (SyscallException e) {
-                    // ESRCH: it exited meanwhile; the wait below reports that
-                }
-            });
-        }
+        TerminalRelay terminal = started.master() < 0 ? null : ConsoleSocket.relay(started.master(), null);
         try {
-            Syscalls.WaitStatus status = Syscalls.wait4(started.pid(), 0);
-            return status.exited() ? status.exitCode() : 128 + status.termSignal();
-        } finally {
             if (relaySignals) {
-                SignalRelay.stop();
+                List<Integer> handled = new java.util.ArrayList<>(SignalForwarding.FORWARDED);
+                if (terminal != null) {
+                    handled.add(SignalForwarding.SIGWINCH); // the caller's terminal resized: the relayed one follows
+                }
+                SignalRelay.install(handled, signal -> {
+                    if (signal == SignalForwarding.SIGWINCH) {
+                        terminal.windowChanged();
+                        return;
+                    }
+                    try {
+                        Syscalls.pidfdSendSignal(started.pidfd(), signal);
+                    } catch (SyscallException e) {
+                        // ESRCH: it exited meanwhile; the wait below reports that
+                    }
+                });
+            }
+            try {
+                Syscalls.WaitStatus status = Syscalls.wait4(started.pid(), 0);
+                if (terminal != null) {
+                    terminal.finish(TERMINAL_DRAIN);
+                }
+                return status.exited() ? status.exitCode() : 128 + status.termSignal();
+            } finally {
+                if (relaySignals) {
+                    SignalRelay.stop();
+                }
+            }
+        } finally {
+            if (terminal != null) {
+                terminal.close();
             }
         }
     }
