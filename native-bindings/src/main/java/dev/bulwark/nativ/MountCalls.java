@@ -38,6 +38,17 @@ public final class MountCalls {
         }
     }
 
+    /** openat2(dirfd, name, {flags | O_CLOEXEC, 0, resolve}): e.g. a directory of a root, read with RESOLVE_IN_ROOT. */
+    public static int openat2(int dirfd, String name, long flags, long resolve) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long how = memory.allocate(MountApi.OPEN_HOW_SIZE);
+            NativeMemory.putLong(how, OpenFlags.O_CLOEXEC | flags);
+            NativeMemory.putLong(how + 16, resolve);
+            return (int) check(Kernel.raw(SYS_OPENAT2, dirfd, memory.cString(name), how, MountApi.OPEN_HOW_SIZE, 0),
+                    "openat2", Integer.toString(dirfd), q(name), "0x" + Long.toHexString(flags), "resolve 0x" + Long.toHexString(resolve));
+        }
+    }
+
     /** open_tree(dirfd, name, flags): with OPEN_TREE_CLONE a detached copy of the mount (tree with AT_RECURSIVE). */
     public static int openTree(int dirfd, String name, long flags) {
         try (NativeMemory memory = new NativeMemory()) {

@@ -52,6 +52,11 @@ public record Linux(
                 rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
     }
 
+    public Linux withCgroupsPath(String newCgroupsPath) {
+        return new Linux(uidMappings, gidMappings, sysctl, resources, newCgroupsPath, namespaces, devices, seccomp,
+                rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);
+    }
+
     public Linux withSysctl(Map<String, String> newSysctl) {
         return new Linux(uidMappings, gidMappings, newSysctl, resources, cgroupsPath, namespaces, devices, seccomp,
                 rootfsPropagation, maskedPaths, readonlyPaths, mountLabel, intelRdt, personality, timeOffsets);

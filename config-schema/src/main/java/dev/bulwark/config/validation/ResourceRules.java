@@ -34,7 +34,10 @@ final class ResourceRules {
             if (resources.pids().limit() == null) {
                 problems.add(BASE + ".pids.limit", "required");
             } else {
-                problems.positiveOrUnlimited(BASE + ".pids.limit", resources.pids().limit());
+                // 0 is "no limit set" as in runc 1.1 (Podman writes it for --pids-limit=0 and --pids-limit=-1)
+                if (resources.pids().limit() != 0) {
+                    problems.positiveOrUnlimited(BASE + ".pids.limit", resources.pids().limit());
+                }
             }
         }
         if (resources.blockIO() != null) {

@@ -113,8 +113,10 @@ public final class ResourceTranslator {
         if (limit < -1) {
             throw new CgroupException(PREFIX + "pids.limit: " + limit + " is not a task count (use -1 for unlimited)");
         }
-        // As runc: 0 and -1 both mean unlimited.
-        add(Controller.PIDS, "pids.max", limit > 0 ? Long.toString(limit) : "max", PREFIX + "pids.limit");
+        // As runc 1.1: 0 sets nothing (Podman's --pids-limit=-1 writes it: no pids controller needed), -1 is max.
+        if (limit != 0) {
+            add(Controller.PIDS, "pids.max", limit > 0 ? Long.toString(limit) : "max", PREFIX + "pids.limit");
+        }
     }
 
     private void cpu(LinuxCpu c) throws CgroupException {

@@ -56,6 +56,11 @@ public final class BulwarkCli {
             + "still managed directly through cgroupfs)")
     boolean systemdCgroup;
 
+    @Option(names = "--cgroup-manager", paramLabel = "cgroupfs|systemd|disabled", description = "crun's flag, as Podman "
+            + "passes it: cgroupfs (default) places a cgroup only for limits, through the file system; systemd is "
+            + "--systemd-cgroup; disabled (podman run --cgroups=disabled) places none and refuses a config's limits")
+    String cgroupManager = "cgroupfs";
+
     @Option(names = "--rootless", paramLabel = "true|false|auto", description = "accepted for engines: rootless mode "
             + "follows the effective uid (auto)")
     String rootless = "auto";
@@ -64,6 +69,12 @@ public final class BulwarkCli {
     static String globalProfile(CommandLine.Model.CommandSpec command) {
         Object top = command == null ? null : command.root().userObject();
         return top instanceof BulwarkCli cli ? cli.profile : null;
+    }
+
+    /** The global {@code --cgroup-manager} of the command line {@code command} belongs to. */
+    static CgroupManager cgroupManager(CommandLine.Model.CommandSpec command) {
+        Object top = command == null ? null : command.root().userObject();
+        return top instanceof BulwarkCli cli ? CgroupManager.parse(cli.cgroupManager) : CgroupManager.CGROUPFS;
     }
 
     public static void main(String[] args) {
@@ -111,8 +122,12 @@ public final class BulwarkCli {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--rootless: expected true, false or auto, got \"" + rootless + "\"");
         }
-        if (systemdCgroup && !Files.isDirectory(Path.of("/run/systemd/system"))) {
-            throw new CommandLine.ExecutionException(new CommandLine(this), "--systemd-cgroup", new LaunchException("--systemd-cgroup: systemd is not running on this host (no /run/systemd/system); "
+        if (!List.of("cgroupfs", "systemd", "disabled").contains(cgroupManager)) {
+            throw new CommandLine.ParameterException(new CommandLine(this),
+                    "--cgroup-manager: expected cgroupfs, systemd or disabled, got \"" + cgroupManager + "\"");
+        }
+        if ((systemdCgroup || cgroupManager.equals("systemd")) && !Files.isDirectory(Path.of("/run/systemd/system"))) {
+            throw new CommandLine.ExecutionException(new CommandLine(this), "--systemd-cgroup", new LaunchException((systemdCgroup ? "--systemd-cgroup" : "--cgroup-manager systemd") + ": systemd is not running on this host (no /run/systemd/system); "
                     + "leave the flag out"));
         }
     }

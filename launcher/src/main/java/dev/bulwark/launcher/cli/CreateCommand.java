@@ -91,6 +91,7 @@ final class CreateCommand implements Callable<Integer> {
         EffectiveConfig effective = EffectiveConfig.of(BundleConfig.read(bundleDirectory), selected, Syscalls.geteuid() != 0,
                 false, allowHostRoot, allowMissingLsm); // the bundle's init annotation, as run honours it
         Spec spec = effective.spec();
+        spec = BulwarkCli.cgroupManager(commandSpec).apply(spec);
         boolean hostRootAllowed = effective.hostRootAllowed();
         LsmHost lsm = effective.lsm();
         ParentHardening.makeLauncherNonDumpable();

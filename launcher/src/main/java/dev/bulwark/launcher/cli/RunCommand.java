@@ -188,6 +188,9 @@ final class RunCommand implements Callable<Integer> {
             throw new LaunchException("--stop-timeout: " + stopTimeout + " is negative; give seconds, 0 to kill at once");
         }
         Spec spec = effective.spec();
+        if (!builtIn) { // the built-in default's own limits fall back to rlimits wherever no cgroup can hold them
+            spec = BulwarkCli.cgroupManager(commandSpec).apply(spec);
+        }
         boolean hostRootAllowed = effective.hostRootAllowed();
         LsmHost lsm = effective.lsm();
         Path root = stateRoot.resolve();

@@ -62,7 +62,9 @@ public record MountOptions(long flags, long clearedFlags, List<Long> propagation
                 }
             } else if (PROPAGATION.containsKey(option)) {
                 propagation.add(PROPAGATION.get(option));
-            } else if (option.equals("tmpcopyup") || option.startsWith("idmap") || option.startsWith("rro")
+            } else if (option.equals("tmpcopyup")) {
+                continue; // a tmpfs's copy of the image's directory: RootfsSteps checks there is nothing to copy
+            } else if (option.startsWith("idmap") || option.startsWith("rro")
                     || option.startsWith("rrw") || option.startsWith("rnosuid") || option.startsWith("rnodev")
                     || option.startsWith("rnoexec")) {
                 throw new LaunchException(field + "[" + i + "]: option \"" + option + "\" is not supported by Bulwark");

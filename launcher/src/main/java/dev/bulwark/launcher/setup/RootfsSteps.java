@@ -192,6 +192,12 @@ final class RootfsSteps {
             if ((options.flags() & MS_REMOUNT) != 0) {
                 throw new LaunchException(field + ".options: \"remount\" is only supported with a bind mount");
             }
+            if (mount.options() != null && mount.options().contains(TmpCopyUp.OPTION)) {
+                if (!type.equals("tmpfs")) {
+                    throw new LaunchException(field + ".options: \"" + TmpCopyUp.OPTION + "\" applies to a tmpfs only");
+                }
+                TmpCopyUp.requireNothingToCopy(root, destination, field + ".options");
+            }
             target = inRoot.create(destination, true, label);
             String fsType = type.equals("cgroup") ? "cgroup2" : type; // Bulwark is cgroup v2 only
             Entry under = null;

@@ -80,6 +80,7 @@ class ResourceTranslatorTest {
         assertEquals(Map.of("memory.max", "67108864", "memory.low", "max", "memory.swap.max", "67108864",
                 "pids.max", "max"), files(r));
         assertEquals(Map.of("pids.max", "64"), files(resources(null, null, new LinuxPids(64L), null, null, null)));
+        assertEquals(Map.of(), files(resources(null, null, new LinuxPids(0L), null, null, null)), "0: no limit set, as runc 1.1");
     }
 
     @Test
