@@ -11,18 +11,19 @@ import java.util.List;
 public final class ApiLaunchBench {
     public static void main(String[] args) throws Exception {
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
+        java.nio.file.Path stateRoot = args.length > 1 ? java.nio.file.Path.of(args[1]) : null;
         int warmup = Math.max(20, runs / 10);
         List<String> bwrap = List.of("bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
                 "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
                 "--proc", "/proc", "--dev", "/dev", "/bin/true");
         for (int i = 0; i < warmup; i++) {
-            api();
+            api(stateRoot);
             spawn(bwrap);
         }
         long[] apiNanos = new long[runs];
         long[] bwrapNanos = new long[runs];
         for (int i = 0; i < runs; i++) { // interleaved: both see the same machine load
-            apiNanos[i] = api();
+            apiNanos[i] = api(stateRoot);
             bwrapNanos[i] = spawn(bwrap);
         }
         System.out.println("# api-launch: " + runs + " warm launches each (after " + warmup + "), /bin/true, euid "
@@ -31,9 +32,10 @@ public final class ApiLaunchBench {
         System.out.println(line("bwrap --unshare-all from the JVM", bwrapNanos));
     }
 
-    private static long api() {
+    private static long api(java.nio.file.Path stateRoot) {
         long start = System.nanoTime();
-        ContainerResult result = Bulwark.container("/bin/true").run();
+        ContainerBuilder builder = Bulwark.container("/bin/true");
+        ContainerResult result = (stateRoot == null ? builder : builder.stateRoot(stateRoot)).run();
         long took = System.nanoTime() - start;
         if (result.exitStatus() != 0) {
             throw new IllegalStateException("api launch: " + result);

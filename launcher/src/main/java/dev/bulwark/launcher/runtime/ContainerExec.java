@@ -52,9 +52,24 @@ public final class ContainerExec {
      * @param relaySignals whether signals the launcher receives go to the process (a foreground exec from the CLI)
      * @param hardenLauncher whether the launcher makes itself non-dumpable for good (the CLI's process, which runs
      *                       one exec), as soon as it has opened its oom_score_adj
+     * @param embedded   for an exec from an embedding JVM (the Java API): the process's own stdio and who learns its
+     *                   pid once it runs; null: it inherits the launcher's fds 0-2 (the CLI)
      */
     public record Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
-                          int preserveFds, boolean relaySignals, boolean hardenLauncher) {
+                          int preserveFds, boolean relaySignals, boolean hardenLauncher, Embedded embedded) {
+        public Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
+                       int preserveFds, boolean relaySignals, boolean hardenLauncher) {
+            this(stateRoot, id, process, detach, pidFile, preserveFds, relaySignals, hardenLauncher, null);
+        }
+    }
+
+    /**
+     * An exec from a JVM that embeds Bulwark: the process takes {@code stdio} (the launcher's fds, 3 or above,
+     * e.g. pipes) as its fds 0-2, and {@code started} learns its host pid once it has exec'd (on the calling
+     * thread, before the wait). Its oom_score_adj is inherited only where the launcher can still open its own
+     * (an embedding JVM may be non-dumpable by then: see ParentHardening); a process.oomScoreAdj is refused there.
+     */
+    public record Embedded(ChildProgram.Stdio stdio, java.util.function.IntConsumer started) {
     }
 
     private ContainerExec() {
@@ -64,7 +79,8 @@ public final class ContainerExec {
     public static int exec(Request request) {
         ContainerId id = ContainerId.parse(request.id(), "ID");
         Started started;
-        try (InheritedOomScore oomScore = InheritedOomScore.open()) {
+        try (InheritedOomScore oomScore = request.embedded() != null ? InheritedOomScore.openIfPossible()
+                : InheritedOomScore.open()) {
             if (request.hardenLauncher()) {
                 ParentHardening.makeNonDumpableNow(); // before it opens the state root: see ExecProgram's first step
             }
@@ -75,6 +91,9 @@ public final class ContainerExec {
             }
         }
         try {
+            if (request.embedded() != null) {
+                request.embedded().started().accept(started.pid());
+            }
             if (request.detach()) {
                 return 0;
             }
@@ -113,7 +132,8 @@ public final class ContainerExec {
                 if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
                     requireMapped(spec, recorded.pid());
                 }
-                started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore);
+                started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore,
+                        request.embedded() == null ? null : request.embedded().stdio());
             }
             if (request.pidFile() != null) {
                 try {
@@ -183,7 +203,7 @@ public final class ContainerExec {
     }
 
     private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, Optional<ContainerCgroup> cgroup,
-                                 boolean setgroupsAllowed, InheritedOomScore oomScore) {
+                                 boolean setgroupsAllowed, InheritedOomScore oomScore, ChildProgram.Stdio stdio) {
         int cgroupProcs = -1;
         int hostProc = -1;
         int[] failure = null;
@@ -199,7 +219,7 @@ public final class ContainerExec {
             List<ExecProgram.Join> joins = namespaces.joined().stream()
                     .map(n -> new ExecProgram.Join(n.name(), n.type(), n.fd())).toList();
             ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, joins, cgroupProcs, failure[1], setgroupsAllowed,
-                    hostProc));
+                    hostProc, stdio));
             try (SyscallTable table = steps.table()) {
                 SyscallTable.Spawned child;
                 try {

@@ -39,9 +39,14 @@ public final class ExecProgram {
      * @param failureWrite     the table's failure pipe (close-on-exec: end-of-file at execve means success)
      * @param setgroupsAllowed whether the container's user namespace allows setgroups (or there is none)
      * @param hostProc         the launcher's /proc (a procfs directory fd) for the LSM label writes, or -1 (/proc by path)
+     * @param stdio            the process's own fds 0-2 (the Java API's pipes), or null: it inherits the launcher's
      */
     public record Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
-                          boolean setgroupsAllowed, int hostProc) {
+                          boolean setgroupsAllowed, int hostProc, ChildProgram.Stdio stdio) {
+        public Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
+                       boolean setgroupsAllowed, int hostProc) {
+            this(context, namespaces, cgroupProcs, failureWrite, setgroupsAllowed, hostProc, null);
+        }
     }
 
     private ExecProgram() {
@@ -67,6 +72,9 @@ public final class ExecProgram {
                 steps.step("close cgroup.procs", "done with it", "close", request.cgroupProcs());
             }
             joinNamespaces(steps, request.namespaces());
+            if (request.stdio() != null) { // before the inherited fds are closed: the originals are above 2
+                ChildProgram.redirectStdio(steps, request.stdio());
+            }
             List<Integer> keep = new ArrayList<>(List.of(request.failureWrite()));
             for (int fd = 3; fd < 3 + context.passedFds(); fd++) {
                 keep.add(fd); // --preserve-fds: the caller's, not close-on-exec
