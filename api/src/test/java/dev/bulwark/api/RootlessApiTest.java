@@ -41,10 +41,11 @@ class RootlessApiTest {
                 command.add("pasta");
             }
             Process probe = new ProcessBuilder(command).directory(new File("/tmp")).redirectErrorStream(true).start();
-            assertTrue(probe.waitFor(180, TimeUnit.SECONDS), "the rootless probe still runs");
+            assertTrue(probe.waitFor(300, TimeUnit.SECONDS), "the rootless probe still runs");
             String out = new String(probe.getInputStream().readAllBytes());
             assertEquals(0, probe.exitValue(), out);
-            for (String check : pasta ? List.of("run", "stop", "threads", "pasta", "nothing-left") : List.of("run", "stop", "threads")) {
+            for (String check : pasta ? List.of("run", "stop", "threads", "exec", "stdin", "output-limit", "stress", "pasta", "nothing-left")
+                    : List.of("run", "stop", "threads", "exec", "stdin", "output-limit", "stress", "nothing-left")) {
                 assertTrue(out.contains("ok " + check + "\n"), check + " missing in:\n" + out);
             }
         } finally {
