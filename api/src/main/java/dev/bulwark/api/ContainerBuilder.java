@@ -338,8 +338,59 @@ public final class ContainerBuilder {
                   CopiedFiles.Staged copies) {
     }
 
+    /**
+     * Every setting that shapes the config, as of one start: an unchanged builder started again reuses the config
+     * it settled last time (built, lifted by the hardened profile, validated) instead of settling it again.
+     */
+    private record Settings(RootKind rootKind, Path rootDirectory, List<String> command, List<String> env, String workdir,
+                            String user, String hostname, List<String> mountArguments, String network, String memory, Long pids,
+                            Double cpus, List<String> capAdd, Map<String, String> annotations, Profile profile,
+                            Boolean readOnlyRoot, Path stateRoot, int euid, int egid) {
+    }
+
+    /** The settled config of the last start and the settings it was made from (starts may run on many threads). */
+    private record Settled(Settings settings, Spec spec, Path bundle, Path stateRoot, boolean hostRootAllowed,
+                           dev.bulwark.launcher.plan.LsmHost lsm) {
+    }
+
+    private volatile Settled settled;
+
+    /**
+     * The settings, or null when a start must settle the config afresh: a published port picks a free port per
+     * start, copies are staged per start, and a bundle's config.json or a seccomp profile file may have changed.
+     */
+    private Settings reusableSettings() {
+        if (rootKind == RootKind.BUNDLE || !published.isEmpty() || !copiedFiles.isEmpty() || seccompProfile != null) {
+            return null;
+        }
+        return new Settings(rootKind, rootDirectory, List.copyOf(command), List.copyOf(env), workdir, user, hostname,
+                List.copyOf(mountArguments), network, memory, pids, cpus, List.copyOf(capAdd), Map.copyOf(annotations), profile,
+                readOnlyRoot, stateRoot, Syscalls.geteuid(), Syscalls.getegid());
+    }
+
     private Launch prepare() {
-        String containerId = id != null ? id : "bulwark-api-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+        Settings settings = reusableSettings();
+        Settled last = settled;
+        if (settings != null && last != null && last.settings().equals(settings)) {
+            return new Launch(last.spec(), last.bundle(), newId(), rootKind == RootKind.HOST_USR, last.stateRoot(),
+                    last.hostRootAllowed(), new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START,
+                    DefaultsOptions.DEFAULT_ID_RANGE_SIZE), last.lsm(), Map.of(), explain, readyText, readyTimeout, openStdin,
+                    outputLimit, CopiedFiles.NONE);
+        }
+        Launch launch = prepareAfresh();
+        if (settings != null) {
+            settled = new Settled(settings, launch.spec(), launch.bundle(), launch.stateRoot(), launch.hostRootAllowed(),
+                    launch.lsm());
+        }
+        return launch;
+    }
+
+    private String newId() {
+        return id != null ? id : "bulwark-api-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    private Launch prepareAfresh() {
+        String containerId = newId();
         if (!copiedFiles.isEmpty() && rootKind == RootKind.BUNDLE) {
             throw new ContainerException("copyFileToContainer: a bundle's config.json says everything; add the files to its "
                     + "root or its mounts", "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, null);
