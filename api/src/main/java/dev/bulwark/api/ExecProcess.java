@@ -181,7 +181,10 @@ public final class ExecProcess implements AutoCloseable {
         return result().exitStatus();
     }
 
-    /** How it ended (exit status, 128 + signal when killed) with its output; throws while it runs. */
+    /**
+     * How it ended with its output; throws while it runs. The exit status is the shell's (128 + N when killed by
+     * signal N); {@code signal()} and {@code durationMillis()} are 0 (not recorded for an exec'd process).
+     */
     public ContainerResult result() {
         if (!ended.isDone()) {
             throw new IllegalStateException("exec " + command + " in container " + container.id() + " is still running");
