@@ -363,6 +363,9 @@ public final class ContainerBuilder {
         if (rootKind == RootKind.BUNDLE || !published.isEmpty() || !copiedFiles.isEmpty() || seccompProfile != null) {
             return null;
         }
+        if (command.contains(null) || capAdd.contains(null) || annotations.containsKey(null) || annotations.containsValue(null)) {
+            return null; // settled afresh, which names the bad setting
+        }
         return new Settings(rootKind, rootDirectory, List.copyOf(command), List.copyOf(env), workdir, user, hostname,
                 List.copyOf(mountArguments), network, memory, pids, cpus, List.copyOf(capAdd), Map.copyOf(annotations), profile,
                 readOnlyRoot, stateRoot, Syscalls.geteuid(), Syscalls.getegid());
