@@ -65,6 +65,12 @@ public final class ContainerBuilder {
     private boolean explain;
     private String readyText;
     private Duration readyTimeout;
+    private boolean openStdin;
+    private long outputLimit = DEFAULT_OUTPUT_LIMIT;
+    private final CopiedFiles copiedFiles = new CopiedFiles();
+
+    /** How many bytes of each of stdout and stderr are kept unless {@link #outputLimit} says otherwise. */
+    public static final long DEFAULT_OUTPUT_LIMIT = 16L << 20;
 
     /** One published port; host port 0 picks a free one at start. */
     private record Publish(String address, int hostPort, int containerPort, String protocol) {
@@ -260,6 +266,46 @@ public final class ContainerBuilder {
     }
 
     /**
+     * Gives the container's stdin as a pipe, {@link RunningContainer#stdin()}, which this JVM writes and closes
+     * for end-of-file; without it the container reads /dev/null.
+     */
+    public ContainerBuilder openStdin() {
+        openStdin = true;
+        return this;
+    }
+
+    /**
+     * How many bytes of each of stdout and stderr are kept (default {@value #DEFAULT_OUTPUT_LIMIT}, 16 MiB).
+     * The rest is read and dropped, so the workload never blocks on a full pipe; the text then ends with a line
+     * "[bulwark: output truncated: ...]" and {@link RunningContainer#outputTruncated()} is true.
+     */
+    public ContainerBuilder outputLimit(long bytesPerStream) {
+        if (bytesPerStream < 0) {
+            throw new ContainerException("outputLimit: " + bytesPerStream + " is negative", "configure", "outputLimit",
+                    LaunchException.LAUNCHER_ERROR, null);
+        }
+        outputLimit = bytesPerStream;
+        return this;
+    }
+
+    /**
+     * Copies a host file or directory to {@code containerPath} before the container starts: each start gets a
+     * snapshot of its own, bound read-only there and removed when the container is closed (a directory's links
+     * are copied as links). {@code containerPath} must be absolute without "." or ".." components; it may be
+     * where the root has nothing yet.
+     */
+    public ContainerBuilder copyFileToContainer(Path host, String containerPath) {
+        copiedFiles.addPath(Objects.requireNonNull(host), containerPath);
+        return this;
+    }
+
+    /** As {@link #copyFileToContainer}, a file with {@code content} and permission {@code mode} (e.g. 0644, 0755). */
+    public ContainerBuilder copyToContainer(byte[] content, int mode, String containerPath) {
+        copiedFiles.addContent(Objects.requireNonNull(content), mode, containerPath);
+        return this;
+    }
+
+    /**
      * Starts the container and returns once its command runs (execve succeeded); a setting, setup step or
      * command that fails throws {@link ContainerException} and leaves nothing behind.
      */
@@ -288,10 +334,80 @@ public final class ContainerBuilder {
     /** What one start launches, settled before anything runs. */
     record Launch(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean hostRootAllowed,
                   LinuxIdMapping hostIdRange, dev.bulwark.launcher.plan.LsmHost lsm, Map<Integer, Integer> hostPorts,
-                  boolean explain, String readyText, Duration readyTimeout) {
+                  boolean explain, String readyText, Duration readyTimeout, boolean openStdin, long outputLimit,
+                  CopiedFiles.Staged copies) {
+    }
+
+    /**
+     * Every setting that shapes the config, as of one start: an unchanged builder started again reuses the config
+     * it settled last time (built, lifted by the hardened profile, validated) instead of settling it again.
+     */
+    private record Settings(RootKind rootKind, Path rootDirectory, List<String> command, List<String> env, String workdir,
+                            String user, String hostname, List<String> mountArguments, String network, String memory, Long pids,
+                            Double cpus, List<String> capAdd, Map<String, String> annotations, Profile profile,
+                            Boolean readOnlyRoot, Path stateRoot, int euid, int egid) {
+    }
+
+    /** The settled config of the last start and the settings it was made from (starts may run on many threads). */
+    private record Settled(Settings settings, Spec spec, Path bundle, Path stateRoot, boolean hostRootAllowed,
+                           dev.bulwark.launcher.plan.LsmHost lsm) {
+    }
+
+    private volatile Settled settled;
+
+    /**
+     * The settings, or null when a start must settle the config afresh: a published port picks a free port per
+     * start, copies are staged per start, and a bundle's config.json or a seccomp profile file may have changed.
+     */
+    private Settings reusableSettings() {
+        if (rootKind == RootKind.BUNDLE || !published.isEmpty() || !copiedFiles.isEmpty() || seccompProfile != null) {
+            return null;
+        }
+        if (command.contains(null) || capAdd.contains(null) || annotations.containsKey(null) || annotations.containsValue(null)) {
+            return null; // settled afresh, which names the bad setting
+        }
+        return new Settings(rootKind, rootDirectory, List.copyOf(command), List.copyOf(env), workdir, user, hostname,
+                List.copyOf(mountArguments), network, memory, pids, cpus, List.copyOf(capAdd), Map.copyOf(annotations), profile,
+                readOnlyRoot, stateRoot, Syscalls.geteuid(), Syscalls.getegid());
     }
 
     private Launch prepare() {
+        Settings settings = reusableSettings();
+        Settled last = settled;
+        if (settings != null && last != null && last.settings().equals(settings)) {
+            return new Launch(last.spec(), last.bundle(), newId(), rootKind == RootKind.HOST_USR, last.stateRoot(),
+                    last.hostRootAllowed(), new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START,
+                    DefaultsOptions.DEFAULT_ID_RANGE_SIZE), last.lsm(), Map.of(), explain, readyText, readyTimeout, openStdin,
+                    outputLimit, CopiedFiles.NONE);
+        }
+        Launch launch = prepareAfresh();
+        if (settings != null) {
+            settled = new Settled(settings, launch.spec(), launch.bundle(), launch.stateRoot(), launch.hostRootAllowed(),
+                    launch.lsm());
+        }
+        return launch;
+    }
+
+    private String newId() {
+        return id != null ? id : "bulwark-api-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+    }
+
+    private Launch prepareAfresh() {
+        String containerId = newId();
+        if (!copiedFiles.isEmpty() && rootKind == RootKind.BUNDLE) {
+            throw new ContainerException("copyFileToContainer: a bundle's config.json says everything; add the files to its "
+                    + "root or its mounts", "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, null);
+        }
+        CopiedFiles.Staged copies = copiedFiles.stage();
+        try {
+            return prepare(containerId, copies);
+        } catch (RuntimeException e) {
+            copies.remove();
+            throw e;
+        }
+    }
+
+    private Launch prepare(String containerId, CopiedFiles.Staged copies) {
         try {
             int euid = Syscalls.geteuid();
             int egid = Syscalls.getegid();
@@ -318,7 +434,9 @@ public final class ContainerBuilder {
                     bundle = root;
                 }
                 List<MountArguments.Flagged> mounts = new ArrayList<>(); // per start: starts may run on many threads
-                for (String argument : mountArguments) {
+                List<String> arguments = new ArrayList<>(mountArguments);
+                arguments.addAll(copies.mountArguments());
+                for (String argument : arguments) {
                     mounts.add(argument.startsWith("tmpfs:")
                             ? new MountArguments.Flagged("--tmpfs", MountArguments.tmpfs(argument.substring(6)))
                             : new MountArguments.Flagged("--volume", MountArguments.bind("--volume", argument)));
@@ -348,11 +466,10 @@ public final class ContainerBuilder {
             }
             EffectiveConfig effective = EffectiveConfig.of(spec, builtIn ? Profile.HARDENED : profile, rootless, false,
                     false, false);
-            String containerId = id != null ? id : "bulwark-api-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
             return new Launch(effective.spec(), bundle, containerId, rootKind == RootKind.HOST_USR,
                     stateRoot != null ? stateRoot : StateRoot.defaultPath(euid), effective.hostRootAllowed(),
                     new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE),
-                    effective.lsm(), Map.copyOf(hostPorts), explain, readyText, readyTimeout);
+                    effective.lsm(), Map.copyOf(hostPorts), explain, readyText, readyTimeout, openStdin, outputLimit, copies);
         } catch (SpecParseException e) {
             throw new ContainerException(e.getMessage(), "configure", "bundle", LaunchException.LAUNCHER_ERROR, e);
         } catch (IOException e) {

@@ -36,7 +36,8 @@ public class ContainerException extends RuntimeException {
     /**
      * Where it failed: {@code configure} (the builder's settings, before anything ran), {@code launch}
      * (the launcher's side), {@code setup} (a step of the container's own setup program), {@code exec}
-     * (the command could not be found or run), or the failing system call's name.
+     * (the command, or an exec'd process, could not be found or run), {@code ready} (readyWhenOutput),
+     * {@code wait} (still running after the timeout of a run), or the failing system call's name.
      */
     public String step() {
         return step;

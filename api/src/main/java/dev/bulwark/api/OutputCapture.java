@@ -6,21 +6,40 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One of a container's output streams as read from its pipe: kept whole, so the text is there at the
- * end, and readable as a stream from its first byte by any number of readers meanwhile.
+ * One of a container's output streams as read from its pipe: kept from its first byte up to a limit, so
+ * the text is there at the end, and readable as a stream from its first byte by any number of readers
+ * meanwhile. Past the limit the pipe is still read (the workload never blocks on it) but the bytes are
+ * dropped and counted: a chatty workload cannot exhaust the heap.
  */
 final class OutputCapture {
+    private final long limit;
     private byte[] bytes = new byte[256];
     private int size;
+    private long dropped;
     private boolean ended;
 
+    /** @param limit how many bytes are kept (at most Integer.MAX_VALUE - 8) */
+    OutputCapture(long limit) {
+        this.limit = Math.min(limit, Integer.MAX_VALUE - 8);
+    }
+
     synchronized void append(byte[] chunk) {
-        if (size + chunk.length > bytes.length) {
-            bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + chunk.length));
+        int kept = (int) Math.max(0, Math.min(chunk.length, limit - size));
+        dropped += chunk.length - kept;
+        if (kept == 0) {
+            return;
         }
-        System.arraycopy(chunk, 0, bytes, size, chunk.length);
-        size += chunk.length;
+        if (size + kept > bytes.length) {
+            bytes = Arrays.copyOf(bytes, (int) Math.min(limit, Math.max(bytes.length * 2L, size + kept)));
+        }
+        System.arraycopy(chunk, 0, bytes, size, kept);
+        size += kept;
         notifyAll();
+    }
+
+    /** How many bytes past the limit were read and dropped. */
+    synchronized long dropped() {
+        return dropped;
     }
 
     synchronized void end() {
@@ -28,7 +47,15 @@ final class OutputCapture {
         notifyAll();
     }
 
+    /** What was kept, then, if anything was dropped, one line saying how much. */
     synchronized String text() {
+        String text = new String(bytes, 0, size, StandardCharsets.UTF_8);
+        return dropped == 0 ? text : text + "\n[bulwark: output truncated: the first " + size + " bytes kept, "
+                + dropped + " more dropped (outputLimit)]\n";
+    }
+
+    /** The kept text alone, to search in. */
+    private String keptText() {
         return new String(bytes, 0, size, StandardCharsets.UTF_8);
     }
 
@@ -44,7 +71,7 @@ final class OutputCapture {
     /** Whether the text contains {@code wanted}, waiting up to {@code nanos} for more output (not past the end). */
     synchronized boolean awaitText(String wanted, long nanos) throws InterruptedException {
         long deadline = System.nanoTime() + nanos;
-        for (long left; !text().contains(wanted); ) {
+        for (long left; !keptText().contains(wanted); ) {
             if (ended || (left = deadline - System.nanoTime()) <= 0) {
                 return false;
             }

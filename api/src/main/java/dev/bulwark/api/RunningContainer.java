@@ -6,14 +6,11 @@ import dev.bulwark.launcher.runtime.NarrationStream;
 import dev.bulwark.launcher.runtime.RunRequest;
 import dev.bulwark.launcher.runtime.RunResult;
 import dev.bulwark.launcher.setup.Narration;
-import dev.bulwark.nativ.DirectoryCalls;
-import dev.bulwark.nativ.SyscallException;
-import dev.bulwark.nativ.Syscalls;
-import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.constants.Signals;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -25,8 +22,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A started container. Its stdin is /dev/null; its stdout and stderr are pipes this JVM reads (never the
- * JVM's own fds), available as streams and as text. It is launched and waited for by a thread of its
+ * A started container. Its stdin is /dev/null, or a pipe this JVM writes ({@link ContainerBuilder#openStdin()});
+ * its stdout and stderr are pipes this JVM reads (never the JVM's own fds), available as streams and as text,
+ * each kept up to the output limit. It is launched and waited for by a thread of its
  * own: the container's init gets SIGKILL as its parent-death signal when the thread that cloned it ends,
  * so that thread lives exactly as long as the container. {@link #close()} kills it and removes what it
  * left (state directory, cgroup); it is idempotent and safe from any thread. A container never closed
@@ -36,49 +34,42 @@ public final class RunningContainer implements AutoCloseable {
     private static final long CLOSE_WAIT_SECONDS = 30;
 
     private final ContainerBuilder.Launch launch;
-    private final OutputCapture stdout = new OutputCapture();
-    private final OutputCapture stderr = new OutputCapture();
+    private final ProcessStdio stdio;
     private final ByteArrayOutputStream narration = new ByteArrayOutputStream();
     private final CompletableFuture<RunRequest.Running> running = new CompletableFuture<>();
     private final CompletableFuture<RunResult> ended = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** The child's ends (stdin, stdout, stderr): this JVM's copies are closed once the child has its own. */
-    private final int[] childEnds;
-    private final AtomicBoolean childEndsClosed = new AtomicBoolean();
+    /** Processes exec'd in it that may still run: close waits for their reaping. */
+    private final java.util.Set<ExecProcess> execs = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Thread launcher;
 
-    private RunningContainer(ContainerBuilder.Launch launch, int[] childEnds) {
+    private RunningContainer(ContainerBuilder.Launch launch, ProcessStdio stdio) {
         this.launch = launch;
-        this.childEnds = childEnds;
+        this.stdio = stdio;
     }
 
     static RunningContainer start(ContainerBuilder.Launch launch) {
-        int input = -1;
-        int[] out = null;
-        int[] err = null;
+        ProcessStdio stdio;
         try {
-            input = DirectoryCalls.openat(OpenFlags.AT_FDCWD, "/dev/null", OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
-            out = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
-            err = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
-        } catch (SyscallException e) {
-            closeAll(input, out == null ? -1 : out[0], out == null ? -1 : out[1], err == null ? -1 : err[0], err == null ? -1 : err[1]);
-            throw ContainerException.launching(e);
+            stdio = ProcessStdio.open(launch.openStdin(), launch.outputLimit(), "bulwark-" + launch.id());
+        } catch (RuntimeException e) {
+            launch.copies().remove();
+            throw e;
         }
-        RunningContainer container = new RunningContainer(launch, new int[] {input, out[1], err[1]});
-        container.pump(out[0], container.stdout, "stdout");
-        container.pump(err[0], container.stderr, "stderr");
+        RunningContainer container = new RunningContainer(launch, stdio);
         PrintStream explain = launch.explain()
                 ? new NarrationStream(container.narration, Narration.Detail.BRIEF) : null;
         RunRequest request = new RunRequest(launch.spec(), launch.bundle(), launch.id(), launch.hostUsrRoot(),
                 launch.stateRoot(), launch.hostRootAllowed(), launch.hostIdRange(), explain, null, null, launch.lsm(),
-                null, null, new RunRequest.Embedded(input, out[1], err[1], container.running::complete));
+                null, null, new RunRequest.Embedded(stdio.childStdin(), stdio.childStdout(), stdio.childStderr(),
+                container.running::complete));
         // A platform thread per container: it clones the init and waits for it, so it outlives it (PDEATHSIG).
         container.launcher = new Thread(() -> container.launchAndWait(request), "bulwark-" + launch.id());
         container.launcher.setDaemon(true);
         container.launcher.start();
         try {
             container.running.get();
-            container.closeChildEnds(); // the workload runs: it holds its own copies
+            stdio.closeChildEnds(); // the workload runs: it holds its own copies
             if (launch.readyText() != null && !container.awaitOutput(launch.readyText(), launch.readyTimeout())) {
                 String state = container.isRunning() ? "still no such line after " + launch.readyTimeout()
                         : "it ended (exit status " + container.exitStatus() + ")";
@@ -109,43 +100,8 @@ public final class RunningContainer implements AutoCloseable {
             running.completeExceptionally(e);
             ended.completeExceptionally(e);
         } finally {
-            closeChildEnds();
-        }
-    }
-
-    private void pump(int fd, OutputCapture capture, String name) {
-        Thread pump = new Thread(() -> {
-            try {
-                for (byte[] chunk; (chunk = Syscalls.read(fd, 65536)).length > 0; ) {
-                    capture.append(chunk);
-                }
-            } catch (SyscallException e) {
-                System.getLogger("dev.bulwark.api").log(System.Logger.Level.WARNING,
-                        "container " + launch.id() + ": reading its " + name + ": " + e.getMessage());
-            } finally {
-                capture.end();
-                closeAll(fd);
-            }
-        }, "bulwark-" + launch.id() + "-" + name);
-        pump.setDaemon(true);
-        pump.start();
-    }
-
-    private void closeChildEnds() {
-        if (childEndsClosed.compareAndSet(false, true)) {
-            closeAll(childEnds);
-        }
-    }
-
-    private static void closeAll(int... fds) {
-        for (int fd : fds) {
-            if (fd >= 0) {
-                try {
-                    Syscalls.close(fd);
-                } catch (SyscallException e) {
-                    // nothing else holds it: the close itself released it
-                }
-            }
+            stdio.closeChildEnds();
+            stdio.closeStdin(); // nothing reads it any more
         }
     }
 
@@ -173,22 +129,70 @@ public final class RunningContainer implements AutoCloseable {
         return launch.hostPorts();
     }
 
-    /** The container's stdout from its first byte; ends when every process of the container has. */
+    /**
+     * The container's stdin, with {@link ContainerBuilder#openStdin()}: what is written reaches the workload;
+     * close it for end-of-file. Writes after the workload closed it fail with an IOException (EPIPE).
+     */
+    public OutputStream stdin() {
+        OutputStream in = stdio.stdin();
+        if (in == null) {
+            throw new IllegalStateException("container " + id() + " reads /dev/null: ask for its stdin with openStdin()");
+        }
+        return in;
+    }
+
+    /** The container's stdout from its first byte (up to the output limit); ends when every process of the container has. */
     public InputStream stdout() {
-        return stdout.stream();
+        return stdio.stdout.stream();
     }
 
     public InputStream stderr() {
-        return stderr.stream();
+        return stdio.stderr.stream();
     }
 
-    /** Its stdout so far (all of it once {@link #waitFor} returned true). */
+    /** Its stdout so far (all of it once {@link #waitFor} returned true), with a last line saying so when truncated. */
     public String stdoutText() {
-        return stdout.text();
+        return stdio.stdout.text();
     }
 
     public String stderrText() {
-        return stderr.text();
+        return stdio.stderr.text();
+    }
+
+    /** Whether stdout or stderr wrote more than the output limit (the rest was dropped). */
+    public boolean outputTruncated() {
+        return stdio.stdout.dropped() > 0 || stdio.stderr.dropped() > 0;
+    }
+
+    /**
+     * Runs {@code command} in the container (as {@code bulwark exec}: its namespaces, cgroup and the init's whole
+     * confinement) and waits for it, at most 10 minutes; its status and output. See {@link #newExec}.
+     */
+    public ContainerResult exec(String... command) {
+        return newExec(command).run();
+    }
+
+    /** A process to run in this container: set it up, then {@link ExecBuilder#start()} or {@link ExecBuilder#run()}. */
+    public ExecBuilder newExec(String... command) {
+        return new ExecBuilder(this, java.util.List.of(command));
+    }
+
+    ContainerBuilder.Launch launch() {
+        return launch;
+    }
+
+    /** Registers a started exec; false (and it is not registered) once the container is closing. */
+    boolean track(ExecProcess process) {
+        execs.add(process);
+        if (closed.get()) {
+            execs.remove(process);
+            return false;
+        }
+        return true;
+    }
+
+    void untrack(ExecProcess process) {
+        execs.remove(process);
     }
 
     /** The launch's narration (each layer set up, one line each) when the builder asked for it; else "". */
@@ -205,6 +209,8 @@ public final class RunningContainer implements AutoCloseable {
         try {
             while (true) {
                 long left = deadline - System.nanoTime();
+                OutputCapture stdout = stdio.stdout;
+                OutputCapture stderr = stdio.stderr;
                 boolean stdoutOpen = !stdout.awaitEnd(0, TimeUnit.NANOSECONDS);
                 // wait on whichever stream is still open (stdout first): the other is checked each slice
                 if (stdoutOpen ? stdout.awaitText(text, Math.max(0, Math.min(slice, left))) || stderr.awaitText(text, 0)
@@ -240,8 +246,8 @@ public final class RunningContainer implements AutoCloseable {
         }
         try {
             long left = Math.max(0, deadline - System.nanoTime());
-            return stdout.awaitEnd(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS)
-                    && stderr.awaitEnd(TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+            return stdio.stdout.awaitEnd(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS)
+                    && stdio.stderr.awaitEnd(TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -260,8 +266,8 @@ public final class RunningContainer implements AutoCloseable {
         }
         try {
             RunResult r = ended.join();
-            return new ContainerResult(r.id(), r.exitStatus(), r.signal(), stdout.text(), stderr.text(), r.durationMillis(),
-                    r.oomKilled());
+            return new ContainerResult(r.id(), r.exitStatus(), r.signal(), stdio.stdout.text(), stdio.stderr.text(),
+                    r.durationMillis(), r.oomKilled());
         } catch (java.util.concurrent.CompletionException e) {
             throw ContainerException.launching(e.getCause());
         }
@@ -302,10 +308,16 @@ public final class RunningContainer implements AutoCloseable {
             if (launcher != null) {
                 launcher.join(TimeUnit.SECONDS.toMillis(CLOSE_WAIT_SECONDS));
             }
-            stdout.awaitEnd(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
-            stderr.awaitEnd(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            for (ExecProcess exec : execs) { // killed with the container's pid namespace: reaped by their threads
+                exec.awaitReaped(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            }
+            stdio.stdout.awaitEnd(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
+            stdio.stderr.awaitEnd(CLOSE_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            stdio.closeStdin();
+            launch.copies().remove(); // the container is gone: nothing binds them any more
         }
     }
 

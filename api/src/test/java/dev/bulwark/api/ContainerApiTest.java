@@ -48,6 +48,18 @@ class ContainerApiTest {
     }
 
     @Test
+    void aBuilderStartedAgainReusesItsSettledConfigUntilASettingChanges() {
+        ContainerBuilder builder = Bulwark.container("/bin/sh", "-c", "echo $GREETING; hostname").env("GREETING", "one");
+        ContainerResult first = builder.run();
+        ContainerResult second = builder.run();
+        assertEquals("one\nbulwark\n", first.stdout(), first.stderr());
+        assertEquals(first.stdout(), second.stdout());
+        assertFalse(first.id().equals(second.id()), "each start is a container of its own");
+        ContainerResult changed = builder.env("GREETING", "two").hostname("changed").run();
+        assertEquals("two\nchanged\n", changed.stdout(), "a changed setting is settled afresh");
+    }
+
+    @Test
     void startGivesAHandleThatStreamsSignalsAndStops() throws Exception {
         try (RunningContainer container = Bulwark.container("/bin/sh", "-c", "echo ready; trap 'echo bye; exit 7' TERM; "
                 + "while :; do sleep 0.1; done").start()) {

@@ -38,6 +38,21 @@ public final class RootlessProbe {
         }
         pool.shutdown();
 
+        try (RunningContainer c = Bulwark.container("/bin/sh", "-c", "echo up; read line; echo got:$line")
+                .copyToContainer("copied\n".getBytes(java.nio.charset.StandardCharsets.UTF_8), 0644, "/etc/copied.txt")
+                .openStdin().readyWhenOutput("up", Duration.ofSeconds(20)).start()) {
+            ContainerResult exec = c.exec("/bin/sh", "-c", "cat /etc/copied.txt; id -u");
+            check(exec.exitStatus() == 0 && exec.stdout().equals("copied\n0\n"), "exec", exec.toString());
+            c.stdin().write("line\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            c.stdin().close();
+            check(c.waitFor(Duration.ofSeconds(20)) && c.stdoutText().equals("up\ngot:line\n"), "stdin", c.stdoutText());
+        }
+        ContainerResult bounded = Bulwark.container("/bin/sh", "-c", "head -c 100000 /dev/zero").outputLimit(10).run();
+        check(bounded.exitStatus() == 0 && bounded.stdout().contains("output truncated"), "output-limit", bounded.toString());
+
+        List<String> stress = StressRun.run(200, 50, 8);
+        check(stress.isEmpty(), "stress", String.join("\n", stress));
+
         if (args.length > 0 && args[0].equals("pasta")) {
             try (RunningContainer web = Bulwark.container("python3", "-u", "-m", "http.server", "8000").network("pasta")
                     .publish(0, 8000).readyWhenOutput("Serving HTTP", Duration.ofSeconds(20)).start()) {

@@ -58,7 +58,7 @@ class FailureReportTest {
         for (int pid : DeliberatelyFailingTests.PIDS) {
             assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "container init " + pid + " still runs");
         }
-        Path stateRoot = Path.of("/run/bulwark");
+        Path stateRoot = dev.bulwark.launcher.runtime.StateRoot.defaultPath(dev.bulwark.nativ.Syscalls.geteuid()); // root or rootless
         for (String id : DeliberatelyFailingTests.IDS) {
             assertFalse(Files.exists(stateRoot.resolve(id)), "state directory of " + id + " left behind");
         }

@@ -5,6 +5,7 @@ import dev.bulwark.config.SpecWriter;
 import dev.bulwark.config.model.Spec;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -20,21 +21,23 @@ final class TextRules {
     }
 
     static void check(Spec spec, Problems problems) {
-        walk(SpecWriter.toTree(spec), "", problems);
+        walk(SpecWriter.toTree(spec), () -> "", problems);
     }
 
-    private static void walk(JsonNode node, String path, Problems problems) {
+    /** The path of a node is built only for a problem: a config has thousands of strings (seccomp names) and rarely a bad one. */
+    private static void walk(JsonNode node, Supplier<String> path, Problems problems) {
         if (node.isTextual()) {
             checkText(path, node.textValue(), problems);
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                walk(node.get(i), Problems.at(path, i), problems);
+                int index = i;
+                walk(node.get(i), () -> Problems.at(path.get(), index), problems);
             }
         } else if (node.isObject()) {
             for (Iterator<Map.Entry<String, JsonNode>> fields = node.fields(); fields.hasNext(); ) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 String key = field.getKey();
-                String child = child(path, key);
+                Supplier<String> child = () -> child(path.get(), key);
                 checkText(child, key, problems); // map keys: env-like sysctl names, annotation keys
                 walk(field.getValue(), child, problems);
             }
@@ -48,11 +51,11 @@ final class TextRules {
         return path.isEmpty() ? key : path + "." + key;
     }
 
-    private static void checkText(String path, String text, Problems problems) {
+    private static void checkText(Supplier<String> path, String text, Problems problems) {
         if (!Unicode.isValid(text)) {
-            problems.add(path, "is not valid Unicode (an unpaired surrogate such as \\ud800 has no UTF-8 form)");
+            problems.add(path.get(), "is not valid Unicode (an unpaired surrogate such as \\ud800 has no UTF-8 form)");
         } else if (text.indexOf('\0') >= 0) {
-            problems.add(path, "must not contain NUL");
+            problems.add(path.get(), "must not contain NUL");
         }
     }
 }

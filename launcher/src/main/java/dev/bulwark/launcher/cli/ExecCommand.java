@@ -125,7 +125,7 @@ final class ExecCommand implements Callable<Integer> {
         List<String> args = command.isEmpty() || !command.get(0).equals("--") ? command : command.subList(1, command.size());
         UnaryOperator<Process> process = processFile != null ? fromFile(args) : fromFlags(args);
         return ContainerExec.exec(new ContainerExec.Request(stateRoot.resolve(), id, process, detach, pidFile, preserveFds,
-                !detach, true, ignorePaused, consoleSocket));
+                !detach, true, ignorePaused, consoleSocket, null));
     }
 
     /** --process FILE: that process; the fields it leaves out are the container's, as in runc. */

@@ -52,20 +52,29 @@ public final class ContainerExec {
      * @param relaySignals whether signals the launcher receives go to the process (a foreground exec from the CLI)
      * @param hardenLauncher whether the launcher makes itself non-dumpable for good (the CLI's process, which runs
      *                       one exec), as soon as it has opened its oom_score_adj
-     */
-    /**
      * @param ignorePaused  exec into a paused container too (runc's --ignore-paused)
      * @param consoleSocket with process.terminal and {@code detach}: where the terminal's master is sent (runc's
      *                      --console-socket); null relays the terminal to the launcher's stdin and stdout instead
+     * @param embedded   for an exec from an embedding JVM (the Java API): the process's own stdio and who learns its
+     *                   pid once it runs; null: it inherits the launcher's fds 0-2 (the CLI)
      */
     public record Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
                           int preserveFds, boolean relaySignals, boolean hardenLauncher, boolean ignorePaused,
-                          Path consoleSocket) {
-        /** Refusing a paused container, as runc does without --ignore-paused; no console socket. */
+                          Path consoleSocket, Embedded embedded) {
+        /** Refusing a paused container, as runc does without --ignore-paused; no console socket; the launcher's stdio. */
         public Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
                        int preserveFds, boolean relaySignals, boolean hardenLauncher) {
-            this(stateRoot, id, process, detach, pidFile, preserveFds, relaySignals, hardenLauncher, false, null);
+            this(stateRoot, id, process, detach, pidFile, preserveFds, relaySignals, hardenLauncher, false, null, null);
         }
+    }
+
+    /**
+     * An exec from a JVM that embeds Bulwark: the process takes {@code stdio} (the launcher's fds, 3 or above,
+     * e.g. pipes) as its fds 0-2, and {@code started} learns its host pid once it has exec'd (on the calling
+     * thread, before the wait). Its oom_score_adj is inherited only where the launcher can still open its own
+     * (an embedding JVM may be non-dumpable by then: see ParentHardening); a process.oomScoreAdj is refused there.
+     */
+    public record Embedded(ChildProgram.Stdio stdio, java.util.function.IntConsumer started) {
     }
 
     /** How long the last output of a terminal is copied after the process ended, as for run. */
@@ -82,7 +91,8 @@ public final class ContainerExec {
         ForwardedSignals signals = request.relaySignals() && !request.detach() ? new ForwardedSignals() : null;
         try {
             Started started;
-            try (InheritedOomScore oomScore = InheritedOomScore.open()) {
+            try (InheritedOomScore oomScore = request.embedded() != null ? InheritedOomScore.openIfPossible()
+                    : InheritedOomScore.open()) {
                 if (request.hardenLauncher()) {
                     ParentHardening.makeNonDumpableNow(); // before it opens the state root: see ExecProgram's first step
                 }
@@ -93,6 +103,9 @@ public final class ContainerExec {
                 }
             }
             try {
+                if (request.embedded() != null) {
+                    request.embedded().started().accept(started.pid());
+                }
                 if (request.detach()) {
                     return 0;
                 }
@@ -211,7 +224,7 @@ public final class ContainerExec {
                     signals.install();
                 }
                 started = spawnWithTerminal(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore,
-                        request.consoleSocket());
+                        request.consoleSocket(), request.embedded() == null ? null : request.embedded().stdio());
             }
             if (request.pidFile() != null) {
                 try {
@@ -283,14 +296,14 @@ public final class ContainerExec {
      */
     private static Started spawnWithTerminal(ContainerContext context, ContainerNamespaces namespaces,
                                              Optional<ContainerCgroup> cgroup, boolean setgroupsAllowed,
-                                             InheritedOomScore oomScore, Path consoleSocket) {
+                                             InheritedOomScore oomScore, Path consoleSocket, ChildProgram.Stdio stdio) {
         if (!Boolean.TRUE.equals(context.spec().process().terminal())) {
-            return spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, -1);
+            return spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, -1, stdio);
         }
         List<Integer> fds = new java.util.ArrayList<>();
         try {
             ConsoleSocket console = ConsoleSocket.open(consoleSocket, fds);
-            Started started = spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, console.childEnd());
+            Started started = spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, console.childEnd(), stdio);
             if (console.launcherEnd() < 0) {
                 return started;
             }
@@ -308,7 +321,8 @@ public final class ContainerExec {
     }
 
     private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, Optional<ContainerCgroup> cgroup,
-                                 boolean setgroupsAllowed, InheritedOomScore oomScore, int consoleSocket) {
+                                 boolean setgroupsAllowed, InheritedOomScore oomScore, int consoleSocket,
+                                 ChildProgram.Stdio stdio) {
         int cgroupProcs = -1;
         int hostProc = -1;
         int[] failure = null;
@@ -324,7 +338,7 @@ public final class ContainerExec {
             List<ExecProgram.Join> joins = namespaces.joined().stream()
                     .map(n -> new ExecProgram.Join(n.name(), n.type(), n.fd())).toList();
             ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, joins, cgroupProcs, failure[1], setgroupsAllowed,
-                    hostProc, consoleSocket));
+                    hostProc, consoleSocket, stdio));
             try (SyscallTable table = steps.table()) {
                 SyscallTable.Spawned child;
                 try {

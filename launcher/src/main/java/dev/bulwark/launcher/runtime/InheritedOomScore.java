@@ -19,18 +19,33 @@ import java.nio.file.StandardOpenOption;
 final class InheritedOomScore implements AutoCloseable {
     private static final Path FILE = Path.of("/proc/self/oom_score_adj");
     private static final System.Logger LOG = System.getLogger(InheritedOomScore.class.getName());
+    /** Null when the launcher could not open its own (see {@link #openIfPossible}): why, for a process that asks for one. */
     private final FileChannel channel;
+    private final String unavailable;
 
-    private InheritedOomScore(FileChannel channel) {
+    private InheritedOomScore(FileChannel channel, String unavailable) {
         this.channel = channel;
+        this.unavailable = unavailable;
     }
 
     /** Opens the launcher's oom_score_adj: before it makes itself non-dumpable. */
     static InheritedOomScore open() {
         try {
-            return new InheritedOomScore(FileChannel.open(FILE, StandardOpenOption.READ, StandardOpenOption.WRITE));
+            return new InheritedOomScore(FileChannel.open(FILE, StandardOpenOption.READ, StandardOpenOption.WRITE), null);
         } catch (IOException e) {
             throw new LaunchException("opening " + FILE + ": " + e.getMessage(), ContainerExec.EXEC_FAILED, e);
+        }
+    }
+
+    /**
+     * As {@link #open()}, for an embedding JVM that an earlier launch may have left non-dumpable (its /proc files
+     * then belong to host root): without it, only a process that sets no oomScoreAdj can be exec'd.
+     */
+    static InheritedOomScore openIfPossible() {
+        try {
+            return open();
+        } catch (LaunchException e) {
+            return new InheritedOomScore(null, "process.oomScoreAdj: the launcher cannot pass it on (" + e.getMessage() + ")");
         }
     }
 
@@ -38,6 +53,9 @@ final class InheritedOomScore implements AutoCloseable {
     <T> T during(Integer adj, java.util.function.Supplier<T> clone) {
         if (adj == null) {
             return clone.get();
+        }
+        if (channel == null) {
+            throw new LaunchException(unavailable, ContainerExec.EXEC_FAILED, null);
         }
         String own = read();
         write(adj.toString(), () -> "process.oomScoreAdj: " + adj + " is below the launcher's own value (" + own
@@ -76,6 +94,9 @@ final class InheritedOomScore implements AutoCloseable {
 
     @Override
     public void close() {
+        if (channel == null) {
+            return;
+        }
         try {
             channel.close();
         } catch (IOException e) {

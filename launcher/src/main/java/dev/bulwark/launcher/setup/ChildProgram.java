@@ -390,7 +390,7 @@ public final class ChildProgram {
     }
 
     /** First, before any step opens a file: fds 0-2 are taken, the originals go with the inherited fds above 2. */
-    private static void redirectStdio(ChildSteps steps, Stdio stdio) {
+    static void redirectStdio(ChildSteps steps, Stdio stdio) {
         if (stdio.error() != stdio.output()) { // the Java API: pipes the embedding JVM reads, never its own fds
             steps.step("stdin from launcher fd " + stdio.input(), "the container never shares the embedding JVM's streams",
                     "dup3", stdio.input(), 0, 0);

@@ -41,13 +41,14 @@ public final class ExecProgram {
      * @param hostProc         the launcher's /proc (a procfs directory fd) for the LSM label writes, or -1 (/proc by path)
      * @param consoleSocket    with process.terminal: a connected socket the terminal's master is sent over
      *                         ({@link TerminalSteps}), else -1
+     * @param stdio            the process's own fds 0-2 (the Java API's pipes), or null: it inherits the launcher's
      */
     public record Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
-                          boolean setgroupsAllowed, int hostProc, int consoleSocket) {
-        /** Without a terminal. */
+                          boolean setgroupsAllowed, int hostProc, int consoleSocket, ChildProgram.Stdio stdio) {
+        /** Without a terminal, with the launcher's stdio. */
         public Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
                        boolean setgroupsAllowed, int hostProc) {
-            this(context, namespaces, cgroupProcs, failureWrite, setgroupsAllowed, hostProc, -1);
+            this(context, namespaces, cgroupProcs, failureWrite, setgroupsAllowed, hostProc, -1, null);
         }
     }
 
@@ -74,6 +75,9 @@ public final class ExecProgram {
                 steps.step("close cgroup.procs", "done with it", "close", request.cgroupProcs());
             }
             joinNamespaces(steps, request.namespaces());
+            if (request.stdio() != null) { // before the inherited fds are closed: the originals are above 2
+                ChildProgram.redirectStdio(steps, request.stdio());
+            }
             List<Integer> keep = new ArrayList<>(List.of(request.failureWrite()));
             for (int fd = 3; fd < 3 + context.passedFds(); fd++) {
                 keep.add(fd); // --preserve-fds: the caller's, not close-on-exec

@@ -22,11 +22,12 @@ final class WorkRunner {
     private WorkRunner(long pidfdSlot, SyscallTable.ParentWork work) {
         this.thread = new Thread(() -> {
             int pidfd;
+            Backoff backoff = new Backoff();
             while ((pidfd = NativeMemory.getInt(pidfdSlot)) < 0) {
                 if (cancelled) {
                     return;
                 }
-                Thread.onSpinWait(); // the kernel stores the number early in clone: microseconds
+                backoff.pause(); // the kernel stores the number once it made the new namespaces: up to milliseconds
             }
             // The number is stored before the fd is installed; wait for /proc to show it (or clone to fail).
             Path fdinfo = Path.of("/proc/self/fdinfo/" + pidfd);
@@ -34,12 +35,32 @@ final class WorkRunner {
                 if (cancelled) {
                     return;
                 }
-                Thread.onSpinWait();
+                backoff.pause();
             }
             int fd = pidfd;
             failure = runNow((pid, ignored) -> work.run(pid, fd), pidOf(fdinfo, fd), fd);
         }, "bulwark-parent-work");
         thread.setDaemon(true);
+    }
+
+    /**
+     * Waiting for the clone without burning a core: the clone makes the child's namespaces first (a network
+     * namespace alone takes milliseconds on a loaded machine), and a spinning thread would take a CPU from it
+     * (and from everything else on a 2-core host). A few spins, then yields, then sleeps of 20 us.
+     */
+    private static final class Backoff {
+        private int round;
+
+        void pause() {
+            round++;
+            if (round <= 64) {
+                Thread.onSpinWait();
+            } else if (round <= 128) {
+                Thread.yield();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+            }
+        }
     }
 
     static WorkRunner startWatching(long pidfdSlot, SyscallTable.ParentWork work) {

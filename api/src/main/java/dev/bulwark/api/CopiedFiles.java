@@ -1,0 +1,175 @@
+package dev.bulwark.api;
+
+import dev.bulwark.launcher.LaunchException;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Files copied into a container before it starts (Testcontainers' withCopyFileToContainer): each start copies
+ * them into a staging directory of its own, which is bound read-only at each destination and removed when the
+ * container is closed. The container sees a snapshot: later changes on the host do not reach it, and it
+ * cannot change the host's files. Destinations are checked as container paths (absolute, no "." or ".."
+ * component); the staged names are numbers, never derived from a destination.
+ */
+final class CopiedFiles {
+    /** One thing to copy: a host file or directory, or bytes. */
+    private record Copy(Path source, byte[] content, int mode, String destination) {
+    }
+
+    private final List<Copy> copies = new ArrayList<>();
+
+    void addPath(Path source, String destination) {
+        copies.add(new Copy(source, null, -1, checkedDestination(destination)));
+    }
+
+    void addContent(byte[] content, int mode, String destination) {
+        if ((mode & ~0777) != 0) {
+            throw new ContainerException("copyToContainer: mode " + Integer.toOctalString(mode) + " is not a permission mode "
+                    + "(0 to 0777)", "configure", "copyToContainer", LaunchException.LAUNCHER_ERROR, null);
+        }
+        copies.add(new Copy(null, content.clone(), mode, checkedDestination(destination)));
+    }
+
+    boolean isEmpty() {
+        return copies.isEmpty();
+    }
+
+    private static String checkedDestination(String destination) {
+        String why = destination == null ? "no path" : !destination.startsWith("/") ? "not absolute"
+                : destination.equals("/") ? "the container's root itself"
+                : destination.contains(":") ? "a ':' cannot be mounted at"
+                : destination.contains("\0") ? "a NUL byte"
+                : Stream.of(destination.substring(1).split("/", -1)).anyMatch(s -> s.isEmpty() || s.equals(".") || s.equals(".."))
+                ? "an empty, \".\" or \"..\" component" : null;
+        if (why != null) {
+            throw new ContainerException("copyFileToContainer: \"" + destination + "\" as container path: " + why,
+                    "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, null);
+        }
+        return destination;
+    }
+
+    /** The staged copies of one start: where they are and the read-only binds that put them in place. */
+    record Staged(Path directory, List<String> mountArguments) {
+        /** Removes the staging directory (never following a link out of it); warns when it cannot. */
+        void remove() {
+            if (directory == null) {
+                return;
+            }
+            try (Stream<Path> files = Files.walk(directory)) {
+                for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.delete(p);
+                }
+            } catch (IOException | RuntimeException e) {
+                System.getLogger("dev.bulwark.api").log(System.Logger.Level.WARNING,
+                        "could not remove the staged copies " + directory + ": " + e.getMessage());
+            }
+        }
+    }
+
+    static final Staged NONE = new Staged(null, List.of());
+
+    /**
+     * Copies everything into a new staging directory (mode 0755, files readable by all: as root the container's
+     * root is an unprivileged host uid). A source that cannot be copied fails the start naming it; nothing stays.
+     */
+    Staged stage() {
+        if (copies.isEmpty()) {
+            return NONE;
+        }
+        Path directory;
+        try {
+            directory = Files.createTempDirectory("bulwark-copies-"); // no part of it from the id: a name the caller chose
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new ContainerException("copyFileToContainer: cannot make a staging directory: " + e.getMessage(),
+                    "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, e);
+        }
+        Staged staged = new Staged(directory, new ArrayList<>());
+        try {
+            for (int i = 0; i < copies.size(); i++) {
+                Copy copy = copies.get(i);
+                Path target = directory.resolve(Integer.toString(i));
+                if (copy.content() != null) {
+                    Files.write(target, copy.content());
+                    Files.setPosixFilePermissions(target, permissions(copy.mode()));
+                } else {
+                    copyTree(copy.source(), target);
+                }
+                if (target.toString().contains(":")) {
+                    throw new IOException("the staging path " + target + " holds a ':'; set java.io.tmpdir elsewhere");
+                }
+                staged.mountArguments().add(target + ":" + copy.destination() + ":ro");
+            }
+            return new Staged(directory, List.copyOf(staged.mountArguments()));
+        } catch (IOException | RuntimeException e) {
+            staged.remove();
+            throw new ContainerException("copyFileToContainer: " + e.getMessage(), "configure", "copyFileToContainer",
+                    LaunchException.LAUNCHER_ERROR, e);
+        }
+    }
+
+    /** A file (following a link given as the source: the caller named it) or a directory tree (links inside copied as links). */
+    private static void copyTree(Path source, Path target) throws IOException {
+        Path real;
+        try {
+            real = source.toRealPath();
+        } catch (IOException e) {
+            throw new IOException(source + " does not exist or cannot be read (" + e.getMessage() + ")", e);
+        }
+        if (!Files.isDirectory(real)) {
+            copyFile(real, target);
+            return;
+        }
+        Files.walkFileTree(real, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                Path to = target.resolve(real.relativize(dir).toString());
+                Files.createDirectories(to);
+                Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwxr-xr-x"));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Path to = target.resolve(real.relativize(file).toString());
+                if (attrs.isSymbolicLink()) {
+                    Files.copy(file, to, LinkOption.NOFOLLOW_LINKS); // resolved inside the container, as a link there
+                } else if (attrs.isRegularFile()) {
+                    copyFile(file, to);
+                } else {
+                    throw new IOException(file + " is neither a regular file, a directory nor a link");
+                }
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void copyFile(Path file, Path to) throws IOException {
+        Files.copy(file, to, StandardCopyOption.REPLACE_EXISTING);
+        boolean executable = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.OWNER_EXECUTE);
+        Files.setPosixFilePermissions(to, permissions(executable ? 0755 : 0644));
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        StringBuilder text = new StringBuilder();
+        for (int shift = 6; shift >= 0; shift -= 3) {
+            int bits = (mode >> shift) & 7;
+            text.append((bits & 4) != 0 ? 'r' : '-').append((bits & 2) != 0 ? 'w' : '-').append((bits & 1) != 0 ? 'x' : '-');
+        }
+        return PosixFilePermissions.fromString(text.toString());
+    }
+}
