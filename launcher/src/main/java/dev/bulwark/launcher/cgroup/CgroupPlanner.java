@@ -69,7 +69,7 @@ public final class CgroupPlanner {
         }
         ResourceTranslator.Translation translation = ResourceTranslator.translate(resources);
         if (translation.writes().isEmpty()) {
-            return CgroupPlan.none(translation.warnings());
+            return placementOnly(host, containerId, cgroupsPath, rootless, translation);
         }
         if (host.isEmpty()) {
             return unavailable(limitsAreDefaults, translation,
@@ -80,6 +80,28 @@ public final class CgroupPlanner {
             return placed(host.get(), target, translation, rootless);
         } catch (Unavailable e) {
             return unavailable(limitsAreDefaults, translation, e.getMessage());
+        }
+    }
+
+    /**
+     * No limits to write: a cgroup only where the config names one in {@code linux.cgroupsPath}, as runc
+     * makes it, because engines read the container's cgroup themselves (containerd's shim takes its stats,
+     * OOM events and freezer from the init's cgroup, which without one would be the shim's own). It needs
+     * no controller, so it is made wherever the launcher may create it; where it may not (a rootless user
+     * without a delegated cgroup), the container runs in the launcher's cgroup as before, since nothing
+     * was asked of the cgroup but its name.
+     */
+    private static CgroupPlan placementOnly(Optional<CgroupHost> host, String containerId, String cgroupsPath,
+                                            boolean rootless, ResourceTranslator.Translation translation)
+            throws CgroupException {
+        if (cgroupsPath == null || cgroupsPath.isEmpty() || host.isEmpty()) {
+            return CgroupPlan.none(translation.warnings());
+        }
+        String target = targetCgroup(host.get(), containerId, cgroupsPath, rootless);
+        try {
+            return placed(host.get(), target, translation, rootless);
+        } catch (Unavailable e) {
+            return CgroupPlan.none(translation.warnings());
         }
     }
 
@@ -209,7 +231,9 @@ public final class CgroupPlanner {
         // Enable only what the limits need: at the existing ancestor, then at each created level but the leaf.
         Map<Path, Set<Controller>> enable = new LinkedHashMap<>(enableAbove);
         for (Path created : toCreate.subList(0, toCreate.size() - 1)) {
-            enable.put(created, needed);
+            if (!needed.isEmpty()) { // a cgroup without limits (placement only) enables nothing
+                enable.put(created, needed);
+            }
         }
         return CgroupPlan.of(dir, toCreate, enable, launcherLeaf, host.selfPid(), translation);
     }

@@ -202,4 +202,13 @@ class CgroupPlannerTest {
         assertEquals(Optional.empty(), plan.path());
         assertEquals(List.of(), plan.warnings());
     }
+
+    @Test
+    void aCgroupsPathWithoutLimitsStillGetsItsCgroupWithoutControllers() throws Exception {
+        cgroup("/", "", "", "1\n"); // a hybrid host's v2 root: no controllers at all
+        var plan = CgroupPlanner.plan(Optional.of(host("/", List.of())), "c1", null, "/k8s/c1", false, false);
+        assertEquals(Optional.of(root.resolve("k8s/c1")), plan.path());
+        assertEquals(List.of(), plan.enables());
+        assertEquals(List.of(), plan.writes());
+    }
 }
