@@ -39,18 +39,34 @@ final class ContainerdDaemon implements AutoCloseable {
     private final Process daemon;
     private final String namespace;
     private final Path runtime;
+    private final Mode mode;
 
-    private ContainerdDaemon(Path dir, Process daemon, String namespace, Path runtime) {
+    private ContainerdDaemon(Path dir, Process daemon, String namespace, Path runtime, Mode mode) {
         this.dir = dir;
         this.daemon = daemon;
         this.namespace = namespace;
         this.runtime = runtime;
+        this.mode = mode;
     }
 
     /** What a ctr command printed and how it ended. */
     record Result(int exitCode, String stdout, String stderr) {
         String describe() {
             return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+        }
+    }
+
+    /** Skips, with the reason, where rootless containerd cannot run here. */
+    static void assumeRootlessPossible() throws IOException {
+        assumeTrue(onPath("rootlesskit"), "rootless containerd needs rootlesskit (Debian package rootlesskit; run"
+                + " scripts/setup-test-host) for a user and mount namespace of its own: containerd 1.6 run by a plain"
+                + " user fails at its first mount");
+        assumeTrue(onPath("newuidmap") && onPath("newgidmap"), "rootlesskit maps subordinate ids with newuidmap and"
+                + " newgidmap (Debian package uidmap); run scripts/setup-test-host");
+        for (String file : List.of("/etc/subuid", "/etc/subgid")) {
+            assumeTrue(Files.exists(Path.of(file)) && Files.readAllLines(Path.of(file)).stream()
+                            .anyMatch(l -> l.startsWith(Mode.ROOTLESS_USER + ":")),
+                    file + " has no range for " + Mode.ROOTLESS_USER + " (rootlesskit maps it); run scripts/setup-test-host");
         }
     }
 
@@ -100,6 +116,15 @@ final class ContainerdDaemon implements AutoCloseable {
      * shim's runc binary; waits until it answers.
      */
     static ContainerdDaemon start(List<String> runtimeCommand) throws IOException, InterruptedException {
+        return start(Mode.ROOT, runtimeCommand);
+    }
+
+    /**
+     * As {@link #start(List)}; {@link Mode#ROOTLESS}: as the user bulwark-test under rootlesskit (a user
+     * namespace mapping its subordinate ids, and a mount namespace with /run copied up), where containerd,
+     * its shims and Bulwark are uid 0 of that namespace, not the host's root.
+     */
+    static ContainerdDaemon start(Mode mode, List<String> runtimeCommand) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "bulwark-it-containerd",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx--x--x")));
         String namespace = "bulwark-it-" + ProcessHandle.current().pid();
@@ -112,15 +137,25 @@ final class ContainerdDaemon implements AutoCloseable {
         Path cgroup2 = cgroup2MountPoint().orElseThrow();
         String bindCgroup2 = cgroup2.equals(Path.of("/sys/fs/cgroup")) ? ""
                 : "mount --bind " + quote(cgroup2.toString()) + " /sys/fs/cgroup && ";
-        ProcessBuilder builder = new ProcessBuilder("unshare", "-m", "--propagation", "private", "sh", "-c",
-                bindCgroup2 + "mount -t tmpfs -o mode=0755,size=16m bulwark-it-run /run && exec containerd --config "
-                        + quote(config.toString()))
+        List<String> command = new ArrayList<>();
+        if (mode == Mode.ROOT) {
+            command.addAll(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+                    bindCgroup2 + "mount -t tmpfs -o mode=0755,size=16m bulwark-it-run /run && exec containerd --config "
+                            + quote(config.toString())));
+        } else {
+            chownTree(dir);
+            command.addAll(Cli.setpriv());
+            command.addAll(List.of("env", "HOME=" + dir, "XDG_RUNTIME_DIR=" + dir, "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                    "rootlesskit", "--state-dir=" + dir.resolve("rootlesskit"), "--net=host", "--copy-up=/run",
+                    "sh", "-c", bindCgroup2 + "exec containerd --config " + quote(config.toString())));
+        }
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("containerd.log").toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().remove("BULWARK_PROFILE");
         builder.environment().remove("NOTIFY_SOCKET");
-        Process daemon = builder.start(); // unshare and sh exec: this pid becomes containerd's
-        ContainerdDaemon started = new ContainerdDaemon(dir, daemon, namespace, runtime);
+        Process daemon = builder.start(); // root: unshare and sh exec, this pid becomes containerd's; rootless: rootlesskit's
+        ContainerdDaemon started = new ContainerdDaemon(dir, daemon, namespace, runtime, mode);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             if (!daemon.isAlive()) {
@@ -128,7 +163,8 @@ final class ContainerdDaemon implements AutoCloseable {
                 started.close();
                 throw new AssertionError("containerd exited at start: " + log);
             }
-            if (Files.exists(dir.resolve("containerd.sock")) && started.ctr("version").exitCode() == 0) {
+            if (Files.exists(dir.resolve("containerd.sock")) && started.namespacePid().isPresent()
+                    && started.ctr("version").exitCode() == 0) {
                 return started;
             }
             if (System.nanoTime() > deadline) {
@@ -149,6 +185,14 @@ final class ContainerdDaemon implements AutoCloseable {
                 + "[ttrpc]\n  address = \"" + dir.resolve("containerd.sock.ttrpc") + "\"\n"
                 + "[debug]\n  address = \"\"\n  level = \"info\"\n"
                 + "[metrics]\n  address = \"\"\n";
+    }
+
+    private static void chownTree(Path dir) throws IOException, InterruptedException {
+        Process chown = new ProcessBuilder("chown", "-R", Mode.rootlessUid() + ":" + Mode.rootlessGid(), dir.toString())
+                .inheritIO().start();
+        if (chown.waitFor() != 0) {
+            throw new IOException("chown -R " + dir + " failed");
+        }
     }
 
     static String quote(String word) {
@@ -183,10 +227,32 @@ final class ContainerdDaemon implements AutoCloseable {
                 "--runc-root", dir.resolve("runc").toString());
     }
 
-    /** {@code ctr -a SOCKET -n NAMESPACE ARGS...} in containerd's mount namespace. */
+    /** The process whose namespaces ctr joins: containerd (root), or rootlesskit's child in its namespaces. */
+    private Optional<Long> namespacePid() {
+        if (mode == Mode.ROOT) {
+            return Optional.of(daemon.pid());
+        }
+        try {
+            return Optional.of(Long.parseLong(Files.readString(dir.resolve("rootlesskit/child_pid")).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * {@code ctr -a SOCKET -n NAMESPACE ARGS...} in containerd's mount namespace (rootless: as bulwark-test, uid 0
+     * of rootlesskit's user namespace, whose containerd socket is only its own).
+     */
     List<String> ctrCommand(String... args) {
-        List<String> command = new ArrayList<>(List.of("nsenter", "-t", Long.toString(daemon.pid()), "-m",
-                "ctr", "-a", dir.resolve("containerd.sock").toString(), "-n", namespace));
+        List<String> command = new ArrayList<>();
+        if (mode == Mode.ROOTLESS) {
+            command.addAll(Cli.setpriv());
+        }
+        command.addAll(List.of("nsenter", "-t", Long.toString(namespacePid().orElseThrow()), "-m"));
+        if (mode == Mode.ROOTLESS) {
+            command.add("-U");
+        }
+        command.addAll(List.of("ctr", "-a", dir.resolve("containerd.sock").toString(), "-n", namespace));
         command.addAll(List.of(args));
         return command;
     }

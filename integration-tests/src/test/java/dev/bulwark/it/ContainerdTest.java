@@ -67,26 +67,30 @@ class ContainerdTest {
             return;
         }
         Path dir = containerd.directory();
-        String namespace = containerd.namespace();
+        Path namespaceCgroup = ContainerdDaemon.cgroup2MountPoint().orElseThrow().resolve(containerd.namespace());
+        ContainerdDaemon.Result images;
         List<Long> leftovers;
+        List<Path> cgroupsLeft = List.of();
         try {
-            ContainerdDaemon.Result images = containerd.ctr("image", "rm", OciArchive.IMAGE);
-            assertEquals(0, images.exitCode(), images.describe());
+            images = containerd.ctr("image", "rm", OciArchive.IMAGE);
         } finally {
             containerd.close();
             leftovers = Containers.processesMentioning(dir.toString());
-        }
-        assertEquals(List.of(), leftovers, "no shim or other process of the test's containerd is left");
-        assertFalse(Files.exists(dir), dir + " removed");
-        Path namespaceCgroup = ContainerdDaemon.cgroup2MountPoint().orElseThrow().resolve(namespace);
-        if (Files.exists(namespaceCgroup)) { // the parent linux.cgroupsPath (/NAMESPACE/ID) made; runc leaves it too
-            try (var children = Files.list(namespaceCgroup)) {
-                assertEquals(List.of(), children.filter(Files::isDirectory).toList(), "no container cgroup left");
+            if (Files.isDirectory(namespaceCgroup)) { // the parent linux.cgroupsPath (/NAMESPACE/ID) made; runc leaves it too
+                try (var children = Files.list(namespaceCgroup)) {
+                    cgroupsLeft = children.filter(Files::isDirectory).toList();
+                }
+                if (cgroupsLeft.isEmpty()) {
+                    Files.delete(namespaceCgroup);
+                }
             }
-            Files.delete(namespaceCgroup);
         }
+        assertEquals(0, images.exitCode(), images.describe());
+        assertEquals(List.of(), leftovers, "no shim or other process of the test's containerd is left");
+        assertEquals(List.of(), cgroupsLeft, "no container cgroup left");
+        assertFalse(Files.exists(dir), dir + " removed");
         for (Path v1 : ContainerdDaemon.cgroup1MountPoints()) {
-            assertFalse(Files.exists(v1.resolve(namespace)), "nothing in the v1 hierarchy " + v1);
+            assertFalse(Files.exists(v1.resolve(containerd.namespace())), "nothing in the v1 hierarchy " + v1);
         }
     }
 
@@ -117,7 +121,18 @@ class ContainerdTest {
         assertFalse(Files.exists(containerd.runtimeStateRoot().resolve(id)), "Bulwark's state directory removed");
         assertEquals(List.of(), Containers.processesMentioning(id), "no process of " + id + " (shim, init, exec) left");
         assertFalse(Files.exists(containerCgroup()), "the container's cgroup " + containerCgroup() + " removed");
-        Containers.assertNoMountAdded(mountsBefore, "host mount table: nothing added");
+        assertEquals(Set.of(), mountsOf(Containers.mountsAddedSince(mountsBefore), containerd.directory().toString(), id),
+                "host mount table: nothing of the container or its containerd added");
+    }
+
+    /**
+     * The added mounts that are this test's: its containerd's directory or the container id in the mount point.
+     * (Other helpers' engines may mount meanwhile on a shared machine; everything containerd mounts stays in
+     * its private namespace anyway.)
+     */
+    private static Set<String> mountsOf(Set<String> added, String... marks) {
+        return added.stream().filter(m -> java.util.Arrays.stream(marks).anyMatch(m::contains))
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     /** The container's cgroup v2 as the host sees it: ctr sets linux.cgroupsPath to /NAMESPACE/ID. */
@@ -344,10 +359,74 @@ class ContainerdTest {
         }
     }
 
+    /**
+     * Rootless: containerd as bulwark-test under rootlesskit. Its shims and Bulwark are uid 0 of rootlesskit's
+     * user namespace, not the host's root, so Bulwark leaves out what only the global root may do
+     * (vm.memfd_noexec) and makes no cgroup where it may not (the v2 hierarchy is root's; ctr's cgroupsPath names
+     * no limit). The container's root is bulwark-test on the host.
+     */
     @Test
-    void rootlessContainerd() {
-        assumeTrue(ContainerdDaemon.onPath("rootlesskit"), "rootless containerd needs rootlesskit (Debian package"
-                + " rootlesskit, not installed here) to give it a user and mount namespace of its own;"
-                + " containerd 1.6 as a plain user fails at its first mount");
+    void rootlessContainerdRunsExecsAndKills() throws Exception {
+        Mode.ROOTLESS.assumeAvailable();
+        ContainerdDaemon.assumeRootlessPossible();
+        Set<String> mounts = Containers.hostMounts();
+        Path dir;
+        List<Long> leftovers;
+        try (ContainerdDaemon rootless = ContainerdDaemon.start(Mode.ROOTLESS, Cli.launcherCommand())) {
+            dir = rootless.directory();
+            Path work = Files.createTempDirectory(dir, "image");
+            Path archive = dir.resolve("busybox-oci.tar");
+            OciArchive.write(archive, work);
+            new ProcessBuilder("chown", "-R", Mode.rootlessUid() + ":" + Mode.rootlessGid(), archive.toString())
+                    .inheritIO().start().waitFor();
+            ContainerdDaemon.Result imported = rootless.ctr("image", "import", archive.toString());
+            assertEquals(0, imported.exitCode(), imported.describe() + rootless.log());
+
+            List<String> flags = new ArrayList<>(rootless.runtimeFlags());
+            if (!cpuControllerInCgroup2()) {
+                flags.addAll(List.of("--cpu-shares", "0"));
+            }
+            List<String> echo = new ArrayList<>(List.of("run", "--rm"));
+            echo.addAll(flags);
+            echo.addAll(List.of(OciArchive.IMAGE, id, "sh", "-c", "echo hi; cat /proc/self/uid_map; exit 3"));
+            ContainerdDaemon.Result run = rootless.ctr(echo);
+            assertEquals(3, run.exitCode(), run.describe() + rootless.log());
+            assertTrue(run.stdout().startsWith("hi\n"), run.describe());
+            String uidMap = run.stdout().lines().skip(1).findFirst().orElse("").trim();
+            assertEquals(List.of("0", Integer.toString(Mode.rootlessUid()), "1"), List.of(uidMap.split("\\s+")),
+                    "container root is bulwark-test on the host: " + run.stdout());
+
+            String detached = id + "-d";
+            List<String> sleep = new ArrayList<>(List.of("run", "-d"));
+            sleep.addAll(flags);
+            sleep.addAll(List.of(OciArchive.IMAGE, detached, "sleep", "1000"));
+            ContainerdDaemon.Result started = rootless.ctr(sleep);
+            assertEquals(0, started.exitCode(), started.describe() + rootless.log());
+            ContainerdDaemon.Result exec = rootless.ctr("task", "exec", "--exec-id", "e1", detached, "sh", "-c",
+                    "cat /proc/1/cmdline | tr '\\0' ' '; exit 4");
+            assertEquals(4, exec.exitCode(), exec.describe());
+            assertEquals("sleep 1000 ", exec.stdout());
+            assertEquals(0, rootless.ctr("task", "kill", "-s", "SIGKILL", detached).exitCode());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!rootless.ctr("task", "ls").stdout().contains("STOPPED")) {
+                assertTrue(System.nanoTime() < deadline, "the killed task never stopped");
+                Thread.sleep(200);
+            }
+            ContainerdDaemon.Result delete = rootless.ctr("task", "delete", detached);
+            assertTrue(delete.stderr().contains("exit code 137"), delete.describe());
+            assertEquals(0, rootless.ctr("container", "rm", detached).exitCode());
+            assertEquals("", rootless.ctr("task", "ls", "-q").stdout());
+            try (var states = Files.list(dir.resolve("runc").resolve(rootless.namespace()))) {
+                assertEquals(List.of(), states.toList(), "Bulwark's state directories removed");
+            }
+            assertEquals(0, rootless.ctr("image", "rm", OciArchive.IMAGE).exitCode());
+        } finally {
+            id = null; // checked here: the class's containerd never saw it
+        }
+        leftovers = Containers.processesMentioning(dir.toString());
+        assertEquals(List.of(), leftovers, "no rootlesskit, containerd or shim left");
+        assertFalse(Files.exists(dir), dir + " removed");
+        assertEquals(Set.of(), mountsOf(Containers.mountsAddedSince(mounts), dir.toString(), "rootlesskit"),
+                "host mount table: nothing of rootless containerd added");
     }
 }
