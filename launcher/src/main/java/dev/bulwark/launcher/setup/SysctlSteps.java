@@ -47,20 +47,7 @@ final class SysctlSteps {
                 .anyMatch(ns -> "pid".equals(ns.type()) && ns.path() == null);
         // A pid namespace the child unshares later (after its joins) does not exist yet here.
         boolean clonedPidNamespace = ownPidNamespace && !NamespaceJoinSteps.unsharesAfterJoining(context.spec().linux());
-        return !context.rootless() && inInitialUserNamespace() && clonedPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
-    }
-
-    /**
-     * Whether the launcher's uid 0 is the global root: its user namespace maps all ids to themselves. uid 0 of
-     * another user namespace (rootless containerd under rootlesskit runs its shims and the runtime so) gets
-     * EACCES from the sysctl, like any rootless launch.
-     */
-    static boolean inInitialUserNamespace() {
-        try {
-            return Files.readString(Path.of("/proc/self/uid_map")).trim().matches("0\\s+0\\s+4294967295");
-        } catch (java.io.IOException e) {
-            return false;
-        }
+        return !context.rootless() && clonedPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
     }
 
     /** Run first in the child: it is in its new pid namespace and still holds the launcher's (global root) uid. */
