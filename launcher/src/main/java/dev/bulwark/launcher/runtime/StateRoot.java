@@ -34,9 +34,13 @@ public final class StateRoot implements AutoCloseable {
         this.fd = fd;
     }
 
-    /** The default state root for this user: /run/bulwark, $XDG_RUNTIME_DIR/bulwark, or /tmp/bulwark-UID. */
+    /**
+     * The default state root for this user: /run/bulwark, $XDG_RUNTIME_DIR/bulwark, or /tmp/bulwark-UID. Root of
+     * a user namespace other than the host's (rootless Podman runs its runtime there) is a user like any other,
+     * as runc decides: host root's /run/bulwark is not its own.
+     */
     public static Path defaultPath(int euid) {
-        if (euid == 0) {
+        if (euid == 0 && dev.bulwark.launcher.plan.LauncherUserNamespace.isInitial()) {
             return Path.of("/run/bulwark");
         }
         String runtime = System.getenv("XDG_RUNTIME_DIR");

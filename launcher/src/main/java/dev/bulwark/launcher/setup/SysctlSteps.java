@@ -1,6 +1,7 @@
 package dev.bulwark.launcher.setup;
 
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.launcher.plan.LauncherUserNamespace;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +39,8 @@ final class SysctlSteps {
     }
 
     /**
-     * Whether {@link #forbidExecutableMemfds} can run: a root launch (rootless, the write fails
-     * with EACCES whatever the namespace), a pid namespace of the container's own (else the write
+     * Whether {@link #forbidExecutableMemfds} can run: a launch by host root (rootless, or as root of
+     * another user namespace such as rootless Podman's, the write fails with EACCES whatever the namespace), a pid namespace of the container's own (else the write
      * would change the host's), and a kernel that has the sysctl.
      */
     static boolean canForbidExecutableMemfds(ContainerContext context) {
@@ -47,7 +48,7 @@ final class SysctlSteps {
                 .anyMatch(ns -> "pid".equals(ns.type()) && ns.path() == null);
         // A pid namespace the child unshares later (after its joins) does not exist yet here.
         boolean clonedPidNamespace = ownPidNamespace && !NamespaceJoinSteps.unsharesAfterJoining(context.spec().linux());
-        return !context.rootless() && clonedPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
+        return !context.rootless() && LauncherUserNamespace.isInitial() && clonedPidNamespace && Files.exists(Path.of(MEMFD_NOEXEC));
     }
 
     /** Run first in the child: it is in its new pid namespace and still holds the launcher's (global root) uid. */
