@@ -131,6 +131,123 @@ public final class ContainerCgroup {
         }
     }
 
+    /**
+     * Freezes ({@code true}) or thaws the cgroup and its descendants through the core file cgroup.freeze
+     * (cgroup v2, Linux 5.2+; no controller needed), then waits until cgroup.events reports {@code frozen 1}
+     * (or 0), polling for at most {@code timeoutMillis}. A freeze that does not complete in time is undone.
+     */
+    public void freeze(boolean frozen, long timeoutMillis) throws CgroupException {
+        Path freezeFile = dir.resolve("cgroup.freeze");
+        if (!Files.exists(freezeFile)) {
+            throw new CgroupException(dir + " has no cgroup.freeze (the cgroup v2 freezer needs Linux 5.2 or later)");
+        }
+        try {
+            CgroupFiles.write(freezeFile, frozen ? "1" : "0");
+        } catch (IOException e) {
+            throw new CgroupException("cannot " + (frozen ? "freeze " : "thaw ") + dir + ": writing " + freezeFile + ": "
+                    + CgroupFiles.reason(e), e);
+        }
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (isFrozen() != frozen) {
+            if (System.nanoTime() > deadline) {
+                if (frozen) {
+                    try {
+                        CgroupFiles.write(freezeFile, "0");
+                    } catch (IOException e) {
+                        throw new CgroupException("cannot thaw " + dir + " after a freeze that did not complete: "
+                                + CgroupFiles.reason(e), e);
+                    }
+                }
+                throw new CgroupException(dir + ": cgroup.events did not report frozen " + (frozen ? 1 : 0) + " within "
+                        + timeoutMillis + " ms" + (frozen ? "; thawed again" : ""));
+            }
+            sleep();
+        }
+    }
+
+    /** Whether cgroup.events reports the cgroup frozen (every process in it stopped by the freezer). */
+    public boolean isFrozen() throws CgroupException {
+        return CgroupEvents.readIfPresent(dir.resolve("cgroup.events")).getOrDefault("frozen", 0L) == 1;
+    }
+
+    /**
+     * Writes new limits into this existing cgroup: the same translation from OCI resources to cgroup v2
+     * files as create ({@link ResourceTranslator#translate}). Every file is checked before the first write, so a
+     * limit this cgroup cannot take (its controller is not enabled here) changes nothing and is named.
+     *
+     * @return the writes done, in order
+     */
+    public java.util.List<CgroupWrite> update(ResourceTranslator.Translation translation) throws CgroupException {
+        java.util.List<CgroupWrite> effective = new java.util.ArrayList<>();
+        for (CgroupWrite w : translation.writes()) {
+            CgroupWrite chosen = !Files.exists(dir.resolve(w.file())) && w.fallback().isPresent() ? w.fallback().get() : w;
+            if (!Files.exists(dir.resolve(chosen.file()))) {
+                throw new CgroupException(chosen.field() + ": cannot be applied here: " + dir + " has no " + chosen.file()
+                        + chosen.controller().map(c -> " (the " + c + " controller is not enabled for it; on a hybrid host"
+                        + " the controllers belong to cgroup v1)").orElse(""));
+            }
+            effective.add(chosen);
+        }
+        for (CgroupWrite w : effective) {
+            Path file = dir.resolve(w.file());
+            try {
+                CgroupFiles.write(file, w.value());
+            } catch (IOException e) {
+                throw new CgroupException(w.field() + ": writing \"" + w.value() + "\" to " + file + ": "
+                        + CgroupFiles.reason(e), e);
+            }
+        }
+        return effective;
+    }
+
+    /** A single-value interface file ("max" as -1); empty when the file does not exist here. */
+    public java.util.OptionalLong readValue(String file) throws CgroupException {
+        Path path = dir.resolve(file);
+        if (!Files.exists(path)) {
+            return java.util.OptionalLong.empty();
+        }
+        try {
+            return java.util.OptionalLong.of(FlatKeyed.parseSingle(CgroupFiles.read(path)));
+        } catch (IOException e) {
+            throw new CgroupException("cannot read " + path + ": " + CgroupFiles.reason(e), e);
+        } catch (NumberFormatException e) {
+            throw new CgroupException("cannot parse " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** An interface file's text, stripped ("max 100000" for cpu.max); empty when the file does not exist here. */
+    public Optional<String> readText(String file) throws CgroupException {
+        Path path = dir.resolve(file);
+        if (!Files.exists(path)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(CgroupFiles.read(path).strip());
+        } catch (IOException e) {
+            throw new CgroupException("cannot read " + path + ": " + CgroupFiles.reason(e), e);
+        }
+    }
+
+    /** A flat-keyed interface file (memory.stat, cpu.stat, memory.events); empty when it does not exist here. */
+    public java.util.Map<String, Long> readKeyed(String file) throws CgroupException {
+        return CgroupEvents.readIfPresent(dir.resolve(file));
+    }
+
+    /** A nested-keyed file such as io.stat ("MAJ:MIN key=value ..."); empty when it does not exist here. */
+    public java.util.Map<String, java.util.Map<String, Long>> readNested(String file) throws CgroupException {
+        Path path = dir.resolve(file);
+        if (!Files.exists(path)) {
+            return java.util.Map.of();
+        }
+        try {
+            return FlatKeyed.parseNested(CgroupFiles.read(path));
+        } catch (IOException e) {
+            throw new CgroupException("cannot read " + path + ": " + CgroupFiles.reason(e), e);
+        } catch (NumberFormatException e) {
+            throw new CgroupException("cannot parse " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Counters of memory.events and pids.events: OOM kills, limit hits. */
     public CgroupEvents events() throws CgroupException {
         return CgroupEvents.read(dir);

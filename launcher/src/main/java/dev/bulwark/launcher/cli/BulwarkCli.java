@@ -28,7 +28,8 @@ import java.util.List;
         subcommands = {CreateCommand.class, StartCommand.class, StateCommand.class, KillCommand.class, DeleteCommand.class,
                 RunCommand.class, LogsCommand.class, PsCommand.class, ListCommand.class, FeaturesCommand.class, SpecCommand.class,
                 StatsCommand.class, SeccompCommand.class, AuditCommand.class, ExplainCommand.class, PlanCommand.class,
-                InspectCommand.class, SystemdUnitCommand.class, ExecCommand.class,
+                InspectCommand.class, SystemdUnitCommand.class, ExecCommand.class, PauseCommand.class, ResumeCommand.class,
+                UpdateCommand.class, EventsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BulwarkCli {
     @Option(names = "--root", paramLabel = "DIR", description = "state directory root (default: /run/bulwark as root, "

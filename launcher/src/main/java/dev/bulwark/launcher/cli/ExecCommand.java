@@ -97,7 +97,8 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--cgroup", paramLabel = "[CONTROLLER:]PATH", description = "a sub-cgroup to run in (not supported: refused)")
     String cgroup;
 
-    @Option(names = "--ignore-paused", description = "accepted for engines (exec is never refused for a pause)")
+    @Option(names = "--ignore-paused", description = "exec into a paused container too (the process is frozen with "
+            + "it until resume); without it a paused container is refused, as runc")
     boolean ignorePaused;
 
     @Parameters(index = "0", paramLabel = "ID", description = "the container's id (bulwark list shows them)")
@@ -122,7 +123,7 @@ final class ExecCommand implements Callable<Integer> {
         List<String> args = command.isEmpty() || !command.get(0).equals("--") ? command : command.subList(1, command.size());
         UnaryOperator<Process> process = processFile != null ? fromFile(args) : fromFlags(args);
         return ContainerExec.exec(new ContainerExec.Request(stateRoot.resolve(), id, process, detach, pidFile, preserveFds,
-                !detach, true));
+                !detach, true, ignorePaused));
     }
 
     /** --process FILE: that process; the fields it leaves out are the container's, as in runc. */

@@ -1,8 +1,12 @@
 package dev.bulwark.launcher.runtime;
 
+import dev.bulwark.config.model.LinuxCpu;
+import dev.bulwark.config.model.LinuxMemory;
+import dev.bulwark.config.model.LinuxResources;
 import dev.bulwark.launcher.LaunchException;
 import dev.bulwark.launcher.cgroup.CgroupException;
 import dev.bulwark.launcher.cgroup.ContainerCgroup;
+import dev.bulwark.launcher.cgroup.ResourceTranslator;
 import dev.bulwark.launcher.hooks.HookKind;
 import dev.bulwark.launcher.hooks.HookRunner;
 import dev.bulwark.nativ.constants.Signals;
@@ -25,6 +29,7 @@ import java.util.TreeSet;
 public final class Container {
     /** runc's exit status for a verb that fails. */
     public static final int VERB_FAILED = 1;
+    private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
     /** How long start waits for a released init's execve before its poststart hooks run anyway. */
     private static final long EXEC_WAIT_NANOS = 2_000_000_000L;
 
@@ -110,6 +115,128 @@ public final class Container {
         }
     }
 
+    /** How long pause and resume wait for cgroup.events to report the freezer's change. */
+    private static final long FREEZE_TIMEOUT_MILLIS = 10_000;
+
+    /**
+     * Freezes every process of a running container with the cgroup v2 freezer (its cgroup's
+     * cgroup.freeze), as runc pause; the status is "paused" until {@link #resume}. Refused when the
+     * container is not running or has no cgroup of its own (freezing a shared one would stop others).
+     */
+    public void pause() {
+        freeze(true);
+    }
+
+    /** Thaws a paused container (cgroup.freeze 0); refused unless it is paused. */
+    public void resume() {
+        freeze(false);
+    }
+
+    private void freeze(boolean pause) {
+        try (StateDirectory directory = StateDirectory.lock(root, id)) {
+            ContainerState recorded = directory.read();
+            String status = recorded.effectiveStatus();
+            if (pause && !status.equals("running")) {
+                throw new LaunchException("container " + id + ": cannot pause: it is not running (" + status + ")",
+                        VERB_FAILED, null);
+            }
+            if (!pause && !status.equals("paused")) {
+                throw new LaunchException("container " + id + ": cannot resume: it is not paused (" + status + ")",
+                        VERB_FAILED, null);
+            }
+            ContainerCgroup cgroup = ownCgroup(recorded, pause ? "pause" : "resume");
+            try {
+                cgroup.freeze(pause, FREEZE_TIMEOUT_MILLIS);
+            } catch (CgroupException e) {
+                throw new LaunchException("container " + id + ": " + e.getMessage(), VERB_FAILED, e);
+            }
+            directory.write(recorded.withStatus(pause ? "paused" : "running"));
+        }
+    }
+
+    /**
+     * Writes new limits into a created, running or paused container's cgroup, as runc update: {@code resources}
+     * holds only what changes, translated to cgroup v2 files as create does. As runc, a CPU quota without a period
+     * (or the reverse) keeps the other half of cpu.max, and a memory+swap limit without a memory limit is taken
+     * against the current memory.max. Nothing is written when one of the limits cannot be applied here.
+     */
+    public void update(LinuxResources resources) {
+        try (StateDirectory directory = StateDirectory.lock(root, id)) {
+            ContainerState recorded = directory.read();
+            String status = recorded.effectiveStatus();
+            if (!status.equals("created") && !status.equals("running") && !status.equals("paused")) {
+                throw new LaunchException("container " + id + ": cannot update: it is not running (" + status + ")",
+                        VERB_FAILED, null);
+            }
+            ContainerCgroup cgroup = ownCgroup(recorded, "update its resources");
+            try {
+                ResourceTranslator.Translation translation = ResourceTranslator.translate(withCurrentHalves(resources, cgroup));
+                translation.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+                cgroup.update(translation);
+            } catch (CgroupException e) {
+                throw new LaunchException("container " + id + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The halves of cpu.max and the memory limit that {@code resources} leaves out, from the cgroup's files. */
+    private static LinuxResources withCurrentHalves(LinuxResources resources, ContainerCgroup cgroup) throws CgroupException {
+        LinuxResources merged = resources;
+        LinuxCpu cpu = resources.cpu();
+        if (cpu != null && (cpu.quota() == null) != (cpu.period() == null)) {
+            Optional<String> cpuMax = cgroup.readText("cpu.max"); // "QUOTA|max PERIOD"
+            if (cpuMax.isPresent()) {
+                String[] current = cpuMax.get().split("\\s+");
+                long quota = cpu.quota() != null ? cpu.quota() : current[0].equals("max") ? -1 : Long.parseLong(current[0]);
+                long period = cpu.period() != null ? cpu.period() : Long.parseLong(current[1]);
+                merged = merged.withCpu(new LinuxCpu(cpu.shares(), quota, cpu.burst(), period, cpu.realtimeRuntime(),
+                        cpu.realtimePeriod(), cpu.cpus(), cpu.mems(), cpu.idle()));
+            }
+        }
+        LinuxMemory memory = resources.memory();
+        if (memory != null && memory.swap() != null && memory.limit() == null) {
+            var limit = cgroup.readValue("memory.max");
+            if (limit.isPresent()) {
+                merged = merged.withMemory(new LinuxMemory(limit.getAsLong(), memory.reservation(), memory.swap(),
+                        memory.kernel(), memory.kernelTCP(), memory.swappiness(), memory.disableOOMKiller(),
+                        memory.useHierarchy(), memory.checkBeforeUpdate()));
+            }
+        }
+        return merged;
+    }
+
+    /**
+     * The container's own cgroup, for a verb that works on all its processes; one line saying why not
+     * when it has none (this host could not give it one) or it is gone.
+     */
+    public ContainerCgroup ownCgroup(String verb) {
+        return ownCgroup(StateDirectory.read(root, id), verb);
+    }
+
+    private ContainerCgroup ownCgroup(ContainerState recorded, String verb) {
+        if (recorded.cgroup() == null) {
+            throw new LaunchException("container " + id + ": cannot " + verb + ": it has no cgroup of its own (it shares "
+                    + sharedCgroup(recorded.pid()) + "); a container gets one when its linux.resources can be applied"
+                    + " in this host's cgroup v2 hierarchy", VERB_FAILED, null);
+        }
+        return Leftovers.recordedCgroup(id, recorded).orElseThrow(() -> new LaunchException("container " + id
+                + ": cannot " + verb + ": its cgroup " + recorded.cgroup() + " is gone", VERB_FAILED, null));
+    }
+
+    /** The v2 cgroup a container without one of its own runs in (its launcher's), from /proc/PID/cgroup. */
+    private static String sharedCgroup(int pid) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "cgroup"))) {
+                if (line.startsWith("0::")) {
+                    return "the cgroup v2 " + line.substring(3) + " with its launcher's other processes";
+                }
+            }
+        } catch (IOException e) {
+            // gone meanwhile, or not ours to read
+        }
+        return "its launcher's cgroup";
+    }
+
     /**
      * Sends {@code signal} to the container's init, or with {@code all} to every process of its cgroup
      * (the init only when it has none). Refused once the container is stopped.
@@ -117,9 +244,34 @@ public final class Container {
     public void kill(int signal, boolean all) {
         ContainerState recorded = StateDirectory.read(root, id);
         String status = recorded.effectiveStatus();
-        if (!status.equals("created") && !status.equals("running")) {
+        if (!status.equals("created") && !status.equals("running") && !status.equals("paused")) {
             throw new LaunchException("container " + id + ": not running (" + status + ")", VERB_FAILED, null);
         }
+        try {
+            signal(recorded, signal, all);
+        } finally {
+            if (status.equals("paused") && signal == Signals.SIGKILL) {
+                thawAfterKill(); // as runc: a killed container is not left frozen (cgroup v1 needs it to die at all)
+            }
+        }
+    }
+
+    private void thawAfterKill() {
+        try (StateDirectory directory = StateDirectory.lock(root, id)) {
+            ContainerState recorded = directory.read();
+            Optional<ContainerCgroup> cgroup = Leftovers.recordedCgroup(id, recorded);
+            if (cgroup.isPresent()) {
+                cgroup.get().freeze(false, FREEZE_TIMEOUT_MILLIS);
+            }
+            if (recorded.status().equals("paused")) {
+                directory.write(recorded.withStatus("running"));
+            }
+        } catch (CgroupException e) {
+            throw new LaunchException("container " + id + ": killed, but not thawed: " + e.getMessage(), VERB_FAILED, e);
+        }
+    }
+
+    private void signal(ContainerState recorded, int signal, boolean all) {
         Optional<ContainerCgroup> cgroup = all ? Leftovers.recordedCgroup(id, recorded) : Optional.empty();
         if (cgroup.isPresent()) {
             try {
@@ -166,7 +318,8 @@ public final class Container {
             }
             // The runtime spec: deleting a container that is not stopped MUST fail and have no effect. runc and
             // crun remove a created one anyway; engines clean up with --force (Podman always passes it).
-            if (recorded.outlivesLauncher() && (status.equals("running") || status.equals("created")) && !force) {
+            if (recorded.outlivesLauncher() && (status.equals("running") || status.equals("created")
+                    || status.equals("paused")) && !force) {
                 throw new LaunchException("container " + id + ": cannot delete a " + status + " container (stop it with kill, "
                         + "or delete --force)", VERB_FAILED, null);
             }

@@ -54,7 +54,12 @@ public final class ContainerExec {
      *                       one exec), as soon as it has opened its oom_score_adj
      */
     public record Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
-                          int preserveFds, boolean relaySignals, boolean hardenLauncher) {
+                          int preserveFds, boolean relaySignals, boolean hardenLauncher, boolean ignorePaused) {
+        /** Refusing a paused container, as runc does without --ignore-paused. */
+        public Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
+                       int preserveFds, boolean relaySignals, boolean hardenLauncher) {
+            this(stateRoot, id, process, detach, pidFile, preserveFds, relaySignals, hardenLauncher, false);
+        }
     }
 
     private ContainerExec() {
@@ -91,7 +96,11 @@ public final class ContainerExec {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
-            if (!status.equals("running") && !status.equals("created")) { // runc execs in a created container too
+            if (status.equals("paused") && !request.ignorePaused()) {
+                throw new LaunchException("container " + id + ": cannot exec in a paused container (use --ignore-paused to "
+                        + "override)", EXEC_FAILED, null);
+            }
+            if (!status.equals("running") && !status.equals("created") && !status.equals("paused")) { // runc execs in a created container too
                 throw new LaunchException("container " + id + ": cannot exec in a " + status + " container", EXEC_FAILED, null);
             }
             ExecConfig config = ExecConfig.fromJson(directory.readExecConfig().orElseThrow(() -> new LaunchException(

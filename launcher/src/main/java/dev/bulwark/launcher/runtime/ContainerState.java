@@ -10,7 +10,8 @@ import java.util.Map;
  * What {@code state.json} records, shaped like the OCI runtime state (ociVersion, id, status, pid,
  * bundle, annotations) plus what inspecting a Bulwark container from outside needs.
  *
- * @param status             "creating", "created", "running" or "stopped" (OCI's state names), as the launcher last recorded it
+ * @param status             "creating", "created", "running" or "stopped" (OCI's state names), or "paused" (runc's,
+ *                           recorded by {@code pause} while its cgroup is frozen), as last recorded
  * @param pid                the container's init process on the host (0 before it exists)
  * @param pidStartTime       its start time (/proc/PID/stat field 22), so a reused pid is not taken for it
  * @param launcherPid        the bulwark process holding the container
@@ -88,20 +89,21 @@ public record ContainerState(String ociVersion, String id, String status, int pi
     /**
      * The status as it is now: the recorded one while the launcher runs; once the launcher is gone
      * (a killed {@code run}, or {@code create} that returned), "created" or "running" while the init
-     * lives (created only if so recorded: it still waits on exec.fifo), otherwise "stopped".
+     * lives (created or paused only if so recorded: it still waits on exec.fifo, or is frozen), otherwise "stopped".
      */
     @JsonIgnore
     public String effectiveStatus() {
         if (launcherPid == 0) {
             return status; // no record: "creating" while young, else "stopped"
         }
+        boolean started = status.equals("running") || status.equals("paused");
         if (launcherAlive() && !status.equals("stopped")) {
-            return status.equals("running") && !initAlive() ? "stopped" : status;
+            return started && !initAlive() ? "stopped" : status;
         }
         if (!initAlive()) {
             return "stopped";
         }
-        return status.equals("created") ? "created" : "running";
+        return status.equals("created") || status.equals("paused") ? status : "running";
     }
 
     /** This state with {@link #effectiveStatus()} as its status, for printing. */

@@ -35,7 +35,7 @@ import picocli.CommandLine.Model.OptionSpec;
 class CommandLineMutationProperties {
     /** Commands that look a container up by id: always given the work area's state root, never the machine's. */
     private static final Set<String> ID_LOOKUP_COMMANDS = Set.of("state", "stats", "delete", "start", "kill", "ps", "create", "logs",
-            "exec");
+            "exec", "pause", "resume", "update", "events");
 
     private static final List<List<String>> COMMANDS = commands();
     private static Path work;
