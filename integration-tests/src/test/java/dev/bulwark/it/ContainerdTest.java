@@ -201,6 +201,13 @@ class ContainerdTest {
         ContainerdDaemon.Result run = containerd.ctr(run(List.of("--rm"), "echo", "hi"));
         assertEquals(0, run.exitCode(), run.describe() + containerd.log());
         assertEquals("hi\n", run.stdout());
+        // What the shim's clean-up runs once more after its own delete: as runc, --force of a gone id succeeds.
+        String root = containerd.runtimeStateRoot().toString();
+        Cli.Result forced = Cli.run(Mode.ROOT, List.of("--root", root, "delete", "--force", id));
+        assertEquals(0, forced.exitCode(), forced.describe());
+        Cli.Result plain = Cli.run(Mode.ROOT, List.of("--root", root, "delete", id));
+        assertEquals(1, plain.exitCode(), plain.describe());
+        assertEquals("bulwark: container \"" + id + "\" does not exist\n", plain.errors());
     }
 
     @Test
