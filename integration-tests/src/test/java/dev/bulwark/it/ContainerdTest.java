@@ -265,6 +265,33 @@ class ContainerdTest {
     }
 
     @Test
+    void killAllReachesEveryProcessOfTheContainer() throws Exception {
+        ContainerdDaemon.Result run = containerd.ctr(run(List.of("-d"), "sh", "-c", "sleep 1000 & sleep 1000 & wait"));
+        assertEquals(0, run.exitCode(), run.describe() + containerd.log());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<Long> pids;
+        do { // ps --format json: sh and both sleeps, host pids
+            assertTrue(System.nanoTime() < deadline, containerd.ctr("task", "ps", id).describe());
+            Thread.sleep(200);
+            pids = containerd.ctr("task", "ps", id).stdout().lines().skip(1).map(l -> l.trim().split("\\s+")[0])
+                    .map(Long::parseLong).toList();
+        } while (pids.size() < 3);
+        ContainerdDaemon.Result kill = containerd.ctr("task", "kill", "--all", "-s", "SIGKILL", id); // kill --all ID 9
+        assertEquals(0, kill.exitCode(), kill.describe());
+        awaitStatus(id, "STOPPED");
+        long reaped = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // the shim, a subreaper, reaps them
+        for (long pid : pids) {
+            while (Files.exists(Path.of("/proc", Long.toString(pid))) && System.nanoTime() < reaped) {
+                Thread.sleep(100);
+            }
+            assertFalse(Files.exists(Path.of("/proc", Long.toString(pid))), "process " + pid + " of the container is gone");
+        }
+        ContainerdDaemon.Result delete = containerd.ctr("task", "delete", id);
+        assertEquals(0, delete.exitCode(), delete.describe());
+        assertEquals(0, containerd.ctr("container", "rm", id).exitCode());
+    }
+
+    @Test
     void metricsReadTheContainersOwnCgroupV2() throws Exception {
         ContainerdDaemon.Result run = containerd.ctr(run(List.of("-d"), "sleep", "1000"));
         assertEquals(0, run.exitCode(), run.describe() + containerd.log());
