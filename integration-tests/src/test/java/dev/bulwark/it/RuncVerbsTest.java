@@ -134,6 +134,52 @@ class RuncVerbsTest {
         }
     }
 
+    /**
+     * A config that names its cgroup (linux.cgroupsPath, as containerd and Podman pass) gets it without limits where the
+     * host's v2 hierarchy can hold it (root here), so pause works; rootless here it cannot, and runs without one as before.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aConfigThatNamesItsCgroupGetsOneWithoutLimits(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        String id = id("cgpath", mode);
+        String parent = "bulwark-it-verbs-" + ProcessHandle.current().pid();
+        String cgroupsPath = mode == Mode.ROOT ? "/" + parent + "/" + id : parent + "/" + id;
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sleep", "300").withLinux(
+                withCgroupsPath(spec.linux().withResources(null), cgroupsPath)));
+        Path output = outputFile();
+        try {
+            createAndStart(mode, id, bundle, output);
+            JsonNode cgroup = state(mode, id).get("cgroup");
+            if (mode == Mode.ROOTLESS) {
+                assumeTrue(cgroup == null, "this host delegates a cgroup to " + Mode.ROOTLESS_USER);
+                assertEquals(1, Cli.run(mode, cli(mode, "pause", id)).exitCode(), "refused without a cgroup of its own");
+                return;
+            }
+            assertNotNull(cgroup, "a cgroup of its own");
+            assertTrue(cgroup.asText().endsWith("/" + parent + "/" + id), cgroup.asText());
+            assertEquals(0, Cli.run(mode, cli(mode, "pause", id)).exitCode());
+            assertTrue(Files.readString(Path.of(cgroup.asText(), "cgroup.events")).contains("frozen 1"));
+            assertEquals(0, Cli.run(mode, cli(mode, "resume", id)).exitCode());
+            assertEquals(0, Cli.run(mode, cli(mode, "delete", "--force", id)).exitCode());
+            assertFalse(Files.exists(Path.of(cgroup.asText())), "delete removes it");
+        } finally {
+            cleanUp(mode, id, bundle, output);
+            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+                String[] halves = line.split(" - ");
+                if (halves.length == 2 && halves[1].startsWith("cgroup2 ")) {
+                    Files.deleteIfExists(Path.of(halves[0].split(" ")[4], parent));
+                }
+            }
+        }
+    }
+
+    private static dev.bulwark.config.model.Linux withCgroupsPath(dev.bulwark.config.model.Linux l, String path) {
+        return new dev.bulwark.config.model.Linux(l.uidMappings(), l.gidMappings(), l.sysctl(), l.resources(), path,
+                l.namespaces(), l.devices(), l.seccomp(), l.rootfsPropagation(), l.maskedPaths(), l.readonlyPaths(),
+                l.mountLabel(), l.intelRdt(), l.personality(), l.timeOffsets());
+    }
+
     @Test
     void updateWritesWhatTheHostHasAndNamesWhatItLacks() throws Exception {
         Mode mode = Mode.ROOT;
@@ -239,6 +285,63 @@ class RuncVerbsTest {
         } finally {
             cleanUp(mode, id, bundle, output);
         }
+    }
+
+    /** runc's ps: --format json is the array of host pids; the table is ps(1)'s, with the options after ID (default -ef). */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void psPrintsRuncsJsonAndPsTables(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/ps")) || Files.isExecutable(Path.of("/bin/ps")), "ps(1) (procps) is needed");
+        String id = id("ps", mode);
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sh", "-c", "sleep 301 & sleep 302; : " + id));
+        Path output = outputFile();
+        try {
+            createAndStart(mode, id, bundle, output);
+            int init = state(mode, id).get("pid").asInt();
+            awaitTrue(() -> jsonPids(mode, id).size() == 3, "the shell and its two sleeps");
+            Cli.Result json = Cli.run(mode, cli(mode, "ps", "--format", "json", id));
+            assertTrue(json.stdout().strip().matches("\\[\\d+,\\d+,\\d+]"), "a compact JSON array of pids: " + json.stdout());
+            List<Long> pids = jsonPids(mode, id);
+            assertTrue(pids.contains((long) init), pids + " holds the init " + init);
+
+            Cli.Result table = Cli.run(mode, cli(mode, "ps", id));
+            assertEquals(0, table.exitCode(), table.describe());
+            List<String> lines = table.stdout().lines().toList();
+            assertTrue(lines.get(0).matches("UID +PID +PPID +C +STIME +TTY +TIME +CMD"), "ps -ef's header: " + lines.get(0));
+            assertEquals(4, lines.size(), "the header and the container's three processes: " + table.stdout());
+            assertTrue(lines.stream().anyMatch(l -> l.matches(".* " + init + " .*/bin/sh -c sleep 301 .*")), table.stdout());
+            assertTrue(lines.stream().anyMatch(l -> l.endsWith("sleep 302")), table.stdout());
+
+            Cli.Result options = Cli.run(mode, cli(mode, "ps", id, "-e", "-o", "pid,args"));
+            assertEquals(0, options.exitCode(), options.describe());
+            List<String> optionLines = options.stdout().lines().toList();
+            assertEquals("PID COMMAND", optionLines.get(0).strip(), "options after ID are ps(1)'s");
+            assertEquals(4, optionLines.size(), options.stdout());
+            for (long pid : pids) {
+                assertTrue(optionLines.stream().anyMatch(l -> l.strip().startsWith(pid + " ")), pid + " in " + options.stdout());
+            }
+            Cli.Result dashes = Cli.run(mode, cli(mode, "ps", id, "--", "-e", "-o", "pid,args"));
+            assertEquals(options.stdout().lines().count(), dashes.stdout().lines().count(), "a -- before ps's options is dropped");
+
+            Cli.Result noPid = Cli.run(mode, cli(mode, "ps", id, "-e", "-o", "args"));
+            assertEquals(125, noPid.exitCode(), noPid.describe());
+            assertEquals("bulwark: PS_OPTIONS: ps -e -o args prints no PID column (add pid to -o)", noPid.errors().strip());
+        } finally {
+            cleanUp(mode, id, bundle, output);
+        }
+    }
+
+    private static List<Long> jsonPids(Mode mode, String id) {
+        Cli.Result ps = Cli.run(mode, cli(mode, "ps", "--format", "json", id));
+        assertEquals(0, ps.exitCode(), ps.describe());
+        List<Long> pids = new ArrayList<>();
+        try {
+            JSON.readTree(ps.stdout()).forEach(n -> pids.add(n.asLong()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return pids;
     }
 
     // --- helpers ---

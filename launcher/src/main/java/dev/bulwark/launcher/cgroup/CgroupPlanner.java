@@ -69,7 +69,8 @@ public final class CgroupPlanner {
         }
         ResourceTranslator.Translation translation = ResourceTranslator.translate(resources);
         if (translation.writes().isEmpty()) {
-            return placementOnly(host, containerId, cgroupsPath, rootless, translation);
+            return cgroupsPath == null || cgroupsPath.isEmpty() || host.isEmpty() ? CgroupPlan.none(translation.warnings())
+                    : withoutLimits(host.get(), containerId, cgroupsPath, rootless, translation);
         }
         if (host.isEmpty()) {
             return unavailable(limitsAreDefaults, translation,
@@ -84,23 +85,15 @@ public final class CgroupPlanner {
     }
 
     /**
-     * No limits to write: a cgroup only where the config names one in {@code linux.cgroupsPath}, as runc
-     * makes it, because engines read the container's cgroup themselves (containerd's shim takes its stats,
-     * OOM events and freezer from the init's cgroup, which without one would be the shim's own). It needs
-     * no controller, so it is made wherever the launcher may create it; where it may not (a rootless user
-     * without a delegated cgroup), the container runs in the launcher's cgroup as before, since nothing
-     * was asked of the cgroup but its name.
+     * A config that names its cgroup (linux.cgroupsPath, as engines always pass) but sets no limits gets that cgroup
+     * where this host's v2 hierarchy can hold it, as with runc: pause, update, events and kill --all then work on it.
+     * Where it cannot (not writable, a systemd-style path, taken already), the container runs without one, as before.
      */
-    private static CgroupPlan placementOnly(Optional<CgroupHost> host, String containerId, String cgroupsPath,
-                                            boolean rootless, ResourceTranslator.Translation translation)
-            throws CgroupException {
-        if (cgroupsPath == null || cgroupsPath.isEmpty() || host.isEmpty()) {
-            return CgroupPlan.none(translation.warnings());
-        }
-        String target = targetCgroup(host.get(), containerId, cgroupsPath, rootless);
+    private static CgroupPlan withoutLimits(CgroupHost host, String containerId, String cgroupsPath, boolean rootless,
+                                            ResourceTranslator.Translation translation) {
         try {
-            return placed(host.get(), target, translation, rootless);
-        } catch (Unavailable e) {
+            return placed(host, targetCgroup(host, containerId, cgroupsPath, rootless), translation, rootless);
+        } catch (CgroupException | Unavailable e) {
             return CgroupPlan.none(translation.warnings());
         }
     }
@@ -231,7 +224,7 @@ public final class CgroupPlanner {
         // Enable only what the limits need: at the existing ancestor, then at each created level but the leaf.
         Map<Path, Set<Controller>> enable = new LinkedHashMap<>(enableAbove);
         for (Path created : toCreate.subList(0, toCreate.size() - 1)) {
-            if (!needed.isEmpty()) { // a cgroup without limits (placement only) enables nothing
+            if (!needed.isEmpty()) { // core files only (cgroup.*, or no limits at all): nothing to switch on
                 enable.put(created, needed);
             }
         }

@@ -87,6 +87,7 @@ public final class BulwarkCli {
                 .footer("", "Examples:", "  bulwark help run", "  bulwark help seccomp", "  bulwark help");
         commandLine.registerConverter(Path.class, new PathConverter());
         commandLine.getSubcommands().get("exec").setStopAtPositional(true); // exec ID ls -l: options after ID are the command's
+        commandLine.getSubcommands().get("ps").setStopAtPositional(true); // ps ID -o pid,args: options after ID are ps(1)'s
         commandLine.setExecutionExceptionHandler(new ErrorReporter());
         commandLine.setParameterExceptionHandler(ErrorReporter::parameterError);
         commandLine.setExecutionStrategy(parseResult -> {

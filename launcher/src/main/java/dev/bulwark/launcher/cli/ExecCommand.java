@@ -36,7 +36,9 @@ import java.util.function.UnaryOperator;
                 + "LSM labels). Without --process it runs COMMAND with the container's process settings (env, cwd, user, "
                 + "capabilities), changed by the flags; with --process FILE (an OCI process JSON, as containerd and conmon "
                 + "pass) it runs that process, and the fields the file leaves out (capabilities, noNewPrivileges, rlimits, "
-                + "apparmorProfile, selinuxLabel) are the container's. Its stdin, stdout and stderr are the caller's.",
+                + "apparmorProfile, selinuxLabel) are the container's. Its stdin, stdout and stderr are the caller's; with --tty (or "
+                + "terminal: true in the file) a pseudo-terminal made in the container's devpts instead, relayed to the "
+                + "caller's terminal, or with --detach sent over --console-socket as runc does for engines.",
         "Exit status: the process's own (128+N when killed by signal N); with --detach 0 once it runs. 125: a bad flag "
                 + "or process; 126: COMMAND cannot be executed; 127: not found; 255: no such container, not running, "
                 + "or the process could not be set up (runc's status)."},
@@ -44,7 +46,8 @@ import java.util.function.UnaryOperator;
                 "  bulwark exec demo ps            # its processes: the init is pid 1",
                 "  bulwark exec -e FOO=bar --cwd /tmp demo sh -c 'echo $FOO; pwd'",
                 "  bulwark exec --user 1000:1000 demo id",
-                "  bulwark exec -p process.json --detach --pid-file exec.pid demo"})
+                "  bulwark exec -p process.json --detach --pid-file exec.pid demo",
+                "  bulwark exec -t demo sh        # an interactive shell on a new terminal"})
 final class ExecCommand implements Callable<Integer> {
     @Option(names = {"-p", "--process"}, paramLabel = "FILE", description = "an OCI process JSON (config.json's "
             + "\"process\" object) to run instead of COMMAND; the other process flags are then refused")
@@ -87,11 +90,13 @@ final class ExecCommand implements Callable<Integer> {
     @Option(names = "--preserve-fds", paramLabel = "N", description = "pass the caller's fds 3 .. 3+N-1 to the process (default 0)")
     int preserveFds;
 
-    @Option(names = {"-t", "--tty"}, description = "allocate a pseudo-terminal (not supported yet: refused)")
+    @Option(names = {"-t", "--tty"}, description = "a pseudo-terminal for the process, made in the container's own devpts; "
+            + "without --detach the caller's stdin and stdout are relayed to it (its terminal in raw mode meanwhile)")
     boolean tty;
 
-    @Option(names = "--console-socket", paramLabel = "SOCKET", description = "AF_UNIX socket for a terminal's master "
-            + "(a terminal for exec is not supported yet: refused)")
+    @Option(names = "--console-socket", paramLabel = "SOCKET", description = "with a terminal (--tty, or terminal: true "
+            + "in --process) and --detach: the AF_UNIX stream socket the terminal's master is sent to (SCM_RIGHTS), as "
+            + "conmon and containerd's shim listen")
     Path consoleSocket;
 
     @Option(names = "--cgroup", paramLabel = "[CONTROLLER:]PATH", description = "a sub-cgroup to run in (not supported: refused)")
@@ -113,9 +118,6 @@ final class ExecCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tty || consoleSocket != null) {
-            throw new LaunchException((tty ? "--tty" : "--console-socket") + ": a terminal for exec is not supported yet");
-        }
         if (cgroup != null) {
             throw new LaunchException("--cgroup: running exec in a sub-cgroup is not supported");
         }
@@ -123,7 +125,7 @@ final class ExecCommand implements Callable<Integer> {
         List<String> args = command.isEmpty() || !command.get(0).equals("--") ? command : command.subList(1, command.size());
         UnaryOperator<Process> process = processFile != null ? fromFile(args) : fromFlags(args);
         return ContainerExec.exec(new ContainerExec.Request(stateRoot.resolve(), id, process, detach, pidFile, preserveFds,
-                !detach, true, ignorePaused));
+                !detach, true, ignorePaused, consoleSocket));
     }
 
     /** --process FILE: that process; the fields it leaves out are the container's, as in runc. */
@@ -137,7 +139,7 @@ final class ExecCommand implements Callable<Integer> {
                     + " and --process-label are not taken with --process; put them in the file");
         }
         Process given = readProcess(processFile);
-        return container -> new Process(given.terminal(), given.consoleSize(), given.user(), given.args(), given.commandLine(),
+        return container -> new Process(tty ? Boolean.TRUE : given.terminal(), given.consoleSize(), given.user(), given.args(), given.commandLine(),
                 given.env(), given.cwd(), given.capabilities() != null ? given.capabilities() : container.capabilities(),
                 given.rlimits().isEmpty() ? container.rlimits() : given.rlimits(),
                 given.noNewPrivileges() != null ? given.noNewPrivileges() : container.noNewPrivileges(),
@@ -192,7 +194,7 @@ final class ExecCommand implements Callable<Integer> {
         }
         Map<String, String> callerEnv = System.getenv();
         return container -> {
-            Process process = container.withArgs(List.copyOf(args)).withTerminal(false)
+            Process process = container.withArgs(List.copyOf(args)).withTerminal(tty)
                     .withEnv(EnvironmentFlags.merge(container.env(), List.of(), env, callerEnv));
             if (cwd != null) {
                 process = process.withCwd(cwd);

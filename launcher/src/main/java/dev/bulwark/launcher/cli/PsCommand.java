@@ -11,18 +11,23 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code bulwark ps ID}: the container's processes (host pids), from its cgroup or the init's descendants. */
+/**
+ * {@code bulwark ps [--format table|json] ID [PS_OPTIONS...]}: runc ps, the container's processes (host pids), from its
+ * cgroup or the init's descendants: json is the array of pids; table runs ps(1) with PS_OPTIONS (default -ef) and keeps
+ * its header and the lines whose PID column is one of them, as runc does.
+ */
 @Command(name = "ps", mixinStandardHelpOptions = true, description = "List the processes of a container by their host "
         + "pids (from its cgroup, or the init's descendants): the same processes have other pids inside, starting at 1, "
-        + "because the container has its own pid namespace.",
+        + "because the container has its own pid namespace. As runc: --format json prints the pids as a JSON array; the "
+        + "table is ps(1)'s output with PS_OPTIONS (default -ef; options after ID are ps's), only the header and the "
+        + "container's lines.",
         footer = {"", "Examples:",
                 "  bulwark ps demo",
+                "  bulwark ps demo -o pid,user,args",
                 "  bulwark ps --format json demo"})
 final class PsCommand implements Callable<Integer> {
     @Option(names = {"-f", "--format"}, paramLabel = "table|json", description = "table (default) or json (an array of pids)")
@@ -31,7 +36,8 @@ final class PsCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ID", description = "the container's id, as given to create or run --id (bulwark list shows them)")
     String id;
 
-    @Parameters(index = "1..*", paramLabel = "PS_OPTIONS", description = "accepted for runc compatibility; ignored")
+    @Parameters(index = "1..*", paramLabel = "PS_OPTIONS", description = "options for ps(1) in table format (default -ef), "
+            + "as runc passes them")
     List<String> psOptions = new ArrayList<>();
 
     @Mixin
@@ -51,19 +57,45 @@ final class PsCommand implements Callable<Integer> {
             System.out.println(new ObjectMapper().writeValueAsString(pids));
             return 0;
         }
-        System.out.printf("%8s  %s%n", "PID", "CMD");
-        for (long pid : pids) {
-            System.out.printf("%8d  %s%n", pid, commandLine(pid));
+        List<String> options = psOptions.isEmpty() || !psOptions.get(0).equals("--") ? psOptions
+                : psOptions.subList(1, psOptions.size());
+        for (String line : psLines(options.isEmpty() ? List.of("-ef") : options, new java.util.HashSet<>(pids))) {
+            System.out.println(line);
         }
         return 0;
     }
 
-    private static String commandLine(long pid) {
+    /** ps(1)'s header and the lines whose PID column names one of {@code pids}. */
+    private static List<String> psLines(List<String> options, java.util.Set<Long> pids) throws InterruptedException {
+        List<String> command = new ArrayList<>(List.of("ps"));
+        command.addAll(options);
+        String shown = String.join(" ", command);
+        String output;
+        int status;
         try {
-            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-            return new String(raw, java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ').strip();
+            java.lang.Process ps = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            output = new String(ps.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            status = ps.waitFor();
         } catch (IOException e) {
-            return "-";
+            throw new LaunchException("PS_OPTIONS: cannot run ps(1) (Debian's procps package): " + e.getMessage());
         }
+        List<String> lines = output.lines().toList();
+        if (status != 0 || lines.isEmpty()) {
+            throw new LaunchException("PS_OPTIONS: " + shown + " failed (exit " + status + "): "
+                    + lines.stream().filter(l -> !l.isBlank()).findFirst().orElse("no output").strip());
+        }
+        int pidColumn = List.of(lines.get(0).strip().split("\\s+")).indexOf("PID");
+        if (pidColumn < 0) {
+            throw new LaunchException("PS_OPTIONS: " + shown + " prints no PID column (add pid to -o)");
+        }
+        List<String> kept = new ArrayList<>(List.of(lines.get(0)));
+        for (String line : lines.subList(1, lines.size())) {
+            String[] fields = line.strip().split("\\s+");
+            if (fields.length > pidColumn && fields[pidColumn].matches("\\d+") && pids.contains(Long.parseLong(fields[pidColumn]))) {
+                kept.add(line);
+            }
+        }
+        return kept;
     }
 }

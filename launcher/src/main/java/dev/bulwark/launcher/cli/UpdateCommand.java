@@ -139,8 +139,8 @@ final class UpdateCommand implements Callable<Integer> {
                 bytes("--memory-swap", memorySwap), bytes("--kernel-memory", kernelMemory),
                 bytes("--kernel-memory-tcp", kernelMemoryTcp), null, null, null, null);
         if (memoryLimits.limit() != null && memoryLimits.limit() == -1 && memoryLimits.swap() == null) {
-            memoryLimits = new LinuxMemory(-1L, memoryLimits.reservation(), -1L, memoryLimits.kernel(),
-                    memoryLimits.kernelTCP(), null, null, null, null); // as runc: no memory limit, so no swap limit either
+            memoryLimits = new LinuxMemory(-1L, memoryLimits.reservation(), 0L, memoryLimits.kernel(),
+                    memoryLimits.kernelTCP(), null, null, null, null); // as runc: swap 0 (unchanged) with no memory limit
         }
         LinuxCpu cpu = new LinuxCpu(cpuShares, cpuQuota, cpuBurst, cpuPeriod, cpuRtRuntime, cpuRtPeriod, cpusetCpus,
                 cpusetMems, cpuIdle);

@@ -25,16 +25,19 @@ import java.util.List;
 record ConsoleSocket(int childEnd, int launcherEnd) {
     /** runc's checks of process.terminal against the console socket: one line, before anything is made. */
     static void check(Spec spec, RunRequest request) {
-        boolean terminal = Boolean.TRUE.equals(spec.process().terminal());
-        Path socket = request.create() == null ? null : request.create().consoleSocket();
-        boolean detached = request.create() != null;
+        check(Boolean.TRUE.equals(spec.process().terminal()), request.create() != null,
+                request.create() == null ? null : request.create().consoleSocket());
+    }
+
+    /** The same checks for any process that gets a terminal (create's init, exec's process). */
+    static void check(boolean terminal, boolean detached, Path socket) {
         if (detached && terminal && socket == null) {
             throw new LaunchException("--console-socket: cannot allocate tty if runc will detach without setting console "
                     + "socket (process.terminal is true)");
         }
-        if (socket != null && !terminal) {
+        if (socket != null && (!terminal || !detached)) {
             throw new LaunchException("--console-socket: cannot use console socket if runc will not detach or allocate tty "
-                    + "(process.terminal is false)");
+                    + (terminal ? "(without --detach)" : "(process.terminal is false)"));
         }
         if (socket != null && !UnixSockets.fits(socket.toAbsolutePath().toString())) {
             throw new LaunchException("--console-socket: " + socket + " is longer than a unix socket address (107 bytes)");
@@ -46,8 +49,13 @@ record ConsoleSocket(int childEnd, int launcherEnd) {
      * before execve, so the workload's first look (stty size) already sees it; SIGWINCH updates it later.
      */
     static Spec withLauncherSize(Spec spec, RunRequest request) {
+        return request.create() != null ? spec : withCallerSize(spec);
+    }
+
+    /** As {@link #withLauncherSize}, for any process whose terminal the launcher relays (run, exec --tty). */
+    static Spec withCallerSize(Spec spec) {
         Process process = spec.process();
-        if (request.create() != null || !Boolean.TRUE.equals(process.terminal()) || process.consoleSize() != null) {
+        if (!Boolean.TRUE.equals(process.terminal()) || process.consoleSize() != null) {
             return spec;
         }
         int terminal = Terminals.isTerminal(0) ? 0 : Terminals.isTerminal(1) ? 1 : -1;
@@ -68,8 +76,16 @@ record ConsoleSocket(int childEnd, int launcherEnd) {
         if (!Boolean.TRUE.equals(spec.process().terminal())) {
             return null;
         }
-        if (request.create() != null) {
-            Path path = request.create().consoleSocket().toAbsolutePath();
+        return open(request.create() == null ? null : request.create().consoleSocket(), fds);
+    }
+
+    /**
+     * A terminal's socket: connected to {@code consoleSocket} (the engine receives the master), or without one a
+     * socket pair whose launcher end receives it for a {@link TerminalRelay}. Its fds are added to {@code fds}.
+     */
+    static ConsoleSocket open(Path consoleSocket, List<Integer> fds) {
+        if (consoleSocket != null) {
+            Path path = consoleSocket.toAbsolutePath();
             int socket = Terminals.streamSocket();
             fds.add(socket);
             try {
@@ -87,11 +103,20 @@ record ConsoleSocket(int childEnd, int launcherEnd) {
 
     /** run: the master the child sent (after its execve, so it is there); the relay owns it from here. */
     TerminalRelay relay(SignalForwarding signals) {
-        Terminals.ReceivedFd master = Terminals.receiveFd(launcherEnd);
+        return relay(receiveMaster(), signals);
+    }
+
+    /** The master the child sent, once it exec'd; the caller owns it. */
+    int receiveMaster() {
+        return Terminals.receiveFd(launcherEnd).fd();
+    }
+
+    /** Relays the launcher's stdin and stdout to {@code master}, which the relay owns from here. */
+    static TerminalRelay relay(int master, SignalForwarding signals) {
         try {
-            return TerminalRelay.start(master.fd(), 0, 1, signals);
+            return TerminalRelay.start(master, 0, 1, signals);
         } catch (RuntimeException e) {
-            Syscalls.close(master.fd());
+            Syscalls.close(master);
             throw e;
         }
     }

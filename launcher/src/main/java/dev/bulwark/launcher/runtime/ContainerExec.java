@@ -53,14 +53,23 @@ public final class ContainerExec {
      * @param hardenLauncher whether the launcher makes itself non-dumpable for good (the CLI's process, which runs
      *                       one exec), as soon as it has opened its oom_score_adj
      */
+    /**
+     * @param ignorePaused  exec into a paused container too (runc's --ignore-paused)
+     * @param consoleSocket with process.terminal and {@code detach}: where the terminal's master is sent (runc's
+     *                      --console-socket); null relays the terminal to the launcher's stdin and stdout instead
+     */
     public record Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
-                          int preserveFds, boolean relaySignals, boolean hardenLauncher, boolean ignorePaused) {
-        /** Refusing a paused container, as runc does without --ignore-paused. */
+                          int preserveFds, boolean relaySignals, boolean hardenLauncher, boolean ignorePaused,
+                          Path consoleSocket) {
+        /** Refusing a paused container, as runc does without --ignore-paused; no console socket. */
         public Request(Path stateRoot, String id, UnaryOperator<Process> process, boolean detach, Path pidFile,
                        int preserveFds, boolean relaySignals, boolean hardenLauncher) {
-            this(stateRoot, id, process, detach, pidFile, preserveFds, relaySignals, hardenLauncher, false);
+            this(stateRoot, id, process, detach, pidFile, preserveFds, relaySignals, hardenLauncher, false, null);
         }
     }
+
+    /** How long the last output of a terminal is copied after the process ended, as for run. */
+    private static final java.time.Duration TERMINAL_DRAIN = java.time.Duration.ofSeconds(2);
 
     private ContainerExec() {
     }
@@ -86,10 +95,14 @@ public final class ContainerExec {
             return await(started, request.relaySignals());
         } finally {
             Syscalls.close(started.pidfd());
+            if (started.master() >= 0 && request.detach()) {
+                Syscalls.close(started.master());
+            }
         }
     }
 
-    private record Started(int pid, int pidfd) {
+    /** @param master the terminal's master when the launcher relays it (exec --tty without a console socket), else -1 */
+    private record Started(int pid, int pidfd, int master) {
     }
 
     private static Started start(StateRoot root, ContainerId id, Request request, InheritedOomScore oomScore) {
@@ -108,6 +121,10 @@ public final class ContainerExec {
                     EXEC_FAILED, null)), directory.path() + "/" + StateDirectory.EXEC_CONFIG_FILE);
             LsmHost lsm = LsmHost.probe();
             Spec spec = execSpec(config.spec(), request.process());
+            ConsoleSocket.check(Boolean.TRUE.equals(spec.process().terminal()), request.detach(), request.consoleSocket());
+            if (request.consoleSocket() == null) {
+                spec = ConsoleSocket.withCallerSize(spec); // set before execve, as for run -t
+            }
             // As for the init: under the oci profile an AppArmor profile the host cannot apply is dropped with a warning
             boolean hardened = "hardened".equals(spec.annotations().get(HardenedDefaults.PROFILE_ANNOTATION));
             spec = LsmSteps.forLaunch(spec, lsm, !hardened, false);
@@ -122,7 +139,8 @@ public final class ContainerExec {
                 if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
                     requireMapped(spec, recorded.pid());
                 }
-                started = spawn(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore);
+                started = spawnWithTerminal(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore,
+                        request.consoleSocket());
             }
             if (request.pidFile() != null) {
                 try {
@@ -145,9 +163,6 @@ public final class ContainerExec {
         if (!problems.isEmpty()) {
             Problem first = problems.get(0);
             throw new LaunchException(first.path() + ": " + first.reason());
-        }
-        if (Boolean.TRUE.equals(spec.process().terminal())) {
-            throw new LaunchException("process.terminal: a terminal for exec is not supported yet");
         }
         return spec;
     }
@@ -191,8 +206,38 @@ public final class ContainerExec {
         }
     }
 
+    /**
+     * With process.terminal, the child makes the terminal in the container's devpts and sends its master over a
+     * socket: the engine's console socket, or the launcher's own socket pair, whose master it then relays.
+     */
+    private static Started spawnWithTerminal(ContainerContext context, ContainerNamespaces namespaces,
+                                             Optional<ContainerCgroup> cgroup, boolean setgroupsAllowed,
+                                             InheritedOomScore oomScore, Path consoleSocket) {
+        if (!Boolean.TRUE.equals(context.spec().process().terminal())) {
+            return spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, -1);
+        }
+        List<Integer> fds = new java.util.ArrayList<>();
+        try {
+            ConsoleSocket console = ConsoleSocket.open(consoleSocket, fds);
+            Started started = spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, console.childEnd());
+            if (console.launcherEnd() < 0) {
+                return started;
+            }
+            try {
+                return new Started(started.pid(), started.pidfd(), console.receiveMaster());
+            } catch (SyscallException | LaunchException e) {
+                Syscalls.pidfdSendSignal(started.pidfd(), Signals.SIGKILL); // nothing left behind
+                Syscalls.wait4(started.pid(), 0);
+                Syscalls.close(started.pidfd());
+                throw new LaunchException("exec: the terminal's master did not arrive: " + e.getMessage(), EXEC_FAILED, e);
+            }
+        } finally {
+            fds.forEach(Syscalls::close);
+        }
+    }
+
     private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, Optional<ContainerCgroup> cgroup,
-                                 boolean setgroupsAllowed, InheritedOomScore oomScore) {
+                                 boolean setgroupsAllowed, InheritedOomScore oomScore, int consoleSocket) {
         int cgroupProcs = -1;
         int hostProc = -1;
         int[] failure = null;
@@ -208,7 +253,7 @@ public final class ContainerExec {
             List<ExecProgram.Join> joins = namespaces.joined().stream()
                     .map(n -> new ExecProgram.Join(n.name(), n.type(), n.fd())).toList();
             ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, joins, cgroupProcs, failure[1], setgroupsAllowed,
-                    hostProc));
+                    hostProc, consoleSocket));
             try (SyscallTable table = steps.table()) {
                 SyscallTable.Spawned child;
                 try {
@@ -227,7 +272,7 @@ public final class ContainerExec {
                     Syscalls.close(child.pidfd());
                     throw failed(context.spec(), steps, table.decodeFailure(record));
                 }
-                return new Started(child.pid(), child.pidfd());
+                return new Started(child.pid(), child.pidfd(), -1);
             }
         } catch (SyscallException e) {
             throw new LaunchException("exec: " + e.getMessage(), EXEC_FAILED, e);
@@ -263,6 +308,17 @@ public final class ContainerExec {
 
     /** Waits for the process, relaying the launcher's signals to it; the shell's exit status. */
     private static int await(Started started, boolean relaySignals) {
+        if (started.master() < 0) {
+            return awaitExit(started, relaySignals);
+        }
+        try (TerminalRelay terminal = ConsoleSocket.relay(started.master(), null)) { // the size at start; no SIGWINCH
+            int status = awaitExit(started, relaySignals);
+            terminal.finish(TERMINAL_DRAIN);
+            return status;
+        }
+    }
+
+    private static int awaitExit(Started started, boolean relaySignals) {
         if (relaySignals) {
             SignalRelay.install(SignalForwarding.FORWARDED, signal -> {
                 try {

@@ -39,9 +39,16 @@ public final class ExecProgram {
      * @param failureWrite     the table's failure pipe (close-on-exec: end-of-file at execve means success)
      * @param setgroupsAllowed whether the container's user namespace allows setgroups (or there is none)
      * @param hostProc         the launcher's /proc (a procfs directory fd) for the LSM label writes, or -1 (/proc by path)
+     * @param consoleSocket    with process.terminal: a connected socket the terminal's master is sent over
+     *                         ({@link TerminalSteps}), else -1
      */
     public record Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
-                          boolean setgroupsAllowed, int hostProc) {
+                          boolean setgroupsAllowed, int hostProc, int consoleSocket) {
+        /** Without a terminal. */
+        public Request(ContainerContext context, List<Join> namespaces, int cgroupProcs, int failureWrite,
+                       boolean setgroupsAllowed, int hostProc) {
+            this(context, namespaces, cgroupProcs, failureWrite, setgroupsAllowed, hostProc, -1);
+        }
     }
 
     private ExecProgram() {
@@ -76,7 +83,13 @@ public final class ExecProgram {
             if (request.hostProc() >= 0) {
                 keepEarly.add(request.hostProc());
             }
+            if (request.consoleSocket() >= 0) {
+                keepEarly.add(request.consoleSocket());
+            }
             processSteps.closeInheritedFds(keepEarly); // the namespace fds are used: nothing else of the launcher's stays open
+            if (request.consoleSocket() >= 0) { // in the container's mount namespace: /dev/ptmx is its own devpts
+                TerminalSteps.compile(steps, request.consoleSocket(), masterFd(request), process.consoleSize(), process.user());
+            }
             LsmSteps.requireAvailable(spec, context.lsm());
             LsmSteps.labelExec(steps, spec, context.lsm(), request.hostProc()); // sets the fields of its steps
             if (request.hostProc() >= 0) {
@@ -178,6 +191,15 @@ public final class ExecProgram {
             }
         }
         return scopes;
+    }
+
+    /** A free fd number for the terminal's master while it is sent (closed before Landlock's scratch fd is used). */
+    private static int masterFd(Request request) {
+        int fd = scratchFd(request.failureWrite(), request.context().passedFds());
+        while (fd == request.failureWrite() || fd == request.hostProc() || fd == request.consoleSocket()) {
+            fd--;
+        }
+        return fd;
     }
 
     /** An fd number for Landlock's rule structs: above the passed fds, never the failure pipe. */

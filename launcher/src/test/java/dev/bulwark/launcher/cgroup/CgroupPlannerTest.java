@@ -197,18 +197,24 @@ class CgroupPlannerTest {
     }
 
     @Test
+    void aCgroupsPathWithoutLimitsGetsItsCgroupWhereTheHierarchyCanHoldIt() throws Exception {
+        cgroup("/", "", "", "");
+        var host = Optional.of(host("/", List.of(Path.of("/sys/fs/cgroup/memory"))));
+        var plan = CgroupPlanner.plan(host, "c1", null, "/default/c1", false, false);
+        assertEquals(Optional.of(root.resolve("default/c1")), plan.path(), "a cgroup for pause, update, events");
+        assertEquals(List.of(), plan.writes());
+        assertEquals(List.of(), plan.enables(), "no controller is switched on");
+        assertEquals(Optional.empty(), CgroupPlanner.plan(host, "c1", null, "system.slice:x:c1", false, false).path(),
+                "a systemd-style path: no cgroup, no error, as before");
+        cgroup("/default/c2", "", "", "");
+        assertEquals(Optional.empty(), CgroupPlanner.plan(host, "c2", null, "/default/c2", false, false).path(),
+                "taken already: no cgroup, no error");
+    }
+
+    @Test
     void noLimitsMeansNoCgroupAndNoWarning() throws Exception {
         var plan = CgroupPlanner.plan(Optional.empty(), "c1", null, null, false, false);
         assertEquals(Optional.empty(), plan.path());
         assertEquals(List.of(), plan.warnings());
-    }
-
-    @Test
-    void aCgroupsPathWithoutLimitsStillGetsItsCgroupWithoutControllers() throws Exception {
-        cgroup("/", "", "", "1\n"); // a hybrid host's v2 root: no controllers at all
-        var plan = CgroupPlanner.plan(Optional.of(host("/", List.of())), "c1", null, "/k8s/c1", false, false);
-        assertEquals(Optional.of(root.resolve("k8s/c1")), plan.path());
-        assertEquals(List.of(), plan.enables());
-        assertEquals(List.of(), plan.writes());
     }
 }

@@ -65,7 +65,8 @@ class ExecCommandTest {
     @Test
     void badCommandLinesFailBeforeLookingForTheContainer() {
         Path root = dir.resolve("state");
-        assertOneLine(125, "bulwark: --tty: a terminal for exec is not supported yet", "--root", root.toString(), "exec", "-t", "c1", "sh");
+        assertOneLine(125, "bulwark: --cgroup: running exec in a sub-cgroup is not supported", "--root", root.toString(), "exec",
+                "--cgroup", "sub", "c1", "sh");
         assertOneLine(125, "bulwark: COMMAND: missing (bulwark exec [FLAGS] ID COMMAND..., or --process FILE)",
                 "--root", root.toString(), "exec", "c1");
         assertOneLine(125, "bulwark: --cap: unknown capability \"NOPE\" (see capabilities(7); e.g. NET_BIND_SERVICE)",
