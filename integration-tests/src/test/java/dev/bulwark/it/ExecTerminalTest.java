@@ -85,6 +85,25 @@ class ExecTerminalTest {
 
     @ParameterizedTest
     @EnumSource(Mode.class)
+    void aResizedCallerTerminalResizesTheProcesssTerminal(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePython();
+        String id = newId("winch", mode);
+        Path bundle = Bundles.create(mode, spec -> Containers.withArgs(spec, "/bin/sleep", "300"));
+        try {
+            startContainer(mode, id, bundle);
+            Cli.Result result = Cli.start(mode, ptyRun(21, 87, "ready", 40, 120, ""), cli(mode, "exec", "--tty", id, "/bin/sh",
+                    "-c", "trap 'busybox stty size; exit 6' WINCH; echo ready; while true; do sleep 0.1; done")).await(60);
+            String output = result.stdout().replace("\r", "");
+            assertEquals(6, result.exitCode(), "the trap ran on SIGWINCH: " + result.describe());
+            assertTrue(output.contains("\n40 120\n"), "the new size passed on: " + output);
+        } finally {
+            cleanUp(mode, id, bundle, null);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Mode.class)
     void runcsTerminalChecksAreOneLine(Mode mode) throws Exception {
         mode.assumeAvailable();
         String id = newId("checks", mode);

@@ -126,7 +126,7 @@ class RuncVerbsTest {
                 assertFalse(line.contains("\n"), "one line: " + line);
                 assertTrue(line.matches("bulwark: container " + id + ": cannot .*: it has no cgroup of its own \\(it shares "
                         + "the cgroup v2 /.* with its launcher's other processes\\); a container gets one when its "
-                        + "linux.resources can be applied in this host's cgroup v2 hierarchy"), line);
+                        + "linux.resources or linux.cgroupsPath can be applied in this host's cgroup v2 hierarchy"), line);
             }
             assertEquals("running", status(mode, id), "nothing changed");
         } finally {

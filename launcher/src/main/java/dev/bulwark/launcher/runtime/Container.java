@@ -216,8 +216,8 @@ public final class Container {
     private ContainerCgroup ownCgroup(ContainerState recorded, String verb) {
         if (recorded.cgroup() == null) {
             throw new LaunchException("container " + id + ": cannot " + verb + ": it has no cgroup of its own (it shares "
-                    + sharedCgroup(recorded.pid()) + "); a container gets one when its linux.resources can be applied"
-                    + " in this host's cgroup v2 hierarchy", VERB_FAILED, null);
+                    + sharedCgroup(recorded.pid()) + "); a container gets one when its linux.resources or linux.cgroupsPath"
+                    + " can be applied in this host's cgroup v2 hierarchy", VERB_FAILED, null);
         }
         return Leftovers.recordedCgroup(id, recorded).orElseThrow(() -> new LaunchException("container " + id
                 + ": cannot " + verb + ": its cgroup " + recorded.cgroup() + " is gone", VERB_FAILED, null));

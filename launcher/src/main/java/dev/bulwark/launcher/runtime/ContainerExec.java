@@ -77,26 +77,93 @@ public final class ContainerExec {
     /** Runs the request's process; its exit status (128 + signal when killed), or 0 once it exec'd when detached. */
     public static int exec(Request request) {
         ContainerId id = ContainerId.parse(request.id(), "ID");
-        Started started;
-        try (InheritedOomScore oomScore = InheritedOomScore.open()) {
-            if (request.hardenLauncher()) {
-                ParentHardening.makeNonDumpableNow(); // before it opens the state root: see ExecProgram's first step
+        // Installed just before the clone (once the container is found and the process checked): a signal that
+        // arrives while the process is made is queued and delivered to it
+        ForwardedSignals signals = request.relaySignals() && !request.detach() ? new ForwardedSignals() : null;
+        try {
+            Started started;
+            try (InheritedOomScore oomScore = InheritedOomScore.open()) {
+                if (request.hardenLauncher()) {
+                    ParentHardening.makeNonDumpableNow(); // before it opens the state root: see ExecProgram's first step
+                }
+                try (StateRoot root = StateRoot.open(request.stateRoot()).orElseThrow(() -> new NoSuchContainerException(id))) {
+                    started = start(root, id, request, oomScore, signals);
+                } catch (NoSuchContainerException e) {
+                    throw new LaunchException(e.getMessage(), EXEC_FAILED, e);
+                }
             }
-            try (StateRoot root = StateRoot.open(request.stateRoot()).orElseThrow(() -> new NoSuchContainerException(id))) {
-                started = start(root, id, request, oomScore);
-            } catch (NoSuchContainerException e) {
-                throw new LaunchException(e.getMessage(), EXEC_FAILED, e);
+            try {
+                if (request.detach()) {
+                    return 0;
+                }
+                return await(started, signals);
+            } finally {
+                if (signals != null) {
+                    signals.close(); // before the pidfd is closed: no signal goes to a reused fd number
+                }
+                Syscalls.close(started.pidfd());
+                if (started.master() >= 0 && request.detach()) {
+                    Syscalls.close(started.master());
+                }
+            }
+        } finally {
+            if (signals != null) {
+                signals.close();
             }
         }
-        try {
-            if (request.detach()) {
-                return 0;
+    }
+
+    /**
+     * The launcher's SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2, relayed to the exec'd process (queued
+     * until it exists), and SIGWINCH, passed to its relayed terminal.
+     */
+    private static final class ForwardedSignals implements AutoCloseable {
+        private final List<Integer> pending = new java.util.ArrayList<>();
+        private int pidfd = -1;
+        private TerminalRelay terminal;
+        private boolean installed;
+
+        void install() {
+            List<Integer> handled = new java.util.ArrayList<>(SignalForwarding.FORWARDED);
+            handled.add(SignalForwarding.SIGWINCH);
+            SignalRelay.install(handled, this::deliver);
+            installed = true;
+        }
+
+        synchronized void target(int processPidfd, TerminalRelay relay) {
+            pidfd = processPidfd;
+            terminal = relay;
+            pending.forEach(this::send);
+            pending.clear();
+        }
+
+        private synchronized void deliver(int signal) {
+            if (signal == SignalForwarding.SIGWINCH) {
+                if (terminal != null) {
+                    terminal.windowChanged();
+                }
+            } else if (pidfd < 0) {
+                pending.add(signal);
+            } else {
+                send(signal);
             }
-            return await(started, request.relaySignals());
-        } finally {
-            Syscalls.close(started.pidfd());
-            if (started.master() >= 0 && request.detach()) {
-                Syscalls.close(started.master());
+        }
+
+        private void send(int signal) {
+            try {
+                Syscalls.pidfdSendSignal(pidfd, signal);
+            } catch (SyscallException e) {
+                // ESRCH: it exited meanwhile; the wait reports that
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            pidfd = -1;
+            terminal = null;
+            if (installed) {
+                installed = false;
+                SignalRelay.stop();
             }
         }
     }
@@ -105,7 +172,8 @@ public final class ContainerExec {
     private record Started(int pid, int pidfd, int master) {
     }
 
-    private static Started start(StateRoot root, ContainerId id, Request request, InheritedOomScore oomScore) {
+    private static Started start(StateRoot root, ContainerId id, Request request, InheritedOomScore oomScore,
+                                 ForwardedSignals signals) {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
@@ -138,6 +206,9 @@ public final class ContainerExec {
             try (ContainerNamespaces namespaces = ContainerNamespaces.of(recorded.pid(), recorded::initAlive)) {
                 if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
                     requireMapped(spec, recorded.pid());
+                }
+                if (signals != null) {
+                    signals.install();
                 }
                 started = spawnWithTerminal(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore,
                         request.consoleSocket());
@@ -307,33 +378,23 @@ public final class ContainerExec {
     }
 
     /** Waits for the process, relaying the launcher's signals to it; the shell's exit status. */
-    private static int await(Started started, boolean relaySignals) {
-        if (started.master() < 0) {
-            return awaitExit(started, relaySignals);
-        }
-        try (TerminalRelay terminal = ConsoleSocket.relay(started.master(), null)) { // the size at start; no SIGWINCH
-            int status = awaitExit(started, relaySignals);
-            terminal.finish(TERMINAL_DRAIN);
-            return status;
-        }
-    }
-
-    private static int awaitExit(Started started, boolean relaySignals) {
-        if (relaySignals) {
-            SignalRelay.install(SignalForwarding.FORWARDED, signal -> {
-                try {
-                    Syscalls.pidfdSendSignal(started.pidfd(), signal);
-                } catch (SyscallException e) {
-                    // ESRCH: it exited meanwhile; the wait below reports that
-                }
-            });
-        }
+    private static int await(Started started, ForwardedSignals signals) {
+        TerminalRelay terminal = started.master() < 0 ? null : ConsoleSocket.relay(started.master(), null);
         try {
+            if (signals != null) {
+                signals.target(started.pidfd(), terminal);
+            }
             Syscalls.WaitStatus status = Syscalls.wait4(started.pid(), 0);
+            if (terminal != null) {
+                terminal.finish(TERMINAL_DRAIN);
+            }
             return status.exited() ? status.exitCode() : 128 + status.termSignal();
         } finally {
-            if (relaySignals) {
-                SignalRelay.stop();
+            if (signals != null) {
+                signals.close();
+            }
+            if (terminal != null) {
+                terminal.close();
             }
         }
     }

@@ -68,6 +68,13 @@ public final class TerminalRelay implements AutoCloseable {
         return relay;
     }
 
+    /** The caller's terminal changed size (SIGWINCH, for a caller that handles it itself): passes the size on. */
+    public void windowChanged() {
+        if (resize != null) {
+            resize.run();
+        }
+    }
+
     /**
      * After the workload ended: its last output is copied (until the master reports that no process holds
      * the terminal any more, or {@code drain} passes), then the relay stops.

@@ -80,4 +80,19 @@ class ContainerStateTest {
         assertEquals("stopped", initGone.effectiveStatus());
         assertFalse(ContainerState.claimed("c", me, false).outlivesLauncher(), "run containers are not detached");
     }
+
+    @Test
+    void pausedLastsWhileTheInitLivesWithOrWithoutItsLauncher() {
+        ProcessIdentity me = ProcessIdentity.self();
+        ProcessIdentity gone = new ProcessIdentity(me.pid(), me.startTime() + 1); // a reused pid: not the recorded process
+        ContainerState paused = new ContainerState("1.2.0", "c", "paused", me.pid(), me.startTime(), gone.pid(),
+                gone.startTime(), null, "/r", false, "t", null, null, "/sys/fs/cgroup/bulwark/c", null, null, Boolean.TRUE);
+        assertEquals("paused", paused.effectiveStatus(), "a created container's launcher is gone; its init is frozen");
+        ContainerState withLauncher = new ContainerState("1.2.0", "c", "paused", me.pid(), me.startTime(), me.pid(),
+                me.startTime(), null, "/r", false, "t", null, null, null, null, null);
+        assertEquals("paused", withLauncher.effectiveStatus(), "a run container whose launcher waits");
+        ContainerState initGone = new ContainerState("1.2.0", "c", "paused", gone.pid(), gone.startTime(), me.pid(),
+                me.startTime(), null, "/r", false, "t", null, null, null, null, null);
+        assertEquals("stopped", initGone.effectiveStatus(), "a paused container whose init died is stopped");
+    }
 }
