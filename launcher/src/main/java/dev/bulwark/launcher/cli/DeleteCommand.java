@@ -2,6 +2,7 @@ package dev.bulwark.launcher.cli;
 
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
+import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,7 +20,7 @@ import java.util.concurrent.Callable;
         "Remove a stopped container: its cgroup and its state directory; a created or running one only with --force "
                 + "(its init is killed, and with it every process of its pid namespace). A container whose launcher was "
                 + "killed shows as stopped and is cleaned up here too.",
-        "Exit status 1: no such container, or it is created or running (without --force)."},
+        "Exit status 1: no such container (0 with --force, as runc), or it is created or running (without --force)."},
         footer = {"", "Examples:",
                 "  bulwark delete demo",
                 "  bulwark delete --force demo   # kill it first"})
@@ -38,6 +39,12 @@ final class DeleteCommand implements Callable<Integer> {
         ContainerId container = ContainerId.parse(id, "ID");
         try (StateRoot root = stateRoot.openHolding(container)) {
             Container.load(root, container).delete(force);
+        } catch (NoSuchContainerException e) {
+            if (!force) {
+                throw e;
+            }
+            // As runc: --force of an id that is already gone succeeds. containerd's shim runs
+            // `delete --force` once more when it exits, after its own delete removed the container.
         }
         return 0;
     }
