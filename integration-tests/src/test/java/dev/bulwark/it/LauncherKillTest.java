@@ -56,6 +56,7 @@ class LauncherKillTest {
         assertEquals(137, killed.exitCode(), killed.describe());
 
         long died = awaitNoProcessOf(id);
+        awaitExited(pausedState.path("pid").asInt()); // a native `state` is fast enough to see the init still exiting
         System.out.printf("LauncherKillTest: %s %s: container processes gone %d ms after the launcher's SIGKILL%n",
                 mode, step.stepName(), died);
         Cli.Result state = Cli.run(mode, List.of("state", id, "--root", root));
@@ -81,6 +82,31 @@ class LauncherKillTest {
                 fail("the launcher did not pause (\"" + text + "\"); stderr: " + running.stderrSoFar());
             }
             Thread.sleep(20);
+        }
+    }
+
+    /**
+     * Waits until {@code pid} (a recorded init) has exited: no /proc entry, or a zombie. Its command line empties
+     * first, while the kernel still tears it down, and `state` rightly counts it as running until then.
+     */
+    private static void awaitExited(int pid) throws InterruptedException, IOException {
+        long deadline = System.currentTimeMillis() + 10_000;
+        Path stat = Path.of("/proc", Integer.toString(pid), "stat");
+        while (pid > 0) {
+            String text;
+            try {
+                text = Files.readString(stat);
+            } catch (java.nio.file.NoSuchFileException e) {
+                return;
+            }
+            char state = text.charAt(text.lastIndexOf(')') + 2);
+            if (state == 'Z' || state == 'X') {
+                return;
+            }
+            if (System.currentTimeMillis() > deadline) {
+                fail("the init (pid " + pid + ") is still in state " + state + " 10 s after the launcher's SIGKILL");
+            }
+            Thread.sleep(5);
         }
     }
 

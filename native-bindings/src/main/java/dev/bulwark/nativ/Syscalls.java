@@ -26,6 +26,7 @@ public final class Syscalls {
     private static final int SYS_STATFS = NR.require("statfs");
     private static final int SYS_RT_SIGPROCMASK = NR.require("rt_sigprocmask");
     private static final int SYS_PPOLL = NR.require("ppoll");
+    private static final int SYS_MADVISE = NR.require("madvise");
 
     /**
      * struct statfs is 120 bytes on 64-bit Linux; f_flags is its 11th long (after f_type, f_bsize,
@@ -35,6 +36,8 @@ public final class Syscalls {
     private static final int STATFS_F_FLAGS = 80;
     public static final int SIG_SETMASK = 2;
     public static final int WNOHANG = 1;
+    /** madvise: drop the range's pages from this process (a private file mapping's clean pages are read again on use). */
+    public static final int MADV_DONTNEED = 4;
 
     private Syscalls() {
     }
@@ -133,6 +136,11 @@ public final class Syscalls {
                 return check(result, "ppoll", fd, timeoutMillis) > 0;
             }
         }
+    }
+
+    /** madvise(address, length, advice) on this process's own memory. */
+    public static void madvise(long address, long length, int advice) {
+        check(Kernel.raw(SYS_MADVISE, address, length, advice, 0, 0), "madvise", address, length, advice);
     }
 
     public static void kill(int pid, int signal) {

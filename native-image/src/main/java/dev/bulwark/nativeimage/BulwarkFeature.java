@@ -1,6 +1,7 @@
 package dev.bulwark.nativeimage;
 
 import org.graalvm.nativeimage.hosted.Feature;
+import org.graalvm.nativeimage.hosted.RuntimeClassInitialization;
 import org.graalvm.nativeimage.hosted.RuntimeJNIAccess;
 import org.graalvm.nativeimage.hosted.RuntimeReflection;
 import org.graalvm.nativeimage.hosted.RuntimeResourceAccess;
@@ -21,6 +22,22 @@ public final class BulwarkFeature implements Feature {
     @Override
     public String getDescription() {
         return "Registers Bulwark's config model, CLI model, resources and jffi's JNI needs";
+    }
+
+    /**
+     * Initialised while the image is built, so their state is in the image heap instead of being rebuilt by every
+     * launch ({@link BuildTimeModels}): the picocli model of the CLI (picocli, the command classes of
+     * {@code dev.bulwark.launcher.cli}) and the config model's Jackson mapper (Jackson, {@code dev.bulwark.config},
+     * whose layer makes no syscalls and reads no environment). The launcher's runtime, plan, setup and bindings
+     * packages stay initialised at run time: they look at the host.
+     */
+    static final List<String> BUILD_TIME_PACKAGES = List.of("picocli", "com.fasterxml.jackson", "dev.bulwark.config",
+            "dev.bulwark.launcher.cli");
+
+    @Override
+    public void afterRegistration(AfterRegistrationAccess access) {
+        RuntimeClassInitialization.initializeAtBuildTime(BUILD_TIME_PACKAGES.toArray(new String[0]));
+        RuntimeClassInitialization.initializeAtBuildTime(BuildTimeModels.class);
     }
 
     @Override

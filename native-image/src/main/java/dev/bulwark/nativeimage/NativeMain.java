@@ -14,7 +14,8 @@ import java.util.logging.LogManager;
  * The native executable's entry point: points jffi at the copy of its native library shipped in
  * {@code lib/} beside the executable's real path (never an extraction to /tmp, never a path from argv or the
  * environment), makes java.util.logging print as the
- * CLI does, unblocks the signals the launcher forwards, then runs the CLI.
+ * CLI does, unblocks the signals the launcher forwards, then runs the CLI with the picocli model built when the
+ * image was ({@link BuildTimeModels}).
  */
 public final class NativeMain {
     private static final int SIG_UNBLOCK = 1;
@@ -34,7 +35,7 @@ public final class NativeMain {
             throw new UncheckedIOException(e);
         }
         unblockForwardedSignals();
-        BulwarkCli.main(args);
+        System.exit(BulwarkCli.execute(BuildTimeModels.commandLine(), args));
     }
 
     /** The directory of the real path of /proc/self/exe: not argv[0], a symlink's directory or an inherited setting. */

@@ -83,8 +83,16 @@ public final class BulwarkCli {
 
     /** Runs the CLI and returns its exit status (for tests and embedding). */
     public static int execute(String... args) {
+        return execute(commandLine(), args);
+    }
+
+    /**
+     * Runs {@code commandLine}, one {@link #commandLine()} not run before (the native launcher's is built when its
+     * image is, so no launch pays for reading picocli's annotations), and returns its exit status.
+     */
+    public static int execute(CommandLine commandLine, String... args) {
         LogOutput.configureOnFirstUse();
-        return commandLine().execute(args);
+        return commandLine.execute(args);
     }
 
     /**

@@ -41,6 +41,8 @@ import java.util.Map;
  */
 public final class ContainerRun {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
+    /** A foreground container still running after this long is a service: the launcher gives back memory (IdleMemory). */
+    private static final long IDLE_AFTER_MILLIS = 100;
     private static final int SYNC_BYTE = 1;
     /** How long the workload's last terminal output may take to reach the launcher's stdout after it exits. */
     private static final java.time.Duration TERMINAL_DRAIN = java.time.Duration.ofSeconds(2);
@@ -373,6 +375,9 @@ public final class ContainerRun {
                     request.embedded().running().accept(new RunRequest.Running(context.id(), child.pid(), stop));
                 }
                 hooks.run(HookKind.POSTSTART, running.ociJson("running"), child.pid(), () -> false);
+                if (request.foreground() != null && !Syscalls.pollReadable(child.pidfd(), IDLE_AFTER_MILLIS)) {
+                    IdleMemory.release(); // a service: the launcher only waits from now on
+                }
                 Syscalls.WaitStatus status = Syscalls.wait4(child.pid(), 0);
                 reaped = true;
                 if (terminal != null) {
