@@ -17,8 +17,8 @@ import java.util.List;
  * page cache if it needs it (to clean up when the container ends).
  *
  * <p>Only mappings that are private, not writable, backed by a file and without a single page of their own
- * ({@code Anonymous: 0 kB} in smaps: no relocated or otherwise written page) are dropped, so the contents the
- * process sees never change.
+ * ({@code Anonymous}, {@code Swap} and {@code Private_Dirty} all 0 kB in smaps: no relocated or otherwise written
+ * page, resident or swapped out) are dropped, so the contents the process sees never change.
  */
 final class IdleMemory {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
@@ -28,50 +28,69 @@ final class IdleMemory {
     }
 
     /** A mapping as smaps describes it: its range, permissions, backing path and anonymous (private, written) size. */
-    record Mapping(long start, long end, String permissions, String path, long anonymousKb) {
+    record Mapping(long start, long end, String permissions, String path, long anonymousKb, long swapKb,
+                   long privateDirtyKb) {
         boolean cleanFileCopy() {
             return permissions.length() == 4 && permissions.charAt(1) != 'w' && permissions.charAt(3) == 'p'
-                    && path.startsWith("/") && anonymousKb == 0;
+                    && path.startsWith("/") && anonymousKb == 0 && swapKb == 0 && privateDirtyKb == 0;
         }
     }
 
     /** Collects garbage and drops clean file-backed pages; a failure only means the memory stays resident. */
     static void release() {
         System.gc();
+        List<Mapping> mappings;
         try {
-            for (Mapping mapping : parse(Files.readAllLines(SMAPS))) {
-                if (mapping.cleanFileCopy()) {
+            mappings = parse(Files.readAllLines(SMAPS));
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "launcher memory stays resident while the container runs: " + e.getMessage());
+            return;
+        }
+        for (Mapping mapping : mappings) {
+            if (mapping.cleanFileCopy()) {
+                try {
                     Syscalls.madvise(mapping.start(), mapping.end() - mapping.start(), Syscalls.MADV_DONTNEED);
+                } catch (SyscallException e) { // e.g. a mapping gone or changed meanwhile: it stays as it is
+                    LOG.log(System.Logger.Level.DEBUG, "launcher mapping " + mapping.path() + " stays resident: " + e.getMessage());
                 }
             }
-        } catch (IOException | SyscallException e) {
-            LOG.log(System.Logger.Level.DEBUG, "launcher memory stays resident while the container runs: " + e.getMessage());
         }
     }
 
-    /** The mappings of an smaps text (a header line per mapping, then "Key: value kB" lines). */
+    /**
+     * The mappings of an smaps text: a header line per mapping, then "Key: value kB" lines (Anonymous, Swap and
+     * Private_Dirty among them; a key missing from the kernel's output counts as not zero, so nothing is dropped).
+     */
     static List<Mapping> parse(List<String> smaps) {
         List<Mapping> mappings = new ArrayList<>();
-        long start = 0;
-        long end = 0;
-        String permissions = null;
-        String path = "";
+        String[] header = null;
+        java.util.Map<String, Long> sizes = new java.util.HashMap<>();
         for (String line : smaps) {
             int dash = line.indexOf('-');
             int space = line.indexOf(' ');
             if (dash > 0 && space > dash && isHex(line, 0, dash) && isHex(line, dash + 1, space)) {
-                String[] fields = line.split("\\s+", 6);
-                start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
-                permissions = fields.length > 1 ? fields[1] : "";
-                path = fields.length > 5 ? fields[5].strip() : "";
-            } else if (permissions != null && line.startsWith("Anonymous:")) {
-                long kb = Long.parseLong(line.substring("Anonymous:".length()).replace("kB", "").strip());
-                mappings.add(new Mapping(start, end, permissions, path, kb));
-                permissions = null;
+                addMapping(mappings, header, sizes);
+                header = line.split("\\s+", 6);
+                sizes.clear();
+            } else if (header != null && line.endsWith(" kB") && line.indexOf(':') > 0) {
+                String key = line.substring(0, line.indexOf(':'));
+                sizes.put(key, Long.parseLong(line.substring(key.length() + 1, line.length() - 3).strip()));
             }
         }
+        addMapping(mappings, header, sizes);
         return mappings;
+    }
+
+    private static void addMapping(List<Mapping> mappings, String[] header, java.util.Map<String, Long> sizes) {
+        if (header == null) {
+            return;
+        }
+        String range = header[0];
+        int dash = range.indexOf('-');
+        mappings.add(new Mapping(Long.parseUnsignedLong(range.substring(0, dash), 16),
+                Long.parseUnsignedLong(range.substring(dash + 1), 16), header.length > 1 ? header[1] : "",
+                header.length > 5 ? header[5].strip() : "", sizes.getOrDefault("Anonymous", -1L),
+                sizes.getOrDefault("Swap", -1L), sizes.getOrDefault("Private_Dirty", -1L)));
     }
 
     private static boolean isHex(String line, int from, int to) {
