@@ -398,7 +398,10 @@ public final class ContainerBuilder {
             throw new ContainerException("copyFileToContainer: a bundle's config.json says everything; add the files to its "
                     + "root or its mounts", "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, null);
         }
-        CopiedFiles.Staged copies = copiedFiles.stage();
+        // copies go only into the built-in settings: started by root, their container root is host id
+        // DEFAULT_HOST_ID_START (BuiltInDefault's user namespace); rootless, the launcher's own uid
+        CopiedFiles.Staged copies = copiedFiles.stage(Syscalls.geteuid() != 0 ? null : new CopiedFiles.ContainerRoot(
+                (int) DefaultsOptions.DEFAULT_HOST_ID_START, (int) DefaultsOptions.DEFAULT_HOST_ID_START));
         try {
             return prepare(containerId, copies);
         } catch (RuntimeException e) {
