@@ -25,6 +25,8 @@ import java.util.function.UnaryOperator;
  * running.
  */
 public final class ExecProcess implements AutoCloseable {
+    /** How long a start may take before it fails: the launcher's steps are bounded, so only a stuck machine reaches it. */
+    static final Duration START_WAIT = Duration.ofSeconds(60);
     private final RunningContainer container;
     private final List<String> command;
     private final ProcessStdio stdio;
@@ -72,9 +74,15 @@ public final class ExecProcess implements AutoCloseable {
             throw e;
         }
         try {
-            process.pid.get();
+            process.pid.get(START_WAIT.toNanos(), TimeUnit.NANOSECONDS);
             stdio.closeChildEnds(); // it runs with its own copies
             return process;
+        } catch (TimeoutException e) {
+            // should it run after all, its stdin is at end-of-file and it ends at the latest with the container,
+            // which still tracks it; its waiting thread closes the rest
+            stdio.closeStdin();
+            throw new ContainerException("exec " + command + " in container " + container.id() + " was not running after "
+                    + START_WAIT, "exec", "", LaunchException.LAUNCHER_ERROR, e);
         } catch (ExecutionException e) {
             throw wrap(e.getCause());
         } catch (InterruptedException e) {
