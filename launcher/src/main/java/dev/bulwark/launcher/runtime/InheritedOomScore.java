@@ -56,10 +56,15 @@ final class InheritedOomScore implements AutoCloseable {
         }
     }
 
-    /** Sets {@code adj} (when not null) for the launcher while {@code clone} runs, so its child inherits it. */
+    /**
+     * Sets {@code adj} (when not null) for the launcher while {@code clone} runs, so its child inherits it; with
+     * none, the clone still waits for another exec's value to be taken back, so its child inherits the launcher's own.
+     */
     <T> T during(Integer adj, java.util.function.Supplier<T> clone) {
         if (adj == null) {
-            return clone.get();
+            synchronized (PROCESS_WIDE) {
+                return clone.get();
+            }
         }
         if (channel == null) {
             throw new LaunchException(unavailable, ContainerExec.EXEC_FAILED, null);

@@ -27,12 +27,14 @@ class InheritedOomScoreTest {
         try {
             List<Future<String>> seen = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
-                // values at or above the JVM's own: an unprivileged JVM may raise its own, not lower it
-                int adj = Math.min(1000, base + 1 + i % 50);
+                // values at or above the JVM's own (an unprivileged JVM may raise its own, not lower it), or none:
+                // that exec inherits the JVM's own
+                Integer adj = i % 5 == 0 ? null : Math.min(1000, base + 1 + i % 50);
+                String wanted = adj == null ? before : adj.toString();
                 seen.add(threads.submit(() -> {
                     try (InheritedOomScore score = InheritedOomScore.open()) {
                         // what a child cloned here would inherit
-                        return adj + "=" + score.during(adj, InheritedOomScoreTest::readOwn);
+                        return wanted + "=" + score.during(adj, InheritedOomScoreTest::readOwn);
                     }
                 }));
             }
