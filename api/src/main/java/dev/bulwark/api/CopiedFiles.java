@@ -73,14 +73,25 @@ final class CopiedFiles {
             if (directory == null) {
                 return;
             }
-            try (Stream<Path> files = Files.walk(directory)) {
-                for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.delete(p);
-                }
+            try {
+                removeTree(directory);
             } catch (IOException | RuntimeException e) {
                 System.getLogger("dev.bulwark.api").log(System.Logger.Level.WARNING,
                         "could not remove the staged copies " + directory + ": " + e.getMessage());
             }
+        }
+
+        /** Depth first; each directory made the owner's own first: a copied one may have kept a mode without write. */
+        private static void removeTree(Path path) throws IOException {
+            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
+                try (Stream<Path> children = Files.list(path)) {
+                    for (Path child : (Iterable<Path>) children::iterator) {
+                        removeTree(child);
+                    }
+                }
+            }
+            Files.delete(path);
         }
     }
 

@@ -141,10 +141,15 @@ class ExecStdinFilesTest {
     void aPrivateFileStaysPrivateOnTheHostAndIsReadableByTheContainersRoot(@TempDir Path dir) throws Exception {
         Path secret = Files.writeString(dir.resolve("secret"), "token\n");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path tree = Files.createDirectories(dir.resolve("tree/locked"));
+        Files.writeString(tree.resolve("file"), "in a read-only directory\n");
+        Files.setPosixFilePermissions(tree, PosixFilePermissions.fromString("r-x------")); // kept; still removed at close
         List<Path> stagedBefore = staged();
-        try (RunningContainer container = Bulwark.container("/bin/sh", "-c", "id -u; cat /run/secret; " + WAIT_FOREVER)
-                .copyFileToContainer(secret, "/run/secret").readyWhenOutput("token", Duration.ofSeconds(20)).start()) {
-            assertEquals("0\ntoken\n", container.stdoutText(), container.stderrText());
+        try (RunningContainer container = Bulwark.container("/bin/sh", "-c", "id -u; cat /run/secret; stat -c %a /srv/tree/locked; "
+                        + "cat /srv/tree/locked/file; echo ready; " + WAIT_FOREVER)
+                .copyFileToContainer(secret, "/run/secret").copyFileToContainer(dir.resolve("tree"), "/srv/tree")
+                .readyWhenOutput("ready", Duration.ofSeconds(20)).start()) {
+            assertEquals("0\ntoken\n500\nin a read-only directory\nready\n", container.stdoutText(), container.stderrText());
             List<Path> now = new java.util.ArrayList<>(staged());
             now.removeAll(stagedBefore);
             assertEquals(1, now.size(), "one staging directory while it runs: " + now);
@@ -152,7 +157,7 @@ class ExecStdinFilesTest {
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(staging, LinkOption.NOFOLLOW_LINKS)),
                     "the staging directory, for other host users");
             try (Stream<Path> files = Files.list(staging)) {
-                Path staged = files.findFirst().orElseThrow();
+                Path staged = files.filter(Files::isRegularFile).findFirst().orElseThrow();
                 assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(staged, LinkOption.NOFOLLOW_LINKS)),
                         "the staged file keeps its own mode");
                 int containerRoot = dev.bulwark.nativ.Syscalls.geteuid() == 0 ? 1_000_000_000 : dev.bulwark.nativ.Syscalls.geteuid();
@@ -164,6 +169,7 @@ class ExecStdinFilesTest {
             }
         }
         assertEquals(stagedBefore, staged(), "the staging directory is removed at close");
+        Files.setPosixFilePermissions(tree, PosixFilePermissions.fromString("rwx------")); // for @TempDir's clean-up
     }
 
     @Test
