@@ -42,6 +42,10 @@ public final class ContainerBuilder {
     /** Where the container's root comes from. */
     private enum RootKind { HOST_USR, ROOTFS, BUNDLE }
 
+    /** The host ids a container started by root maps (as the CLI's default --host-id-range). */
+    private static final LinuxIdMapping HOST_ID_RANGE = new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START,
+            DefaultsOptions.DEFAULT_ID_RANGE_SIZE);
+
     private RootKind rootKind = RootKind.HOST_USR;
     private Path rootDirectory;
     private final List<String> command = new ArrayList<>();
@@ -375,10 +379,8 @@ public final class ContainerBuilder {
         Settings settings = reusableSettings();
         Settled last = settled;
         if (settings != null && last != null && last.settings().equals(settings)) {
-            return new Launch(last.spec(), last.bundle(), newId(), rootKind == RootKind.HOST_USR, last.stateRoot(),
-                    last.hostRootAllowed(), new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START,
-                    DefaultsOptions.DEFAULT_ID_RANGE_SIZE), last.lsm(), Map.of(), explain, readyText, readyTimeout, openStdin,
-                    outputLimit, CopiedFiles.NONE);
+            return launch(last.spec(), last.bundle(), newId(), last.stateRoot(), last.hostRootAllowed(), last.lsm(), Map.of(),
+                    CopiedFiles.NONE);
         }
         Launch launch = prepareAfresh();
         if (settings != null) {
@@ -386,6 +388,13 @@ public final class ContainerBuilder {
                     launch.lsm());
         }
         return launch;
+    }
+
+    /** One start's launch: the settled config and what this start adds, with the builder's own settings. */
+    private Launch launch(Spec spec, Path bundle, String containerId, Path stateRoot, boolean hostRootAllowed,
+                          dev.bulwark.launcher.plan.LsmHost lsm, Map<Integer, Integer> hostPorts, CopiedFiles.Staged copies) {
+        return new Launch(spec, bundle, containerId, rootKind == RootKind.HOST_USR, stateRoot, hostRootAllowed, HOST_ID_RANGE,
+                lsm, hostPorts, explain, readyText, readyTimeout, openStdin, outputLimit, copies);
     }
 
     private String newId() {
@@ -398,7 +407,10 @@ public final class ContainerBuilder {
             throw new ContainerException("copyFileToContainer: a bundle's config.json says everything; add the files to its "
                     + "root or its mounts", "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, null);
         }
-        CopiedFiles.Staged copies = copiedFiles.stage();
+        // copies go only into the built-in settings: started by root, their container root is the first id of
+        // HOST_ID_RANGE (BuiltInDefault's user namespace); rootless, the launcher's own uid
+        CopiedFiles.Staged copies = copiedFiles.stage(Syscalls.geteuid() != 0 ? null : new CopiedFiles.ContainerRoot(
+                (int) HOST_ID_RANGE.hostId(), (int) HOST_ID_RANGE.hostId()));
         try {
             return prepare(containerId, copies);
         } catch (RuntimeException e) {
@@ -466,10 +478,8 @@ public final class ContainerBuilder {
             }
             EffectiveConfig effective = EffectiveConfig.of(spec, builtIn ? Profile.HARDENED : profile, rootless, false,
                     false, false);
-            return new Launch(effective.spec(), bundle, containerId, rootKind == RootKind.HOST_USR,
-                    stateRoot != null ? stateRoot : StateRoot.defaultPath(euid), effective.hostRootAllowed(),
-                    new LinuxIdMapping(0, DefaultsOptions.DEFAULT_HOST_ID_START, DefaultsOptions.DEFAULT_ID_RANGE_SIZE),
-                    effective.lsm(), Map.copyOf(hostPorts), explain, readyText, readyTimeout, openStdin, outputLimit, copies);
+            return launch(effective.spec(), bundle, containerId, stateRoot != null ? stateRoot : StateRoot.defaultPath(euid),
+                    effective.hostRootAllowed(), effective.lsm(), Map.copyOf(hostPorts), copies);
         } catch (SpecParseException e) {
             throw new ContainerException(e.getMessage(), "configure", "bundle", LaunchException.LAUNCHER_ERROR, e);
         } catch (IOException e) {

@@ -10,8 +10,12 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalLookupService;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -69,31 +73,48 @@ final class CopiedFiles {
             if (directory == null) {
                 return;
             }
-            try (Stream<Path> files = Files.walk(directory)) {
-                for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.delete(p);
-                }
+            try {
+                removeTree(directory);
             } catch (IOException | RuntimeException e) {
                 System.getLogger("dev.bulwark.api").log(System.Logger.Level.WARNING,
                         "could not remove the staged copies " + directory + ": " + e.getMessage());
             }
+        }
+
+        /** Depth first; each directory made the owner's own first: a copied one may have kept a mode without write. */
+        private static void removeTree(Path path) throws IOException {
+            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
+                try (Stream<Path> children = Files.list(path)) {
+                    for (Path child : (Iterable<Path>) children::iterator) {
+                        removeTree(child);
+                    }
+                }
+            }
+            Files.delete(path);
         }
     }
 
     static final Staged NONE = new Staged(null, List.of());
 
     /**
-     * Copies everything into a new staging directory (mode 0755, files readable by all: as root the container's
-     * root is an unprivileged host uid). A source that cannot be copied fails the start naming it; nothing stays.
+     * Copies everything into a new staging directory, readable by no other host user: made mode 0700 with a fresh
+     * random name (Files.createTempDirectory: created atomically, never an existing one), every file keeping its
+     * own permission bits. While it is filled it belongs to the launcher alone, so names inside it can only be
+     * what this method made; then, when the container's root is another host uid ({@code containerRoot} not
+     * null: root launching into a user namespace), the tree is handed to that uid and gid (never following a
+     * link), so the container's root reads a 0600 file as the host's owner did. Rootless, the launcher's own uid
+     * is the container's root: it owns the tree already. A source that cannot be copied fails the start naming
+     * it; nothing stays.
      */
-    Staged stage() {
+    Staged stage(ContainerRoot containerRoot) {
         if (copies.isEmpty()) {
             return NONE;
         }
         Path directory;
         try {
             directory = Files.createTempDirectory("bulwark-copies-"); // no part of it from the id: a name the caller chose
-            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------")); // whatever the umask
         } catch (IOException e) {
             throw new ContainerException("copyFileToContainer: cannot make a staging directory: " + e.getMessage(),
                     "configure", "copyFileToContainer", LaunchException.LAUNCHER_ERROR, e);
@@ -114,11 +135,33 @@ final class CopiedFiles {
                 }
                 staged.mountArguments().add(target + ":" + copy.destination() + ":ro");
             }
+            if (containerRoot != null) {
+                handOver(directory, containerRoot);
+            }
             return new Staged(directory, List.copyOf(staged.mountArguments()));
         } catch (IOException | RuntimeException e) {
             staged.remove();
             throw new ContainerException("copyFileToContainer: " + e.getMessage(), "configure", "copyFileToContainer",
                     LaunchException.LAUNCHER_ERROR, e);
+        }
+    }
+
+    /** The host uid and gid the container's root is (a user namespace's mapping of container id 0). */
+    record ContainerRoot(int uid, int gid) {
+    }
+
+    /** Gives the staged tree to the container's root: each entry, links themselves rather than what they name. */
+    private static void handOver(Path directory, ContainerRoot root) throws IOException {
+        UserPrincipalLookupService lookup = directory.getFileSystem().getUserPrincipalLookupService();
+        UserPrincipal uid = lookup.lookupPrincipalByName(Integer.toString(root.uid()));
+        GroupPrincipal gid = lookup.lookupPrincipalByGroupName(Integer.toString(root.gid()));
+        try (Stream<Path> entries = Files.walk(directory)) { // never follows a link
+            for (Path entry : (Iterable<Path>) entries::iterator) {
+                PosixFileAttributeView view = Files.getFileAttributeView(entry, PosixFileAttributeView.class,
+                        LinkOption.NOFOLLOW_LINKS);
+                view.setOwner(uid);
+                view.setGroup(gid);
+            }
         }
     }
 
@@ -139,7 +182,17 @@ final class CopiedFiles {
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                 Path to = target.resolve(real.relativize(dir).toString());
                 Files.createDirectories(to);
-                Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwxr-xr-x"));
+                Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rwx------")); // its own once filled
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException failed) throws IOException {
+                if (failed != null) {
+                    throw failed;
+                }
+                Files.setPosixFilePermissions(target.resolve(real.relativize(dir).toString()),
+                        Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS));
                 return FileVisitResult.CONTINUE;
             }
 
@@ -160,8 +213,8 @@ final class CopiedFiles {
 
     private static void copyFile(Path file, Path to) throws IOException {
         Files.copy(file, to, StandardCopyOption.REPLACE_EXISTING);
-        boolean executable = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.OWNER_EXECUTE);
-        Files.setPosixFilePermissions(to, permissions(executable ? 0755 : 0644));
+        // its own permission bits (never set-id: those are not permissions), not widened for other host users
+        Files.setPosixFilePermissions(to, Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
     }
 
     private static Set<PosixFilePermission> permissions(int mode) {

@@ -25,6 +25,8 @@ import java.util.function.UnaryOperator;
  * running.
  */
 public final class ExecProcess implements AutoCloseable {
+    /** How long a start may take before it fails: the launcher's steps are bounded, so only a stuck machine reaches it. */
+    static final Duration START_WAIT = Duration.ofSeconds(60);
     private final RunningContainer container;
     private final List<String> command;
     private final ProcessStdio stdio;
@@ -72,9 +74,15 @@ public final class ExecProcess implements AutoCloseable {
             throw e;
         }
         try {
-            process.pid.get();
+            process.pid.get(START_WAIT.toNanos(), TimeUnit.NANOSECONDS);
             stdio.closeChildEnds(); // it runs with its own copies
             return process;
+        } catch (TimeoutException e) {
+            // should it run after all, its stdin is at end-of-file and it ends at the latest with the container,
+            // which still tracks it; its waiting thread closes the rest
+            stdio.closeStdin();
+            throw new ContainerException("exec " + command + " in container " + container.id() + " was not running after "
+                    + START_WAIT, "exec", "", LaunchException.LAUNCHER_ERROR, e);
         } catch (ExecutionException e) {
             throw wrap(e.getCause());
         } catch (InterruptedException e) {
@@ -112,11 +120,7 @@ public final class ExecProcess implements AutoCloseable {
 
     /** Its stdin, with {@link ExecBuilder#openStdin()}; close it for end-of-file. */
     public OutputStream stdin() {
-        OutputStream in = stdio.stdin();
-        if (in == null) {
-            throw new IllegalStateException("exec " + command + " reads /dev/null: ask for its stdin with openStdin()");
-        }
-        return in;
+        return stdio.stdin("exec " + command);
     }
 
     public InputStream stdout() {
@@ -136,7 +140,7 @@ public final class ExecProcess implements AutoCloseable {
     }
 
     public boolean outputTruncated() {
-        return stdio.stdout.dropped() > 0 || stdio.stderr.dropped() > 0;
+        return stdio.truncated();
     }
 
     public boolean isRunning() {
@@ -145,25 +149,7 @@ public final class ExecProcess implements AutoCloseable {
 
     /** Waits for it to end and its output to be complete; false if it still runs after {@code timeout}. */
     public boolean waitFor(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            ended.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            // reported by result()
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        try { // a background child of it may still hold the pipes: bounded
-            long left = Math.max(0, deadline - System.nanoTime());
-            return stdio.stdout.awaitEnd(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS)
-                    && stdio.stderr.awaitEnd(TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return stdio.awaitEnd(ended, timeout);
     }
 
     /** Until its waiting thread reaped it (the container's close kills it first). */

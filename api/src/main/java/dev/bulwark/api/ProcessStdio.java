@@ -8,6 +8,11 @@ import dev.bulwark.nativ.constants.OpenFlags;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -75,9 +80,44 @@ final class ProcessStdio {
         return childEnds[2];
     }
 
-    /** The pipe to the process's stdin; null when it reads /dev/null. */
-    OutputStream stdin() {
+    /** The pipe to the process's stdin; {@code whose} (e.g. "container ID") names it when it reads /dev/null instead. */
+    OutputStream stdin(String whose) {
+        if (stdin == null) {
+            throw new IllegalStateException(whose + " reads /dev/null: ask for its stdin with openStdin()");
+        }
         return stdin;
+    }
+
+    /** Whether stdout or stderr wrote more than the output limit (the rest was dropped). */
+    boolean truncated() {
+        return stdout.dropped() > 0 || stderr.dropped() > 0;
+    }
+
+    /**
+     * Waits for the process ({@code ended}) to end and then for its output to be complete: a background child of
+     * it may still hold the pipes, so that wait is bounded too. False if either is not done within
+     * {@code timeout} (plus a second for the output); a process that failed counts as ended (its owner reports it).
+     */
+    boolean awaitEnd(CompletableFuture<?> ended, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            ended.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            // reported by the owner's exitStatus() and result()
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        try {
+            long left = Math.max(0, deadline - System.nanoTime());
+            return stdout.awaitEnd(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS)
+                    && stderr.awaitEnd(TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private void pump(int fd, OutputCapture capture, String name) {

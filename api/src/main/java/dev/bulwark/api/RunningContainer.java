@@ -134,11 +134,7 @@ public final class RunningContainer implements AutoCloseable {
      * close it for end-of-file. Writes after the workload closed it fail with an IOException (EPIPE).
      */
     public OutputStream stdin() {
-        OutputStream in = stdio.stdin();
-        if (in == null) {
-            throw new IllegalStateException("container " + id() + " reads /dev/null: ask for its stdin with openStdin()");
-        }
-        return in;
+        return stdio.stdin("container " + id());
     }
 
     /** The container's stdout from its first byte (up to the output limit); ends when every process of the container has. */
@@ -161,7 +157,7 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Whether stdout or stderr wrote more than the output limit (the rest was dropped). */
     public boolean outputTruncated() {
-        return stdio.stdout.dropped() > 0 || stdio.stderr.dropped() > 0;
+        return stdio.truncated();
     }
 
     /**
@@ -233,25 +229,7 @@ public final class RunningContainer implements AutoCloseable {
 
     /** Waits for the container to end and its output to be complete; false if it still runs after {@code timeout}. */
     public boolean waitFor(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            ended.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return false;
-        } catch (ExecutionException e) {
-            // reported by exitStatus() and result()
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-        try {
-            long left = Math.max(0, deadline - System.nanoTime());
-            return stdio.stdout.awaitEnd(left + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS)
-                    && stdio.stderr.awaitEnd(TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return stdio.awaitEnd(ended, timeout);
     }
 
     /** The exit status (shell convention: 128 + signal when killed); throws while it runs. */

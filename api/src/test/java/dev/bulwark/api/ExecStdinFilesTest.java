@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
@@ -133,6 +135,41 @@ class ExecStdinFilesTest {
             assertEquals("setting=1\n", container.exec("/bin/cat", "/etc/app/app.conf").stdout(), "a snapshot");
         }
         assertEquals(stagedBefore, staged(), "the staging directory is removed at close");
+    }
+
+    @Test
+    void aPrivateFileStaysPrivateOnTheHostAndIsReadableByTheContainersRoot(@TempDir Path dir) throws Exception {
+        Path secret = Files.writeString(dir.resolve("secret"), "token\n");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Path tree = Files.createDirectories(dir.resolve("tree/locked"));
+        Files.writeString(tree.resolve("file"), "in a read-only directory\n");
+        Files.setPosixFilePermissions(tree, PosixFilePermissions.fromString("r-x------")); // kept; still removed at close
+        List<Path> stagedBefore = staged();
+        try (RunningContainer container = Bulwark.container("/bin/sh", "-c", "id -u; cat /run/secret; stat -c %a /srv/tree/locked; "
+                        + "cat /srv/tree/locked/file; echo ready; " + WAIT_FOREVER)
+                .copyFileToContainer(secret, "/run/secret").copyFileToContainer(dir.resolve("tree"), "/srv/tree")
+                .readyWhenOutput("ready", Duration.ofSeconds(20)).start()) {
+            assertEquals("0\ntoken\n500\nin a read-only directory\nready\n", container.stdoutText(), container.stderrText());
+            List<Path> now = new java.util.ArrayList<>(staged());
+            now.removeAll(stagedBefore);
+            assertEquals(1, now.size(), "one staging directory while it runs: " + now);
+            Path staging = now.get(0);
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(staging, LinkOption.NOFOLLOW_LINKS)),
+                    "the staging directory, for other host users");
+            try (Stream<Path> files = Files.list(staging)) {
+                Path staged = files.filter(Files::isRegularFile).findFirst().orElseThrow();
+                assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(staged, LinkOption.NOFOLLOW_LINKS)),
+                        "the staged file keeps its own mode");
+                int containerRoot = dev.bulwark.nativ.Syscalls.geteuid() == 0 ? 1_000_000_000 : dev.bulwark.nativ.Syscalls.geteuid();
+                for (Path owned : List.of(staging, staged)) {
+                    assertEquals(containerRoot, Files.getAttribute(owned, "unix:uid", LinkOption.NOFOLLOW_LINKS), owned + " owner");
+                    assertEquals(containerRoot == 1_000_000_000 ? 1_000_000_000 : dev.bulwark.nativ.Syscalls.getegid(),
+                            Files.getAttribute(owned, "unix:gid", LinkOption.NOFOLLOW_LINKS), owned + " group");
+                }
+            }
+        }
+        assertEquals(stagedBefore, staged(), "the staging directory is removed at close");
+        Files.setPosixFilePermissions(tree, PosixFilePermissions.fromString("rwx------")); // for @TempDir's clean-up
     }
 
     @Test

@@ -37,7 +37,8 @@ final class StressRun {
         List<String> failures = new ArrayList<>();
         Path stateRoot = Files.createTempDirectory("bulwark-api-stress");
         stateRoot.toFile().setExecutable(true, false);
-        long fdsBefore = count(Path.of("/proc/self/fd"));
+        // what this JVM had before the run (earlier tests in the same fork may have left some): only new ones count
+        Before before = new Before(count(Path.of("/proc/self/fd")), children());
         Set<Integer> pids = ConcurrentHashMap.newKeySet();
         Set<String> ids = ConcurrentHashMap.newKeySet();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
@@ -109,11 +110,19 @@ final class StressRun {
         if (pids.size() != total && failures.isEmpty()) {
             failures.add(pids.size() + " distinct init pids for " + total + " containers");
         }
-        checkNothingLeft(failures, stateRoot, pids, ids, fdsBefore);
+        checkNothingLeft(failures, stateRoot, pids, ids, before);
         return failures;
     }
 
-    private static void checkNothingLeft(List<String> failures, Path stateRoot, Set<Integer> pids, Set<String> ids, long fdsBefore)
+    /** This JVM's open fds and child processes before the run. */
+    private record Before(long fds, Set<Long> children) {
+    }
+
+    private static Set<Long> children() {
+        return ProcessHandle.current().children().map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static void checkNothingLeft(List<String> failures, Path stateRoot, Set<Integer> pids, Set<String> ids, Before before)
             throws IOException {
         for (int pid : pids) {
             if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
@@ -121,9 +130,9 @@ final class StressRun {
                 failures.add("container init pid " + pid + " still runs");
             }
         }
-        List<Long> children = ProcessHandle.current().children().map(ProcessHandle::pid).toList();
+        List<Long> children = children().stream().filter(pid -> !before.children().contains(pid)).sorted().toList();
         if (!children.isEmpty()) {
-            failures.add("children of this JVM left: " + children);
+            failures.add("children of this JVM left by the run: " + children);
         }
         try (Stream<Path> left = Files.list(stateRoot)) {
             List<String> dirs = left.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).toList();
@@ -150,8 +159,8 @@ final class StressRun {
             }
         }
         long fdsAfter = count(Path.of("/proc/self/fd"));
-        if (fdsAfter > fdsBefore + FD_SLACK) {
-            failures.add("open fds of this JVM: " + fdsBefore + " before, " + fdsAfter + " after");
+        if (fdsAfter > before.fds() + FD_SLACK) {
+            failures.add("open fds of this JVM: " + before.fds() + " before, " + fdsAfter + " after");
         }
         try (Stream<Path> left = Files.list(stateRoot)) {
             for (Path p : (Iterable<Path>) left::iterator) {

@@ -15,9 +15,16 @@ import java.nio.file.StandardOpenOption;
  * takes its own back right after. Its /proc/self/oom_score_adj is opened while it is still dumpable: a
  * non-dumpable process's /proc files belong to host root, and an unprivileged launcher could not open it later
  * (nor its non-dumpable child's); the kernel checks a write only against the CAP_SYS_RESOURCE floor.
+ * <p>
+ * oom_score_adj is one value per process, so in an embedding JVM that execs from many threads the read, the
+ * write and the restore of one exec must not interleave with another's: the JVM would be left at a container's
+ * value, or a lower value refused because another exec's higher one was read as the launcher's own. They run
+ * under {@link #PROCESS_WIDE}, the one lock for the process's one value (not mutable state: it holds no data).
  */
 final class InheritedOomScore implements AutoCloseable {
     private static final Path FILE = Path.of("/proc/self/oom_score_adj");
+    /** Serialises every take-and-restore of this process's oom_score_adj; see the class comment. */
+    private static final Object PROCESS_WIDE = new Object();
     private static final System.Logger LOG = System.getLogger(InheritedOomScore.class.getName());
     /** Null when the launcher could not open its own (see {@link #openIfPossible}): why, for a process that asks for one. */
     private final FileChannel channel;
@@ -49,24 +56,31 @@ final class InheritedOomScore implements AutoCloseable {
         }
     }
 
-    /** Sets {@code adj} (when not null) for the launcher while {@code clone} runs, so its child inherits it. */
+    /**
+     * Sets {@code adj} (when not null) for the launcher while {@code clone} runs, so its child inherits it; with
+     * none, the clone still waits for another exec's value to be taken back, so its child inherits the launcher's own.
+     */
     <T> T during(Integer adj, java.util.function.Supplier<T> clone) {
         if (adj == null) {
-            return clone.get();
+            synchronized (PROCESS_WIDE) {
+                return clone.get();
+            }
         }
         if (channel == null) {
             throw new LaunchException(unavailable, ContainerExec.EXEC_FAILED, null);
         }
-        String own = read();
-        write(adj.toString(), () -> "process.oomScoreAdj: " + adj + " is below the launcher's own value (" + own
-                + "); lowering it needs CAP_SYS_RESOURCE, which this launcher does not hold; use a value >= " + own);
-        try {
-            return clone.get();
-        } finally {
-            try { // never throws: the child, once cloned, must reach the caller (nothing left behind)
-                write(own, () -> "the launcher cannot take back its own oom_score_adj " + own);
-            } catch (LaunchException e) {
-                LOG.log(System.Logger.Level.WARNING, "process.oomScoreAdj: " + e.getMessage());
+        synchronized (PROCESS_WIDE) {
+            String own = read();
+            write(adj.toString(), () -> "process.oomScoreAdj: " + adj + " is below the launcher's own value (" + own
+                    + "); lowering it needs CAP_SYS_RESOURCE, which this launcher does not hold; use a value >= " + own);
+            try {
+                return clone.get();
+            } finally {
+                try { // never throws: the child, once cloned, must reach the caller (nothing left behind)
+                    write(own, () -> "the launcher cannot take back its own oom_score_adj " + own);
+                } catch (LaunchException e) {
+                    LOG.log(System.Logger.Level.WARNING, "process.oomScoreAdj: " + e.getMessage());
+                }
             }
         }
     }
