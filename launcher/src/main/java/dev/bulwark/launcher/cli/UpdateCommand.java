@@ -100,7 +100,7 @@ final class UpdateCommand implements Callable<Integer> {
     @Option(names = "--cpuset-mems", paramLabel = "LIST", description = "memory nodes, e.g. 0 (cpuset.mems)")
     String cpusetMems;
 
-    @Option(names = "--pids-limit", paramLabel = "N", description = "most tasks at once (pids.max); 0 or -1: no limit")
+    @Option(names = "--pids-limit", paramLabel = "N", description = "most tasks at once (pids.max); -1: no limit; 0 changes nothing (as runc)")
     Long pidsLimit;
 
     @Option(names = "--blkio-weight", paramLabel = "WEIGHT", description = "block I/O weight 10..1000 (io.bfq.weight "
