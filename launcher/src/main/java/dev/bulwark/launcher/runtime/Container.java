@@ -159,7 +159,8 @@ public final class Container {
      * Writes new limits into a created, running or paused container's cgroup, as runc update: {@code resources}
      * holds only what changes, translated to cgroup v2 files as create does. As runc, a CPU quota without a period
      * (or the reverse) keeps the other half of cpu.max, and a memory+swap limit without a memory limit is taken
-     * against the current memory.max. Nothing is written when one of the limits cannot be applied here.
+     * against the current memory.max. Nothing is written when one of the limits cannot be applied here;
+     * a write the kernel refuses puts back the ones before it ({@link ContainerCgroup#update}).
      */
     public void update(LinuxResources resources) {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
