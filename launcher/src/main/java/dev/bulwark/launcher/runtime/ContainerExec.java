@@ -143,7 +143,9 @@ public final class ContainerExec {
             List<Integer> handled = new java.util.ArrayList<>(SignalForwarding.FORWARDED);
             handled.add(SignalForwarding.SIGWINCH);
             SignalRelay.install(handled, this::deliver);
-            installed = true;
+            synchronized (this) {
+                installed = true;
+            }
         }
 
         synchronized void target(int processPidfd, TerminalRelay relay) {
@@ -173,12 +175,20 @@ public final class ContainerExec {
             }
         }
 
+        /**
+         * Stops the relay outside this monitor: stop() joins the relay's reader thread, which may be waiting to enter
+         * {@link #deliver}; once pidfd is -1 here, a late signal is only queued, never sent to a reused fd number.
+         */
         @Override
-        public synchronized void close() {
-            pidfd = -1;
-            terminal = null;
-            if (installed) {
+        public void close() {
+            boolean stop;
+            synchronized (this) {
+                pidfd = -1;
+                terminal = null;
+                stop = installed;
                 installed = false;
+            }
+            if (stop) {
                 SignalRelay.stop();
             }
         }
