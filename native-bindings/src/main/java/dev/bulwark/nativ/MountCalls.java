@@ -29,13 +29,7 @@ public final class MountCalls {
 
     /** An O_PATH fd of {@code path} (absolute), opened with {@code resolve} (RESOLVE_* flags). */
     public static int openPath(String path, long extraFlags, long resolve) {
-        try (NativeMemory memory = new NativeMemory()) {
-            long how = memory.allocate(MountApi.OPEN_HOW_SIZE);
-            NativeMemory.putLong(how, OpenFlags.O_PATH | OpenFlags.O_CLOEXEC | extraFlags);
-            NativeMemory.putLong(how + 16, resolve);
-            return (int) check(Kernel.raw(SYS_OPENAT2, OpenFlags.AT_FDCWD, memory.cString(path), how, MountApi.OPEN_HOW_SIZE, 0),
-                    "openat2", q(path), "0x" + Long.toHexString(extraFlags), "resolve 0x" + Long.toHexString(resolve));
-        }
+        return openat2(OpenFlags.AT_FDCWD, path, OpenFlags.O_PATH | extraFlags, resolve);
     }
 
     /** openat2(dirfd, name, {flags | O_CLOEXEC, 0, resolve}): e.g. a directory of a root, read with RESOLVE_IN_ROOT. */
@@ -45,7 +39,7 @@ public final class MountCalls {
             NativeMemory.putLong(how, OpenFlags.O_CLOEXEC | flags);
             NativeMemory.putLong(how + 16, resolve);
             return (int) check(Kernel.raw(SYS_OPENAT2, dirfd, memory.cString(name), how, MountApi.OPEN_HOW_SIZE, 0),
-                    "openat2", Integer.toString(dirfd), q(name), "0x" + Long.toHexString(flags), "resolve 0x" + Long.toHexString(resolve));
+                    "openat2", dirfd == OpenFlags.AT_FDCWD ? "AT_FDCWD" : Integer.toString(dirfd), q(name), "0x" + Long.toHexString(flags), "resolve 0x" + Long.toHexString(resolve));
         }
     }
 

@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * With other processes present the plan fails and says so instead of moving them.
  */
 public final class CgroupPlanner {
+    private static final System.Logger LOG = System.getLogger(CgroupPlanner.class.getName());
     static final String LAUNCHER_LEAF = "bulwark-launcher";
     private static final Pattern CONTAINER_ID = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$");
     private static final Pattern SYSTEMD_PATH = Pattern.compile("^[^/:]*:[^/:]*:[^/:]*$");
@@ -94,6 +95,9 @@ public final class CgroupPlanner {
         try {
             return placed(host, targetCgroup(host, containerId, cgroupsPath, rootless), translation, rootless);
         } catch (CgroupException | Unavailable e) {
+            // logged (--debug) so that a later pause or update refused for want of a cgroup can be explained
+            LOG.log(System.Logger.Level.DEBUG, "linux.cgroupsPath \"" + cgroupsPath + "\": no cgroup of its own for container "
+                    + containerId + ": " + e.getMessage());
             return CgroupPlan.none(translation.warnings());
         }
     }

@@ -8,6 +8,7 @@ import java.util.Set;
 
 /** A container's cgroup, created by {@link CgroupPlan#create()} or found again by its path. */
 public final class ContainerCgroup {
+    private static final System.Logger LOG = System.getLogger(ContainerCgroup.class.getName());
     private static final int REMOVE_ATTEMPTS = 50;
     private static final long REMOVE_RETRY_MILLIS = 20;
 
@@ -173,7 +174,10 @@ public final class ContainerCgroup {
     /**
      * Writes new limits into this existing cgroup: the same translation from OCI resources to cgroup v2
      * files as create ({@link ResourceTranslator#translate}). Every file is checked before the first write, so a
-     * limit this cgroup cannot take (its controller is not enabled here) changes nothing and is named.
+     * limit this cgroup cannot take (its controller is not enabled here) changes nothing and is named. A write the
+     * kernel refuses (EBUSY: memory.max below the usage; EINVAL: a cpuset it cannot have) puts the files written
+     * before it back to the values read before the first write (best effort: a file that cannot be put back is
+     * logged).
      *
      * @return the writes done, in order
      */
@@ -188,16 +192,58 @@ public final class ContainerCgroup {
             }
             effective.add(chosen);
         }
+        java.util.Map<String, String> before = new java.util.LinkedHashMap<>();
+        for (CgroupWrite w : effective) {
+            if (!before.containsKey(w.file())) {
+                Path file = dir.resolve(w.file());
+                try {
+                    before.put(w.file(), CgroupFiles.read(file));
+                } catch (IOException e) { // a write-only file (memory.reclaim) has no old value to put back
+                    before.put(w.file(), null);
+                }
+            }
+        }
+        java.util.List<String> written = new java.util.ArrayList<>();
         for (CgroupWrite w : effective) {
             Path file = dir.resolve(w.file());
             try {
                 CgroupFiles.write(file, w.value());
+                if (!written.contains(w.file())) {
+                    written.add(w.file());
+                }
             } catch (IOException e) {
+                String restored = restore(written, before);
                 throw new CgroupException(w.field() + ": writing \"" + w.value() + "\" to " + file + ": "
-                        + CgroupFiles.reason(e), e);
+                        + CgroupFiles.reason(e) + restored, e);
             }
         }
         return effective;
+    }
+
+    /** Puts {@code files} back to their old values, last written first; what the refusal adds about it. */
+    private String restore(java.util.List<String> files, java.util.Map<String, String> before) {
+        int failed = 0;
+        for (int i = files.size() - 1; i >= 0; i--) {
+            Path file = dir.resolve(files.get(i));
+            if (before.get(files.get(i)) == null) {
+                continue; // write-only: nothing to put back
+            }
+            // A file read as several lines (io.max: one per device) is written back one line at a time
+            for (String line : before.get(files.get(i)).strip().split("\n")) {
+                try {
+                    CgroupFiles.write(file, line.isEmpty() ? "\n" : line);
+                } catch (IOException e) {
+                    failed++;
+                    LOG.log(System.Logger.Level.WARNING, "could not put " + file + " back to \"" + line + "\": "
+                            + CgroupFiles.reason(e));
+                }
+            }
+        }
+        if (files.isEmpty()) {
+            return "; nothing was changed";
+        }
+        return failed == 0 ? "; the " + files.size() + " file(s) written before it were put back"
+                : "; " + failed + " of the values written before it could not be put back (see the warnings)";
     }
 
     /** A single-value interface file ("max" as -1); empty when the file does not exist here. */

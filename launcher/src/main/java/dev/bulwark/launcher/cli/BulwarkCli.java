@@ -57,7 +57,8 @@ public final class BulwarkCli {
     boolean systemdCgroup;
 
     @Option(names = "--cgroup-manager", paramLabel = "cgroupfs|systemd|disabled", description = "crun's flag, as Podman "
-            + "passes it: cgroupfs (default) places a cgroup only for limits, through the file system; systemd is "
+            + "passes it: cgroupfs (default) places a cgroup through the file system, for limits or a named "
+            + "linux.cgroupsPath; systemd is "
             + "--systemd-cgroup; disabled (podman run --cgroups=disabled) places none and refuses a config's limits")
     String cgroupManager = "cgroupfs";
 
@@ -130,9 +131,10 @@ public final class BulwarkCli {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--rootless: expected true, false or auto, got \"" + rootless + "\"");
         }
-        if (!List.of("cgroupfs", "systemd", "disabled").contains(cgroupManager)) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--cgroup-manager: expected cgroupfs, systemd or disabled, got \"" + cgroupManager + "\"");
+        try {
+            CgroupManager.parse(cgroupManager); // its one check, before any verb runs
+        } catch (LaunchException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
         }
         if ((systemdCgroup || cgroupManager.equals("systemd")) && !Files.isDirectory(Path.of("/run/systemd/system"))) {
             throw new CommandLine.ExecutionException(new CommandLine(this), "--systemd-cgroup", new LaunchException((systemdCgroup ? "--systemd-cgroup" : "--cgroup-manager systemd") + ": systemd is not running on this host (no /run/systemd/system); "

@@ -8,13 +8,14 @@ import dev.bulwark.launcher.cgroup.ContainerCgroup;
 import dev.bulwark.launcher.cgroup.RuncStats;
 import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.ContainerState;
+import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -80,21 +81,57 @@ final class EventsCommand implements Callable<Integer> {
         long nextStats = System.nanoTime() + every.toNanos();
         while (true) {
             Thread.sleep(Math.min(OOM_POLL_MILLIS, Math.max(1, every.toMillis())));
-            ContainerState now = found.state();
-            if (now.status().equals("stopped") || !java.nio.file.Files.isDirectory(cgroup.path())
-                    || cgroup.readKeyed("cgroup.events").getOrDefault("populated", 1L) == 0) {
+            if (gone(found, cgroup)) {
                 return;
             }
-            long kills = cgroup.readKeyed("memory.events").getOrDefault("oom_kill", 0L);
-            if (kills > oomKills) {
-                System.out.println(event(json, "oom", id, null));
-                oomKills = kills;
-            }
-            if (System.nanoTime() - nextStats >= 0) {
-                System.out.println(event(json, "stats", id, RuncStats.of(cgroup)));
-                nextStats += every.toNanos();
+            try {
+                long kills = cgroup.readKeyed("memory.events").getOrDefault("oom_kill", 0L);
+                if (kills > oomKills) {
+                    System.out.println(event(json, "oom", id, null));
+                    oomKills = kills;
+                }
+                if (System.nanoTime() - nextStats >= 0) {
+                    System.out.println(event(json, "stats", id, RuncStats.of(cgroup)));
+                    nextStats += every.toNanos();
+                }
+            } catch (CgroupException e) {
+                // a delete between the check and the reads removes the cgroup's files: stopped, as runc ends then
+                if (vanished(e) || gone(found, cgroup)) {
+                    return;
+                }
+                throw e;
             }
         }
+    }
+
+    /** The container stopped, or its cgroup is removed or empty. */
+    private static boolean gone(Container found, ContainerCgroup cgroup) throws CgroupException {
+        try {
+            if (found.state().status().equals("stopped") || !java.nio.file.Files.isDirectory(cgroup.path())) {
+                return true;
+            }
+        } catch (NoSuchContainerException e) {
+            return true; // deleted meanwhile
+        }
+        try {
+            return cgroup.readKeyed("cgroup.events").getOrDefault("populated", 1L) == 0;
+        } catch (CgroupException e) {
+            if (vanished(e)) {
+                return true;
+            }
+            throw e;
+        }
+    }
+
+    /** A read failed because the cgroup was removed meanwhile (ENOENT; ENODEV on a file opened before the rmdir). */
+    static boolean vanished(CgroupException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.nio.file.NoSuchFileException
+                    || cause instanceof IOException io && io.getMessage() != null && io.getMessage().contains("No such device")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** runc's types.Event: type, id, and data unless empty. */

@@ -11,10 +11,11 @@ import java.util.concurrent.Callable;
 
 /** {@code bulwark pause ID}: freezes a running container's processes (cgroup v2 freezer), as runc pause. */
 @Command(name = "pause", mixinStandardHelpOptions = true, description = {
-        "Freeze every process of a running container with the cgroup v2 freezer (cgroup.freeze in its cgroup), and "
-                + "wait until cgroup.events says frozen; its status is then paused until 'bulwark resume'. kill KILL and "
-                + "delete --force still end a paused container.",
-        "Exit status 1: no such container, it is not running, or it has no cgroup of its own (on hosts where its "
+        "Freeze every process of a created or running container with the cgroup v2 freezer (cgroup.freeze in its "
+                + "cgroup), and wait until cgroup.events says frozen; its status is then paused until 'bulwark resume' "
+                + "(a container paused before start is created again). kill KILL and delete --force still end a paused "
+                + "container.",
+        "Exit status 1: no such container, it is neither created nor running, or it has no cgroup of its own (on hosts where its "
                 + "limits could not go in a cgroup it shares its launcher's, which must not be frozen)."},
         footer = {"", "Examples:",
                 "  bulwark pause demo",

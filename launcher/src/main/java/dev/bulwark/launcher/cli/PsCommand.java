@@ -71,20 +71,31 @@ final class PsCommand implements Callable<Integer> {
         command.addAll(options);
         String shown = String.join(" ", command);
         String output;
+        String errors;
         int status;
         try {
-            java.lang.Process ps = new ProcessBuilder(command).redirectErrorStream(true)
+            // stdout only is parsed; stderr is read beside it (no pipe fills up) and passed on or named in the refusal
+            java.lang.Process ps = new ProcessBuilder(command)
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            java.util.concurrent.CompletableFuture<String> stderr = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(ps.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return "";
+                }
+            });
             output = new String(ps.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
             status = ps.waitFor();
+            errors = stderr.join();
         } catch (IOException e) {
             throw new LaunchException("PS_OPTIONS: cannot run ps(1) (Debian's procps package): " + e.getMessage());
         }
         List<String> lines = output.lines().toList();
         if (status != 0 || lines.isEmpty()) {
             throw new LaunchException("PS_OPTIONS: " + shown + " failed (exit " + status + "): "
-                    + lines.stream().filter(l -> !l.isBlank()).findFirst().orElse("no output").strip());
+                    + errors.lines().filter(l -> !l.isBlank()).findFirst().orElse("no output").strip());
         }
+        System.err.print(errors); // ps(1)'s own warnings, as it printed them
         int pidColumn = List.of(lines.get(0).strip().split("\\s+")).indexOf("PID");
         if (pidColumn < 0) {
             throw new LaunchException("PS_OPTIONS: " + shown + " prints no PID column (add pid to -o)");

@@ -38,7 +38,8 @@ import java.util.regex.Pattern;
                 + "memory.low, memory.swap.max, cpu.weight, cpu.max, cpuset.cpus/mems, pids.max, io.weight, and unified "
                 + "entries verbatim). A CPU quota without a period keeps the current period, and the reverse. When a "
                 + "limit cannot be applied here (its controller is not enabled for the container's cgroup, as on hosts "
-                + "whose controllers are in cgroup v1) nothing is written and one line names it.",
+                + "whose controllers are in cgroup v1) nothing is written and one line names it; when the kernel refuses a "
+                + "write (memory.max below the usage), the files written before it are put back.",
         "Exit status 1: no such container, it is stopped, or it has no cgroup of its own; 125: a bad value or a "
                 + "limit this host cannot apply."},
         footer = {"", "Examples:",
@@ -100,7 +101,7 @@ final class UpdateCommand implements Callable<Integer> {
     @Option(names = "--cpuset-mems", paramLabel = "LIST", description = "memory nodes, e.g. 0 (cpuset.mems)")
     String cpusetMems;
 
-    @Option(names = "--pids-limit", paramLabel = "N", description = "most tasks at once (pids.max); 0 or -1: no limit")
+    @Option(names = "--pids-limit", paramLabel = "N", description = "most tasks at once (pids.max); -1: no limit; 0 changes nothing (as runc)")
     Long pidsLimit;
 
     @Option(names = "--blkio-weight", paramLabel = "WEIGHT", description = "block I/O weight 10..1000 (io.bfq.weight "

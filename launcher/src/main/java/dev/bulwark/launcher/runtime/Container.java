@@ -121,7 +121,7 @@ public final class Container {
     /**
      * Freezes every process of a running container with the cgroup v2 freezer (its cgroup's
      * cgroup.freeze), as runc pause; the status is "paused" until {@link #resume}. Refused when the
-     * container is not running or has no cgroup of its own (freezing a shared one would stop others).
+     * container is neither created nor running (runc pauses a created one too) or has no cgroup of its own (freezing a shared one would stop others).
      */
     public void pause() {
         freeze(true);
@@ -136,7 +136,7 @@ public final class Container {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {
             ContainerState recorded = directory.read();
             String status = recorded.effectiveStatus();
-            if (pause && !status.equals("running")) {
+            if (pause && !status.equals("running") && !status.equals("created")) { // runc pauses a created one too
                 throw new LaunchException("container " + id + ": cannot pause: it is not running (" + status + ")",
                         VERB_FAILED, null);
             }
@@ -150,7 +150,8 @@ public final class Container {
             } catch (CgroupException e) {
                 throw new LaunchException("container " + id + ": " + e.getMessage(), VERB_FAILED, e);
             }
-            directory.write(recorded.withStatus(pause ? "paused" : "running"));
+            // as runc: a resumed container that was paused before start is created again (its init waits on exec.fifo)
+            directory.write(recorded.withStatus(pause ? "paused" : directory.awaitsStart() ? "created" : "running"));
         }
     }
 
@@ -158,7 +159,8 @@ public final class Container {
      * Writes new limits into a created, running or paused container's cgroup, as runc update: {@code resources}
      * holds only what changes, translated to cgroup v2 files as create does. As runc, a CPU quota without a period
      * (or the reverse) keeps the other half of cpu.max, and a memory+swap limit without a memory limit is taken
-     * against the current memory.max. Nothing is written when one of the limits cannot be applied here.
+     * against the current memory.max. Nothing is written when one of the limits cannot be applied here;
+     * a write the kernel refuses puts back the ones before it ({@link ContainerCgroup#update}).
      */
     public void update(LinuxResources resources) {
         try (StateDirectory directory = StateDirectory.lock(root, id)) {

@@ -35,12 +35,15 @@ import java.util.function.UnaryOperator;
 /**
  * {@code exec}: a new process in a created or running container, confined as its init is (see
  * {@link ExecProgram}), from the config the init was compiled from ({@link ExecConfig}, kept in the state
- * directory). The state directory's lock is held until the process has exec'd (no delete in between),
- * then released while a foreground exec waits. Failures before the process runs are runc's: exit status
+ * directory). The state directory's lock is held until the process has exec'd (no delete in between; in a
+ * paused container only until its namespaces and cgroup are open, as the process stops in the frozen cgroup
+ * until resume), then released while a foreground exec waits. Failures before the process runs are runc's: exit status
  * 255, one line ("container X does not exist", "cannot exec in a stopped container"); a bad process is
  * one line naming its field, exit 125; a program that is missing is 127, one that cannot run 126.
  */
 public final class ContainerExec {
+    private static final System.Logger LOG = System.getLogger(ContainerExec.class.getName());
+
     /** runc's exit status for an exec that could not run its process. */
     public static final int EXEC_FAILED = 255;
 
@@ -140,7 +143,9 @@ public final class ContainerExec {
             List<Integer> handled = new java.util.ArrayList<>(SignalForwarding.FORWARDED);
             handled.add(SignalForwarding.SIGWINCH);
             SignalRelay.install(handled, this::deliver);
-            installed = true;
+            synchronized (this) {
+                installed = true;
+            }
         }
 
         synchronized void target(int processPidfd, TerminalRelay relay) {
@@ -170,12 +175,20 @@ public final class ContainerExec {
             }
         }
 
+        /**
+         * Stops the relay outside this monitor: stop() joins the relay's reader thread, which may be waiting to enter
+         * {@link #deliver}; once pidfd is -1 here, a late signal is only queued, never sent to a reused fd number.
+         */
         @Override
-        public synchronized void close() {
-            pidfd = -1;
-            terminal = null;
-            if (installed) {
+        public void close() {
+            boolean stop;
+            synchronized (this) {
+                pidfd = -1;
+                terminal = null;
+                stop = installed;
                 installed = false;
+            }
+            if (stop) {
                 SignalRelay.stop();
             }
         }
@@ -220,23 +233,64 @@ public final class ContainerExec {
                 if (namespaces.joined().stream().anyMatch(n -> n.type() == CloneFlags.CLONE_NEWUSER)) {
                     requireMapped(spec, recorded.pid());
                 }
+                boolean setgroupsAllowed = setgroupsAllowed(recorded.pid(), namespaces);
                 if (signals != null) {
                     signals.install();
                 }
-                started = spawnWithTerminal(context, namespaces, cgroup, setgroupsAllowed(recorded.pid(), namespaces), oomScore,
+                boolean paused = status.equals("paused");
+                if (paused) {
+                    // The child joins the frozen cgroup and stops there until resume, which takes this lock: runc holds
+                    // none either. The namespaces and cgroup.procs are open already; the init is checked again below
+                    directory.unlock();
+                }
+                started = spawnWithTerminal(context, namespaces, cgroup, setgroupsAllowed, oomScore,
                         request.consoleSocket(), request.embedded() == null ? null : request.embedded().stdio());
+                if (paused && !recorded.initAlive()) {
+                    killAndReap(started);
+                    throw new LaunchException("container " + id + ": its init ended while the process started",
+                            EXEC_FAILED, null);
+                }
             }
             if (request.pidFile() != null) {
                 try {
                     directory.writePidFile(request.pidFile(), started.pid());
                 } catch (LaunchException e) {
-                    Syscalls.pidfdSendSignal(started.pidfd(), Signals.SIGKILL); // nothing left behind
-                    Syscalls.wait4(started.pid(), 0);
-                    Syscalls.close(started.pidfd());
+                    killAndReap(started); // nothing left behind
                     throw e;
                 }
             }
             return started;
+        }
+    }
+
+    /**
+     * Nothing left behind of a process that must not run on: SIGKILL (it may have died already: ESRCH), reaped, its
+     * pidfd and relayed terminal master closed. A failure of one step is logged and the others still run.
+     */
+    private static void killAndReap(Started started) {
+        try {
+            Syscalls.pidfdSendSignal(started.pidfd(), Signals.SIGKILL);
+        } catch (SyscallException e) {
+            if (e.errno() != Errno.ESRCH) {
+                LOG.log(System.Logger.Level.WARNING, "exec: killing process " + started.pid() + ": " + e.getMessage());
+            }
+        }
+        try {
+            Syscalls.wait4(started.pid(), 0);
+        } catch (SyscallException e) {
+            LOG.log(System.Logger.Level.WARNING, "exec: reaping process " + started.pid() + ": " + e.getMessage());
+        }
+        closeQuietly(started.pidfd());
+        if (started.master() >= 0) {
+            closeQuietly(started.master());
+        }
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            Syscalls.close(fd);
+        } catch (SyscallException e) {
+            LOG.log(System.Logger.Level.WARNING, "exec: closing fd " + fd + ": " + e.getMessage());
         }
     }
 
@@ -310,9 +364,7 @@ public final class ContainerExec {
             try {
                 return new Started(started.pid(), started.pidfd(), console.receiveMaster());
             } catch (SyscallException | LaunchException e) {
-                Syscalls.pidfdSendSignal(started.pidfd(), Signals.SIGKILL); // nothing left behind
-                Syscalls.wait4(started.pid(), 0);
-                Syscalls.close(started.pidfd());
+                killAndReap(started); // nothing left behind
                 throw new LaunchException("exec: the terminal's master did not arrive: " + e.getMessage(), EXEC_FAILED, e);
             }
         } finally {

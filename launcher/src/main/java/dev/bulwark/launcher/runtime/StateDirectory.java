@@ -50,6 +50,7 @@ public final class StateDirectory implements AutoCloseable {
     private static final Set<String> OWN_ENTRIES = Set.of(STATE_FILE, STATE_TEMPORARY, ROOTFS, EXEC_FIFO, HOOKS_FILE, NOTIFY_SOCKET,
             ContainerLog.FILE, PASTA_FILE, EXEC_CONFIG_FILE);
     private static final int S_IFSOCK = 0140000;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final String TOMBSTONE_PREFIX = "~removing-"; // "~" is never in a container id: no id can pose as one
     static final long CLAIM_GRACE_SECONDS = 10;
     private static final long LOCK_WAIT_SECONDS = 30;
@@ -392,6 +393,19 @@ public final class StateDirectory implements AutoCloseable {
             warn("container " + id + ": could not remove " + EXEC_FIFO + ": " + e.getMessage());
         }
         return true;
+    }
+
+    /** Whether exec.fifo is still there: the init waits for start (a created container, paused or not). */
+    public boolean awaitsStart() {
+        try {
+            DirectoryCalls.statx(fd, EXEC_FIFO, AT_SYMLINK_NOFOLLOW);
+            return true;
+        } catch (SyscallException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return false;
+            }
+            throw new LaunchException("container " + id + ": " + EXEC_FIFO + ": " + e.getMessage(), e);
+        }
     }
 
     /** Writes {@code pid} to {@code file} atomically (a temporary file here, renamed over it), as --pid-file asks. */

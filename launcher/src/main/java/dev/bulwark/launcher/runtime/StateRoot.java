@@ -1,6 +1,7 @@
 package dev.bulwark.launcher.runtime;
 
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.plan.LauncherUserNamespace;
 import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.Errno;
 import dev.bulwark.nativ.SyscallException;
@@ -40,7 +41,7 @@ public final class StateRoot implements AutoCloseable {
      * as runc decides: host root's /run/bulwark is not its own.
      */
     public static Path defaultPath(int euid) {
-        if (euid == 0 && dev.bulwark.launcher.plan.LauncherUserNamespace.isInitial()) {
+        if (euid == 0 && LauncherUserNamespace.isInitial()) {
             return Path.of("/run/bulwark");
         }
         String runtime = System.getenv("XDG_RUNTIME_DIR");
