@@ -88,6 +88,34 @@ class CgroupSubtreeTest {
     }
 
     @Test
+    void killAllWithAnotherSignalReachesTheProcessesInChildCgroups() throws Exception {
+        MODE.assumeAvailable();
+        String id = "cgsub-term-" + ProcessHandle.current().pid();
+        String parent = "bulwark-it-cgsub-" + ProcessHandle.current().pid();
+        Path bundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sh", "-c",
+                "sleep 300 & sleep 300 & wait"), "/" + parent + "/" + id, null));
+        Set<String> mountsBefore = Containers.hostMounts();
+        try {
+            createAndStart(id, bundle);
+            Path cgroup = Path.of(state(id).get("cgroup").asText());
+            List<Long> pids = awaitPids(cgroup, 3);
+            escapeInto(cgroup, pids);
+
+            // TERM ends the two sleeps (in escape/deeper); the init, pid 1 of its namespace, ignores it, but its wait returns
+            Cli.Result term = Cli.run(MODE, cli("kill", "--all", id, "TERM"));
+            assertEquals(0, term.exitCode(), term.describe());
+            awaitTrue(() -> pids.stream().noneMatch(CgroupSubtreeTest::alive), "TERM reached every process of the subtree");
+            awaitTrue(() -> status(id).equals("stopped"), "stopped");
+            Cli.Result delete = Cli.run(MODE, cli("delete", id));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertFalse(Files.exists(cgroup), "the container's cgroup and its children are removed");
+            Containers.assertNothingLeft(MODE, id, mountsBefore);
+        } finally {
+            cleanUp(id, bundle, parent);
+        }
+    }
+
+    @Test
     void aCgroupsPathBelowAnotherContainersCgroupIsRefused() throws Exception {
         MODE.assumeAvailable();
         String id = "cgsub-host-" + ProcessHandle.current().pid();
