@@ -33,10 +33,11 @@ public final class ResourceSyntax {
 
     /**
      * Core files the runtime itself manages: through them a config could move processes between
-     * cgroups, enable controllers for children, kill or change the cgroup's type.
+     * cgroups, enable controllers for children, kill, freeze (which pause/resume own) or change the
+     * cgroup's type.
      */
     public static final Set<String> RUNTIME_OWNED_FILES = Set.of(
-            "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill", "cgroup.type");
+            "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill", "cgroup.type", "cgroup.freeze");
 
     /** Why {@code pageSize} is not a hugepage size like "2MB", or empty. */
     public static Optional<String> pageSizeProblem(String pageSize) {

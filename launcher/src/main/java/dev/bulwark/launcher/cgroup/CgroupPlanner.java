@@ -196,6 +196,7 @@ public final class CgroupPlanner {
         if (!existing.startsWith(host.v2Root())) {
             throw new IllegalStateException(existing + " is outside " + host.v2Root());
         }
+        requireNoOccupiedAncestor(host, existing);
 
         Map<Controller, String> firstField = new LinkedHashMap<>();
         for (CgroupWrite w : translation.writes()) {
@@ -233,6 +234,34 @@ public final class CgroupPlanner {
             }
         }
         return CgroupPlan.of(dir, toCreate, enable, launcherLeaf, host.selfPid(), translation);
+    }
+
+    /**
+     * Refuses a place below a cgroup that holds processes of its own (another container's cgroup, a
+     * service's): the container would share that cgroup's limits and die with its cgroup.kill, and that
+     * cgroup's owner could not remove it. Checks {@code existing} and its ancestors below the v2 root,
+     * except the launcher's own cgroup and its ancestors, where relative paths and rootless placement put
+     * containers. A cgroup that only has populated children (containerd's /default, Podman's /libpod_parent)
+     * is a parent of containers and is fine.
+     */
+    private static void requireNoOccupiedAncestor(CgroupHost host, Path existing) throws CgroupException {
+        Path own = host.dirOf(host.ownCgroup());
+        for (Path at = existing; at != null && at.startsWith(host.v2Root()) && !at.equals(host.v2Root()); at = at.getParent()) {
+            if (own.startsWith(at)) {
+                continue;
+            }
+            Set<Long> pids;
+            try {
+                pids = CgroupFiles.readPids(at.resolve("cgroup.procs"));
+            } catch (IOException e) {
+                throw new CgroupException("linux.cgroupsPath: cannot read " + at.resolve("cgroup.procs") + ": "
+                        + CgroupFiles.reason(e), e);
+            }
+            if (!pids.isEmpty()) {
+                throw new CgroupException("linux.cgroupsPath: " + at + " holds processes of its own (another"
+                        + " container's or a service's cgroup); a container's cgroup cannot go below it");
+            }
+        }
     }
 
     /**

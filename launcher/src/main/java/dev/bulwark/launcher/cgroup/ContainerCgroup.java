@@ -52,9 +52,10 @@ public final class ContainerCgroup {
     /**
      * The cgroup a created container's config placed with {@code linux.cgroupsPath} (so not named after
      * its id), found again for {@code delete}: accepted only if it is a normalized path strictly inside
-     * this host's cgroup v2 hierarchy, not the launcher's own cgroup or an ancestor of it, with no child
-     * cgroup, and every process in it passes {@code isContainerProcess} (the caller checks the
-     * container's user namespace). Anything else is refused: nothing is killed or removed.
+     * this host's cgroup v2 hierarchy, not the launcher's own cgroup or an ancestor of it, and every process
+     * in it and in the cgroups below it passes {@code isContainerProcess} (the caller checks the container's
+     * user namespace). Child cgroups are the container's own when it could write cgroupfs: they are part of
+     * it, killed and removed with it. Anything else is refused: nothing is killed or removed.
      */
     public static Optional<ContainerCgroup> findConfigured(String recorded, java.util.function.LongPredicate isContainerProcess)
             throws CgroupException {
@@ -72,14 +73,7 @@ public final class ContainerCgroup {
         if (found.isEmpty()) {
             return found;
         }
-        try (var entries = Files.list(dir)) {
-            if (entries.anyMatch(Files::isDirectory)) {
-                throw new CgroupException(refusal + "has child cgroups; left alone");
-            }
-        } catch (IOException e) {
-            throw new CgroupException("cannot list " + dir + ": " + CgroupFiles.reason(e), e);
-        }
-        for (long pid : found.get().pids()) {
+        for (long pid : found.get().subtreePids()) {
             if (!isContainerProcess.test(pid)) {
                 throw new CgroupException(refusal + "holds process " + pid + ", which is not the container's; left alone");
             }
@@ -130,6 +124,11 @@ public final class ContainerCgroup {
         } catch (IOException e) {
             throw new CgroupException("cannot list the processes of " + dir + ": " + CgroupFiles.reason(e), e);
         }
+    }
+
+    /** The PIDs in the cgroup and in every cgroup below it (which the container may have created). */
+    public Set<Long> subtreePids() throws CgroupException {
+        return CgroupSubtree.pids(dir);
     }
 
     /**
@@ -321,41 +320,22 @@ public final class ContainerCgroup {
             }
         }
         for (int round = 0; round < REMOVE_ATTEMPTS; round++) {
-            Set<Long> pids = pids();
+            Set<Long> pids = subtreePids();
             if (pids.isEmpty()) {
                 return;
             }
             pids.forEach(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
             sleep();
         }
-        throw new CgroupException("processes of " + dir + " survive SIGKILL: " + pids());
+        throw new CgroupException("processes of " + dir + " survive SIGKILL: " + subtreePids());
     }
 
     /**
-     * Removes the cgroup once its processes have been reaped. The kernel answers EBUSY while
-     * exiting tasks are still being torn down, so this retries for about a second.
+     * Removes the cgroup and every cgroup below it (children first) once their processes have been
+     * reaped; EBUSY, while exiting tasks are still being torn down, is retried for about two seconds.
      */
     public void remove() throws CgroupException {
-        IOException last = null;
-        for (int attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
-            try {
-                Files.deleteIfExists(dir);
-                return;
-            } catch (IOException e) {
-                last = e;
-                sleep();
-            }
-        }
-        throw new CgroupException("cannot remove the cgroup " + dir + ": " + CgroupFiles.reason(last)
-                + " (processes left: " + describePids() + ")", last);
-    }
-
-    private String describePids() {
-        try {
-            return pids().toString();
-        } catch (CgroupException e) {
-            return "unknown";
-        }
+        CgroupSubtree.remove(dir);
     }
 
     private static void sleep() {

@@ -281,7 +281,7 @@ public final class Container {
                     cgroup.get().kill();
                     return;
                 }
-                for (long pid : cgroup.get().pids()) {
+                for (long pid : cgroup.get().subtreePids()) {
                     signalQuietly((int) pid, signal);
                 }
                 return;
