@@ -127,7 +127,96 @@ class ExecTerminalTest {
         }
     }
 
+    /**
+     * CVE-2024-21626 class: a container replaces /dev/ptmx (a symlink it may rewrite) to steer the exec child's pty open
+     * onto another file (through a magic link, a host file). The child opens devpts' own /dev/pts/ptmx without following
+     * any symlink, so the planted link is never used: the terminal is a pty of the container's devpts and the target
+     * is untouched (the earlier open of /dev/ptmx by name opened it and failed on TIOCSPTLCK).
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aSymlinkPlantedAtDevPtmxIsNeverFollowed(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePython();
+        String id = newId("planted", mode);
+        Path bundle = Bundles.create(mode, spec -> writableDev(Containers.withArgs(spec, "/bin/sleep", "300")));
+        try {
+            startContainer(mode, id, bundle);
+            assertEquals("/dev/victim", plant(mode, id, "echo untouched > /dev/victim && rm -f /dev/ptmx && ln -s /dev/victim /dev/ptmx "
+                    + "&& busybox readlink /dev/ptmx").strip(), "planted");
+            Cli.Result result = Cli.start(mode, ptyRun(21, 87, "ready", 21, 87, ""), cli(mode, "exec", "-t", id, "/bin/sh", "-c",
+                    "[ \"$(busybox stat -L -c %d /proc/self/fd/0)\" = \"$(busybox stat -c %d /dev/pts/ptmx)\" ] && echo same-devpts; "
+                    + "echo ready")).await(60);
+            String output = result.stdout().replace("\r", "");
+            assertEquals(0, result.exitCode(), result.describe());
+            assertTrue(output.contains("same-devpts\n"), "the terminal is a pty of the container's devpts: " + output);
+            assertEquals("untouched", plant(mode, id, "cat /dev/victim").strip(), "the link's target is left alone");
+        } finally {
+            cleanUp(mode, id, bundle, null);
+        }
+    }
+
+    /**
+     * Without a devpts at /dev/pts (a config that mounts none) the container owns /dev/pts/ptmx: a symlink planted there
+     * fails the open (ELOOP), a plain file fails the master check (TIOCGPTN: ENOTTY) before any ioctl changes it. The
+     * exec is refused with one line, nothing is left behind and the file is untouched.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aContainerOwnedDevPtsPtmxIsRefused(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePython();
+        String id = newId("nopts", mode);
+        Path bundle = Bundles.create(mode, spec -> writableDev(Containers.withArgs(spec, "/bin/sleep", "300"))
+                .withMounts(spec.mounts().stream().filter(m -> !m.destination().equals("/dev/pts")).toList()));
+        Path dir = socketDirectory();
+        try {
+            startContainer(mode, id, bundle);
+            assertEquals("/dev/victim", plant(mode, id, "echo untouched > /dev/victim && mkdir -p /dev/pts && ln -s /dev/victim /dev/pts/ptmx "
+                    + "&& busybox readlink /dev/pts/ptmx").strip(), "planted");
+            assertExecTerminalRefused(mode, id, dir, "ELOOP");
+            assertEquals("plain", plant(mode, id, "rm /dev/pts/ptmx && echo plain > /dev/pts/ptmx && cat /dev/pts/ptmx").strip());
+            assertExecTerminalRefused(mode, id, dir, "ENOTTY");
+            assertEquals("untouched", plant(mode, id, "cat /dev/victim").strip(), "the link's target is left alone");
+            assertEquals("plain", plant(mode, id, "cat /dev/pts/ptmx").strip(), "the plain file is left alone");
+            assertEquals(List.of(Long.valueOf(stateInt(mode, id, "pid"))), ps(mode, id), "no process was left by the refusals");
+        } finally {
+            cleanUp(mode, id, bundle, dir);
+        }
+    }
+
     // --- helpers ---
+
+    /** Landlock off (an explicit loosening, as in a config that is not hardened): the container's root may write its /dev. */
+    private static dev.bulwark.config.model.Spec writableDev(dev.bulwark.config.model.Spec spec) {
+        java.util.Map<String, String> annotations = new java.util.HashMap<>(spec.annotations() == null ? java.util.Map.of() : spec.annotations());
+        annotations.put("dev.bulwark.landlock", "off");
+        return spec.withAnnotations(annotations);
+    }
+
+    /** Runs {@code script} in the container without a terminal (as its own root): its stdout. */
+    private static String plant(Mode mode, String id, String script) {
+        Cli.Result planted = Cli.run(mode, cli(mode, "exec", id, "/bin/sh", "-c", script));
+        assertEquals(0, planted.exitCode(), planted.describe());
+        return planted.stdout();
+    }
+
+    private static void assertExecTerminalRefused(Mode mode, String id, Path dir, String errno) throws Exception {
+        Path socket = dir.resolve("console-" + errno + ".sock");
+        java.lang.Process receiver = startReceiver(socket, dir, "ready-" + errno);
+        try {
+            Cli.Result exec = Cli.run(mode, cli(mode, "exec", "--console-socket", socket.toString(), "--detach", "-t", id, "/bin/true"));
+            assertTrue(exec.exitCode() != 0, exec.describe());
+            String error = exec.errors().strip();
+            assertEquals(1, error.lines().count(), "one line: " + exec.describe());
+            assertTrue(error.contains("/dev/pts/ptmx") && error.contains(errno), exec.describe());
+            assertTrue(receiver.waitFor(30, TimeUnit.SECONDS), "the receiver saw the socket close");
+            String received = new String(receiver.getInputStream().readAllBytes());
+            assertTrue(!received.contains("fds=1"), "no master was sent: " + received);
+        } finally {
+            receiver.destroyForcibly();
+        }
+    }
 
     private static void assertRefused(Mode mode, String message, String... verb) {
         Cli.Result refused = Cli.run(mode, cli(mode, verb));
@@ -197,7 +286,11 @@ class ExecTerminalTest {
     }
 
     private static java.lang.Process startReceiver(Path socket, Path dir) throws Exception {
-        Path ready = dir.resolve("ready");
+        return startReceiver(socket, dir, "ready");
+    }
+
+    private static java.lang.Process startReceiver(Path socket, Path dir, String readyName) throws Exception {
+        Path ready = dir.resolve(readyName);
         java.lang.Process receiver = new ProcessBuilder("/usr/bin/python3", resource("console-receiver.py"), socket.toString(),
                 ready.toString(), "30").redirectError(ProcessBuilder.Redirect.INHERIT).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -180,6 +180,58 @@ class TerminalTest {
         }
     }
 
+    /**
+     * A rootfs (an image, or one another container shares and writes) whose /dev is not replaced by a tmpfs nor
+     * /dev/pts by a devpts: a symlink planted at /dev/pts/ptmx is never followed (openat2 without symlinks: ELOOP),
+     * so the child opens nothing it points to; create is refused with one line and leaves nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(Mode.class)
+    void aSymlinkAtDevPtsPtmxInTheRootfsIsRefused(Mode mode) throws Exception {
+        mode.assumeAvailable();
+        assumePython();
+        String id = newId("planted", mode);
+        Set<String> mountsBefore = Containers.hostMounts();
+        Path bundle = Bundles.create(mode, spec -> withTerminal(Containers.withArgs(spec, "/bin/true"), null).withMounts(
+                spec.mounts().stream().filter(m -> !m.destination().equals("/dev") && !m.destination().startsWith("/dev/")).toList()));
+        Path rootfs = bundle.resolve("rootfs");
+        Files.writeString(rootfs.resolve("victim"), "untouched");
+        Files.createDirectories(rootfs.resolve("dev/pts"));
+        Files.createSymbolicLink(rootfs.resolve("dev/pts/ptmx"), Path.of("/victim"));
+        // the child makes /dev's nodes and links in the rootfs itself; rootless, its root may not own the directory
+        Files.setPosixFilePermissions(rootfs.resolve("dev"), PosixFilePermissions.fromString("rwxrwxrwx"));
+        var rootfsAttributes = Files.readAttributes(rootfs, java.nio.file.attribute.PosixFileAttributes.class);
+        for (Path planted : List.of(rootfs.resolve("victim"), rootfs.resolve("dev/pts"), rootfs.resolve("dev/pts/ptmx"))) {
+            var view = Files.getFileAttributeView(planted, java.nio.file.attribute.PosixFileAttributeView.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS); // the rootfs's owner (the rootless user's, in rootless mode)
+            view.setOwner(rootfsAttributes.owner());
+            view.setGroup(rootfsAttributes.group());
+        }
+        Path dir = socketDirectory();
+        Path socket = dir.resolve("console.sock");
+        java.lang.Process receiver = startReceiver(socket, dir);
+        try {
+            Cli.Result create = Cli.run(mode, global(mode, "create", "--console-socket", socket.toString(), "--bundle",
+                    bundle.toString(), id));
+            assertTrue(create.exitCode() != 0, create.describe());
+            List<String> errors = create.errors().lines().filter(l -> !l.startsWith("bulwark: warning:")).toList();
+            assertEquals(1, errors.size(), "one line: " + create.describe());
+            String error = errors.get(0);
+            assertTrue(error.contains("/dev/pts/ptmx") && error.contains("ELOOP"), create.describe());
+            assertTrue(receiver.waitFor(30, TimeUnit.SECONDS), "the receiver saw the socket close");
+            assertTrue(!new String(receiver.getInputStream().readAllBytes()).contains("fds=1"), "no master was sent");
+            assertEquals("untouched", Files.readString(rootfs.resolve("victim")));
+            Containers.assertNothingLeft(mode, id, mountsBefore);
+        } finally {
+            receiver.destroyForcibly();
+            if (Files.exists(Cli.stateRoot(mode).resolve(id))) {
+                Cli.run(mode, global(mode, "delete", "--force", id));
+            }
+            Bundles.delete(bundle);
+            Cli.deleteTree(dir);
+        }
+    }
+
     @Test
     void runTtyHelpNamesTheFlag() {
         Cli.Result help = Cli.run(Mode.ROOT, List.of("run", "--help"));

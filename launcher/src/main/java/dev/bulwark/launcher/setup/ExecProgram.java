@@ -20,7 +20,8 @@ import java.util.List;
  * launcher's (the user one first among those it owns; setns of the mount namespace makes the container's
  * root the root and the working directory), forks once more with CLONE_PARENT when it joined a pid
  * namespace (setns(pid) applies only to children; the new process is the launcher's child), closes every fd
- * but the failure pipe and the preserved ones, and then
+ * but the failure pipe and the preserved ones (and the host's /proc until the LSM label is written and it is
+ * closed, before a terminal is opened: no host directory is open while a container path is resolved), and then
  * confines itself exactly as the init did, in {@link ChildProgram}'s order, from the container's recorded
  * config with the exec'd process in {@code process}: LSM label, Landlock rules (opened inside the
  * container's root), working directory, umask, rlimits, a new session, process attributes, bounding set,
@@ -91,14 +92,15 @@ public final class ExecProgram {
                 keepEarly.add(request.consoleSocket());
             }
             processSteps.closeInheritedFds(keepEarly); // the namespace fds are used: nothing else of the launcher's stays open
-            if (request.consoleSocket() >= 0) { // in the container's mount namespace: /dev/ptmx is its own devpts
-                TerminalSteps.compile(steps, request.consoleSocket(), masterFd(request), process.consoleSize(), process.user());
-            }
             LsmSteps.requireAvailable(spec, context.lsm());
-            LsmSteps.labelExec(steps, spec, context.lsm(), request.hostProc()); // sets the fields of its steps
+            LsmSteps.labelExec(steps, spec, context.lsm(), request.hostProc()); // sets the fields of its steps; applies at execve
             if (request.hostProc() >= 0) {
                 steps.field(PlannedStep.LAUNCHER);
-                steps.step("close the launcher's /proc", "the labels are written", "close", request.hostProc());
+                steps.step("close the launcher's /proc", "the labels are written; no host directory stays open while the "
+                        + "container's paths are resolved", "close", request.hostProc());
+            }
+            if (request.consoleSocket() >= 0) { // in the container's mount namespace, the host's /proc closed: its own devpts
+                TerminalSteps.compile(steps, request.consoleSocket(), masterFd(request), process.consoleSize(), process.user());
             }
             steps.field(LandlockSteps.FIELD);
             LandlockSteps landlock = LandlockSteps.forSpec(steps, context);

@@ -4,6 +4,7 @@ import dev.bulwark.config.model.ConsoleSize;
 import dev.bulwark.config.model.User;
 import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.Terminals;
+import dev.bulwark.nativ.constants.MountApi;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable.Entry;
 
@@ -11,8 +12,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The workload's pseudo-terminal ({@code process.terminal: true}), made by the child after pivot_root
- * from the container's own devpts instance, as runc's contract with engines has it: open /dev/ptmx,
- * unlock it, send the master over the console socket (SCM_RIGHTS, the data "/dev/ptmx" as runc sends),
+ * from the container's own devpts instance, as runc's contract with engines has it: open /dev/pts/ptmx
+ * (openat2, no symlink followed: CVE-2024-21626 / CVE-2025-52565 class), prove it is a pty master (TIOCGPTN)
+ * before anything changes its state, unlock it, send the master over the console socket (SCM_RIGHTS, the data "/dev/ptmx" as runc sends),
  * open the peer without a path (TIOCGPTPEER), make it the controlling terminal of a new session and the
  * workload's fds 0-2. The master is first moved to a fixed fd number: the table cannot write a result
  * into the message's control data, but it can name a number known when it is compiled. Reusable by any
@@ -22,6 +24,17 @@ public final class TerminalSteps {
     public static final String FIELD = "process.terminal";
     /** What runc's init sends with the master: its file's name (containerd/console opens /dev/ptmx). */
     public static final String MESSAGE = "/dev/ptmx";
+    /**
+     * devpts' own ptmx node, not the /dev/ptmx symlink to it (which a container may replace): reached with no
+     * symlink at all, the file is a node of the container's tree, whose devpts is the one mounted next to it.
+     */
+    public static final String PTMX = "/dev/pts/ptmx";
+    static final long OPEN_FLAGS = OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_CLOEXEC;
+    /**
+     * Resolved from the process's root, which is the container's (after pivot_root, or setns of its mount
+     * namespace); no symlink followed, magic links (/proc/PID/fd/N, /proc/PID/root) included.
+     */
+    static final long RESOLVE = MountApi.RESOLVE_NO_SYMLINKS | MountApi.RESOLVE_NO_MAGICLINKS;
 
     private TerminalSteps() {
     }
@@ -35,8 +48,16 @@ public final class TerminalSteps {
     public static void compile(ChildSteps steps, int consoleSocket, int masterFd, ConsoleSize size, User user) {
         steps.field(FIELD);
         NativeMemory memory = steps.memory();
-        Entry opened = steps.step("open /dev/ptmx", "a pseudo-terminal of the container's own devpts instance, not the host's",
-                "openat", OpenFlags.AT_FDCWD, steps.string("/dev/ptmx"), OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_CLOEXEC, 0);
+        long how = memory.allocate(MountApi.OPEN_HOW_SIZE); // struct open_how: flags, mode, resolve
+        NativeMemory.putLong(how, OPEN_FLAGS);
+        NativeMemory.putLong(how + 16, RESOLVE);
+        Entry opened = steps.step("open " + PTMX + " (no symlink followed)", "the container's own devpts instance's ptmx, reached "
+                + "from the container's root without following any symlink: a link planted by the container (to the host's "
+                + "/dev/ptmx, or through /proc/self/fd to a host file) fails with ELOOP",
+                "openat2", OpenFlags.AT_FDCWD, steps.string(PTMX), how, MountApi.OPEN_HOW_SIZE);
+        steps.step("check that " + PTMX + " opened a terminal master", "TIOCGPTN succeeds only on a pty master: anything "
+                + "else fails (ENOTTY) before any ioctl changes its state", "ioctl", 0, Terminals.TIOCGPTN, memory.allocate(8))
+                .argumentFrom(0, opened);
         steps.step("move the master to fd " + masterFd, "the message that sends it names a number fixed in advance",
                 "dup3", 0, masterFd, OpenFlags.O_CLOEXEC).argumentFrom(0, opened);
         steps.step("close the first fd of the master", "fd " + masterFd + " holds it", "close", 0).argumentFrom(0, opened);

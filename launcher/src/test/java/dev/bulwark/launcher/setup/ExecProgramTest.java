@@ -4,7 +4,10 @@ import dev.bulwark.config.defaults.DefaultsOptions;
 import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.plan.ContainerContext;
+import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.constants.CloneFlags;
+import dev.bulwark.nativ.constants.MountApi;
+import dev.bulwark.nativ.spawn.SyscallTable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,16 +64,52 @@ class ExecProgramTest {
                 steps.subList(fork + 2, fork + 5), "right after the fork and its hand-over close: " + steps);
     }
 
+    @Test
+    void withATerminalTheHostsProcIsClosedBeforeThePtyIsOpenedWithoutFollowingSymlinks() throws IOException {
+        ChildSteps steps = compileSteps(43, 46);
+        try {
+            List<PlannedStep> plan = steps.plan().steps();
+            int closeProc = -1;
+            int open = -1;
+            for (PlannedStep step : plan) {
+                if (step.name().equals("close the launcher's /proc")) {
+                    closeProc = step.index();
+                } else if (step.syscall().equals("openat2") && step.name().contains("/dev/pts/ptmx")) {
+                    open = step.index();
+                }
+            }
+            assertTrue(closeProc >= 0 && open >= 0, plan.toString());
+            assertTrue(closeProc < open, "no host /proc fd (a magic link out of the container) while the pty's path is resolved: " + plan);
+            long fdsClosed = plan.subList(0, open).stream().filter(s -> s.name().startsWith("close inherited fds")).count();
+            assertTrue(fdsClosed > 0, "the launcher's other fds are closed before it too: " + plan);
+            SyscallTable.Entry openEntry = steps.table().entry(indexOfName(steps, plan.get(open).name()));
+            long resolve = NativeMemory.getLong(openEntry.argument(2) + 16);
+            assertEquals(MountApi.RESOLVE_NO_SYMLINKS | MountApi.RESOLVE_NO_MAGICLINKS,
+                    resolve & (MountApi.RESOLVE_NO_SYMLINKS | MountApi.RESOLVE_NO_MAGICLINKS), "no symlink, no magic link followed");
+            assertEquals("ioctl", plan.get(open + 1).syscall(), "proven a pty master (TIOCGPTN) right after: " + plan);
+        } finally {
+            steps.table().close();
+        }
+    }
+
+    private static int indexOfName(ChildSteps steps, String name) {
+        return steps.table().steps().indexOf(name);
+    }
+
     private List<String> compile(int cgroupProcs) throws IOException {
-        Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
-        Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
-        ContainerContext context = new ContainerContext("t", spec, bundle, rootfs, false, false, 0, 0, List.of());
-        ChildSteps steps = ExecProgram.compile(new ExecProgram.Request(context, JOINS, cgroupProcs, 44, true, 45));
+        ChildSteps steps = compileSteps(cgroupProcs, -1);
         try {
             return steps.table().steps();
         } finally {
             steps.table().close();
         }
+    }
+
+    private ChildSteps compileSteps(int cgroupProcs, int consoleSocket) throws IOException {
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
+        Spec spec = HardenedDefaults.spec(DefaultsOptions.root());
+        ContainerContext context = new ContainerContext("t", spec, bundle, rootfs, false, false, 0, 0, List.of());
+        return ExecProgram.compile(new ExecProgram.Request(context, JOINS, cgroupProcs, 44, true, 45, consoleSocket, null));
     }
 
     private static int indexStartingWith(List<String> steps, String prefix) {

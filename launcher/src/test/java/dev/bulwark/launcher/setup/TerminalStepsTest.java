@@ -8,6 +8,7 @@ import dev.bulwark.nativ.NativeMemory;
 import dev.bulwark.nativ.SyscallNumbers;
 import dev.bulwark.nativ.Syscalls;
 import dev.bulwark.nativ.Terminals;
+import dev.bulwark.nativ.constants.MountApi;
 import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.spawn.SyscallTable;
 import org.junit.jupiter.api.Test;
@@ -31,21 +32,50 @@ class TerminalStepsTest {
         try {
             TerminalSteps.compile(steps, SOCKET, MASTER, new ConsoleSize(33, 77), new User(1000, 1000, null, List.of(), null));
             List<String> syscalls = steps.plan().steps().stream().map(PlannedStep::syscall).toList();
-            assertEquals(List.of("openat", "dup3", "close", "ioctl", "ioctl", "ioctl", "fchown", "sendmsg", "close", "setsid",
+            assertEquals(List.of("openat2", "ioctl", "dup3", "close", "ioctl", "ioctl", "ioctl", "fchown", "sendmsg", "close", "setsid",
                     "ioctl", "dup3", "dup3", "dup3", "close", "close"), syscalls);
-            SyscallTable.Entry open = steps.table().entry(0);
-            assertEquals(OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_CLOEXEC, open.argument(2));
-            SyscallTable.Entry peer = steps.table().entry(5);
+            SyscallTable.Entry peer = steps.table().entry(6);
             assertEquals(Terminals.TIOCGPTPEER, peer.argument(1));
             for (int fd = 0; fd <= 2; fd++) {
-                SyscallTable.Entry dup = steps.table().entry(11 + fd);
+                SyscallTable.Entry dup = steps.table().entry(12 + fd);
                 assertEquals(peer.index(), dup.argumentSource(0), "fd " + fd + " is the peer");
                 assertEquals(fd, dup.argument(1));
             }
-            SyscallTable.Entry send = steps.table().entry(7);
+            SyscallTable.Entry send = steps.table().entry(8);
             assertEquals(SOCKET, send.argument(0));
             assertEquals("must return " + TerminalSteps.MESSAGE.length(), send.judgement());
             assertTrue(steps.plan().steps().stream().anyMatch(s -> s.configField().equals("process.consoleSize")));
+        } finally {
+            steps.table().close();
+        }
+    }
+
+    @Test
+    void thePtmxIsOpenedWithoutFollowingAnySymlinkAndProvenAMasterBeforeItIsUnlocked() {
+        ChildSteps steps = new ChildSteps(new SyscallTable(), -1);
+        try {
+            TerminalSteps.compile(steps, SOCKET, MASTER, null, null);
+            SyscallTable.Entry open = steps.table().entry(0);
+            assertEquals("openat2", steps.plan().steps().get(0).syscall());
+            assertEquals(OpenFlags.AT_FDCWD, (int) open.argument(0));
+            assertEquals("/dev/pts/ptmx\0", new String(NativeMemory.getBytes(open.argument(1), 14)), "devpts' own node, not the /dev/ptmx symlink");
+            long how = open.argument(2);
+            assertEquals(OpenFlags.O_RDWR | OpenFlags.O_NOCTTY | OpenFlags.O_CLOEXEC, NativeMemory.getLong(how));
+            long resolve = NativeMemory.getLong(how + 16);
+            assertEquals(MountApi.RESOLVE_NO_SYMLINKS | MountApi.RESOLVE_NO_MAGICLINKS,
+                    resolve & (MountApi.RESOLVE_NO_SYMLINKS | MountApi.RESOLVE_NO_MAGICLINKS), "no symlink, no magic link followed");
+            assertEquals(MountApi.OPEN_HOW_SIZE, open.argument(3));
+            SyscallTable.Entry check = steps.table().entry(1);
+            assertEquals(Terminals.TIOCGPTN, check.argument(1), "a ptmx-only ioctl right after the open");
+            assertEquals(open.index(), check.argumentSource(0), "on the opened fd");
+            int unlock = -1;
+            for (int i = 0; i < steps.table().size(); i++) {
+                if (steps.table().entry(i).step().startsWith("unlock")) {
+                    unlock = i;
+                }
+            }
+            assertEquals(Terminals.TIOCSPTLCK, steps.table().entry(unlock).argument(1));
+            assertTrue(check.index() < unlock, "nothing changes the file's state before it is proven a master");
         } finally {
             steps.table().close();
         }
