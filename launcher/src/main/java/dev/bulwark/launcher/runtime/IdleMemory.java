@@ -18,7 +18,11 @@ import java.util.List;
  *
  * <p>Only mappings that are private, not writable, backed by a file and without a single page of their own
  * ({@code Anonymous}, {@code Swap} and {@code Private_Dirty} all 0 kB in smaps: no relocated or otherwise written
- * page, resident or swapped out) are dropped, so the contents the process sees never change.
+ * page, resident or swapped out) are dropped, so the contents the process sees never change. And only files
+ * that stay mapped for the process's life ({@link Mapping#mappedForLife}: the launcher's executable, shared
+ * libraries, the JDK's modules image and class-data archive): the ranges come from a snapshot of smaps, and a
+ * mapping another thread unmaps meanwhile (a MappedByteBuffer its Cleaner frees after the collection) could
+ * have its addresses reused by anonymous memory, which MADV_DONTNEED would zero.
  */
 final class IdleMemory {
     private static final System.Logger LOG = System.getLogger("dev.bulwark.launcher");
@@ -34,20 +38,28 @@ final class IdleMemory {
             return permissions.length() == 4 && permissions.charAt(1) != 'w' && permissions.charAt(3) == 'p'
                     && path.startsWith("/") && anonymousKb == 0 && swapKb == 0 && privateDirtyKb == 0;
         }
+
+        /** A file no code of the launcher unmaps: its executable, a shared library, the JDK's modules or CDS archive. */
+        boolean mappedForLife(String executable) {
+            return path.equals(executable) || path.endsWith(".so") || path.contains(".so.")
+                    || path.endsWith("/lib/modules") || path.endsWith(".jsa");
+        }
     }
 
     /** Collects garbage and drops clean file-backed pages; a failure only means the memory stays resident. */
     static void release() {
         System.gc();
         List<Mapping> mappings;
+        String executable;
         try {
+            executable = Path.of("/proc/self/exe").toRealPath().toString();
             mappings = parse(Files.readAllLines(SMAPS));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, "launcher memory stays resident while the container runs: " + e.getMessage());
             return;
         }
         for (Mapping mapping : mappings) {
-            if (mapping.cleanFileCopy()) {
+            if (mapping.cleanFileCopy() && mapping.mappedForLife(executable)) {
                 try {
                     Syscalls.madvise(mapping.start(), mapping.end() - mapping.start(), Syscalls.MADV_DONTNEED);
                 } catch (SyscallException e) { // e.g. a mapping gone or changed meanwhile: it stays as it is

@@ -47,6 +47,23 @@ class IdleMemoryTest {
     }
 
     @Test
+    void onlyFilesMappedForTheProcesssLifeAreDropped() {
+        String exe = "/usr/lib/bulwark/bulwark";
+        assertTrue(mapping(exe).mappedForLife(exe));
+        assertTrue(mapping("/usr/lib/x86_64-linux-gnu/libc.so.6").mappedForLife(exe));
+        assertTrue(mapping("/opt/bulwark/lib/libjffi-1.2.so").mappedForLife(exe));
+        assertTrue(mapping("/usr/lib/jvm/java-17-openjdk-amd64/lib/modules").mappedForLife(exe));
+        assertTrue(mapping("/usr/lib/jvm/java-17-openjdk-amd64/lib/server/classes.jsa").mappedForLife(exe));
+        // a MappedByteBuffer's file may be unmapped by its Cleaner at any time: never dropped
+        assertFalse(mapping("/var/lib/data/index.bin").mappedForLife(exe));
+        assertFalse(mapping("/usr/lib/bulwark/bulwark.jar").mappedForLife(exe));
+    }
+
+    private static IdleMemory.Mapping mapping(String path) {
+        return new IdleMemory.Mapping(0x1000, 0x2000, "r--p", path, 0, 0, 0);
+    }
+
+    @Test
     void releaseDropsFilePagesAndLeavesThisProcessWorking() throws IOException {
         List<IdleMemory.Mapping> mappings = IdleMemory.parse(Files.readAllLines(Path.of("/proc/self/smaps")));
         assertTrue(mappings.stream().anyMatch(IdleMemory.Mapping::cleanFileCopy), "a JVM maps code from files: " + mappings);
