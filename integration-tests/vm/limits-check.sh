@@ -77,6 +77,6 @@ check cgroups-left "$(echo $left)"
 check state-left "$(ls $state 2>/dev/null | tr '\n' ' ')"
 
 # 6. A bad value is rejected naming its field, before anything is created.
-bulwark run --root $state --id bad --pids 0 -- /bin/true > /dev/null 2> /tmp/bad.err
+bulwark run --root $state --id bad --pids -5 -- /bin/true > /dev/null 2> /tmp/bad.err
 check bad-exit $?
 check bad-message "$(head -1 /tmp/bad.err)"

@@ -26,6 +26,9 @@ public final class ResourceFlags {
             resources = resources.withMemory(new LinuxMemory(bytes, null, bytes, null, null, null, null, null, null)); // swap = limit: no swap
         }
         if (pids != null) {
+            if (pids == 0) { // in a config, 0 is "no limit set" (runc 1.1, Podman); on the flag it would drop the default
+                throw new LaunchException("--pids: must be positive, or -1 for no limit, got 0");
+            }
             resources = resources.withPids(new LinuxPids(pids));
         }
         if (cpus != null) {
