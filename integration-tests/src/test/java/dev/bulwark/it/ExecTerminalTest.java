@@ -185,7 +185,46 @@ class ExecTerminalTest {
         }
     }
 
+    /**
+     * exec -t --ignore-paused waits in the frozen cgroup before its child sends the terminal's master; delete --force
+     * kills that child there (no failure record). The launcher holds no copy of the child's end of the socket pair, so
+     * its receive sees end-of-file: the exec ends with one line, and nothing is left (no process, cgroup, state).
+     */
+    @org.junit.jupiter.api.Test
+    void aTtyExecWhoseChildIsKilledInAPausedContainerEndsWithOneLine() throws Exception {
+        Mode mode = Mode.ROOT; // pause needs the container's own cgroup
+        mode.assumeAvailable();
+        String id = newId("pausedkill", mode);
+        Path bundle = Bundles.create(mode, spec -> ownCgroup(Containers.withArgs(spec, "/bin/sleep", "300")));
+        try {
+            startContainer(mode, id, bundle);
+            Cli.Result pause = Cli.run(mode, cli(mode, "pause", id));
+            assertEquals(0, pause.exitCode(), pause.describe());
+            Cli.Running exec = Cli.start(mode, cli(mode, "exec", "-t", "--ignore-paused", id, "/bin/echo", "never"));
+            Thread.sleep(1000);
+            assertTrue(exec.process().isAlive(), "the exec's child waits in the frozen cgroup: " + exec.stderrSoFar());
+            Cli.Result delete = Cli.run(mode, cli(mode, "delete", "--force", id));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            Cli.Result ended = exec.await(30); // before the fix: recvmsg never saw end-of-file
+            assertEquals(255, ended.exitCode(), ended.describe());
+            String error = ended.errors().strip();
+            assertEquals(1, error.lines().count(), "one line: " + ended.describe());
+            assertTrue(error.startsWith("bulwark: exec: the terminal's master did not arrive"), ended.describe());
+            assertTrue(!ended.stdout().contains("never"), "the process never ran: " + ended.describe());
+            assertEquals(List.of(), LauncherKillTest.cgroupsNamed(id), "no cgroup left");
+            assertTrue(!Files.exists(Cli.stateRoot(mode).resolve(id)), "no state directory left");
+        } finally {
+            cleanUp(mode, id, bundle, null);
+        }
+    }
+
     // --- helpers ---
+
+    /** A cgroup of the container's own (a resource set), which pause freezes. */
+    private static dev.bulwark.config.model.Spec ownCgroup(dev.bulwark.config.model.Spec spec) {
+        return spec.withLinux(spec.linux().withResources(new dev.bulwark.config.model.LinuxResources(null, null, null, null,
+                null, null, null, null, java.util.Map.of("cgroup.max.descendants", "100"))));
+    }
 
     /** Landlock off (an explicit loosening, as in a config that is not hardened): the container's root may write its /dev. */
     private static dev.bulwark.config.model.Spec writableDev(dev.bulwark.config.model.Spec spec) {

@@ -238,13 +238,21 @@ public final class ContainerExec {
                     signals.install();
                 }
                 boolean paused = status.equals("paused");
-                if (paused) {
-                    // The child joins the frozen cgroup and stops there until resume, which takes this lock: runc holds
-                    // none either. The namespaces and cgroup.procs are open already; the init is checked again below
-                    directory.unlock();
+                int cgroupProcs = cgroup.isPresent() ? openCgroupProcs(cgroup.get()) : -1;
+                try {
+                    if (paused) {
+                        // The child joins the frozen cgroup and stops there until resume, which takes this lock: runc
+                        // holds none either. The namespaces and cgroup.procs are open already (a container made anew
+                        // under this id meanwhile gets neither); the init is checked again below
+                        directory.unlock();
+                    }
+                    started = spawnWithTerminal(context, namespaces, cgroupProcs, setgroupsAllowed, oomScore,
+                            request.consoleSocket(), request.embedded() == null ? null : request.embedded().stdio());
+                } finally {
+                    if (cgroupProcs >= 0) {
+                        Syscalls.close(cgroupProcs);
+                    }
                 }
-                started = spawnWithTerminal(context, namespaces, cgroup, setgroupsAllowed, oomScore,
-                        request.consoleSocket(), request.embedded() == null ? null : request.embedded().stdio());
                 if (paused && !recorded.initAlive()) {
                     killAndReap(started);
                     throw new LaunchException("container " + id + ": its init ended while the process started",
@@ -344,20 +352,34 @@ public final class ContainerExec {
         }
     }
 
+    /** The container cgroup's cgroup.procs, opened for writing: the child joins the cgroup through it. */
+    private static int openCgroupProcs(ContainerCgroup cgroup) {
+        try {
+            return DirectoryCalls.openat(OpenFlags.AT_FDCWD, cgroup.path().resolve("cgroup.procs").toString(),
+                    OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC, 0);
+        } catch (SyscallException e) {
+            throw new LaunchException("exec: " + e.getMessage(), EXEC_FAILED, e);
+        }
+    }
+
     /**
      * With process.terminal, the child makes the terminal in the container's devpts and sends its master over a
      * socket: the engine's console socket, or the launcher's own socket pair, whose master it then relays.
      */
     private static Started spawnWithTerminal(ContainerContext context, ContainerNamespaces namespaces,
-                                             Optional<ContainerCgroup> cgroup, boolean setgroupsAllowed,
+                                             int cgroupProcs, boolean setgroupsAllowed,
                                              InheritedOomScore oomScore, Path consoleSocket, ChildProgram.Stdio stdio) {
         if (!Boolean.TRUE.equals(context.spec().process().terminal())) {
-            return spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, -1, stdio);
+            return spawn(context, namespaces, cgroupProcs, setgroupsAllowed, oomScore, -1, stdio);
         }
         List<Integer> fds = new java.util.ArrayList<>();
         try {
             ConsoleSocket console = ConsoleSocket.open(consoleSocket, fds);
-            Started started = spawn(context, namespaces, cgroup, setgroupsAllowed, oomScore, console.childEnd(), stdio);
+            Started started = spawn(context, namespaces, cgroupProcs, setgroupsAllowed, oomScore, console.childEnd(), stdio);
+            // The child's copy alone from here: a child killed before it sent the master (a paused one ended by
+            // delete --force) leaves no failure record, and the receive below must then see end-of-file, not hang
+            fds.remove(Integer.valueOf(console.childEnd()));
+            Syscalls.close(console.childEnd());
             if (console.launcherEnd() < 0) {
                 return started;
             }
@@ -372,20 +394,16 @@ public final class ContainerExec {
         }
     }
 
-    private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, Optional<ContainerCgroup> cgroup,
+    /** @param cgroupProcs the container cgroup's cgroup.procs (the caller's, open for writing), or -1 without one */
+    private static Started spawn(ContainerContext context, ContainerNamespaces namespaces, int cgroupProcs,
                                  boolean setgroupsAllowed, InheritedOomScore oomScore, int consoleSocket,
                                  ChildProgram.Stdio stdio) {
-        int cgroupProcs = -1;
         int hostProc = -1;
         int[] failure = null;
         try {
             // the launcher's own procfs: the child writes its LSM label there, not under the container's /proc
             hostProc = DirectoryCalls.openat(OpenFlags.AT_FDCWD, "/proc", OpenFlags.O_PATH | OpenFlags.O_DIRECTORY
                     | OpenFlags.O_CLOEXEC, 0);
-            if (cgroup.isPresent()) {
-                cgroupProcs = DirectoryCalls.openat(OpenFlags.AT_FDCWD, cgroup.get().path().resolve("cgroup.procs").toString(),
-                        OpenFlags.O_WRONLY | OpenFlags.O_CLOEXEC, 0);
-            }
             failure = Syscalls.pipe2(OpenFlags.O_CLOEXEC);
             List<ExecProgram.Join> joins = namespaces.joined().stream()
                     .map(n -> new ExecProgram.Join(n.name(), n.type(), n.fd())).toList();
@@ -395,10 +413,12 @@ public final class ContainerExec {
                 SyscallTable.Spawned child;
                 try {
                     // A copy of the JVM (no CLONE_VM), as for hooks: joining a time namespace needs unshared memory.
-                    // process.oomScoreAdj: inherited from the launcher (the child is non-dumpable from its first step on)
+                    // process.oomScoreAdj: inherited from the launcher (the child is non-dumpable from its first step on),
+                    // which takes its own back right after the clone, before any fork step's hand-over is awaited
                     int failureWrite = failure[1];
-                    child = oomScore.during(context.spec().process().oomScoreAdj(), () ->
-                            table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failureWrite, (pid, pidfd) -> { }));
+                    child = oomScore.during(context.spec().process().oomScoreAdj(), window ->
+                            table.cloneAndRun(Signals.SIGCHLD | CloneFlags.CLONE_PIDFD, failureWrite,
+                                    (pid, pidfd) -> window.cloned()));
                 } finally {
                     Syscalls.close(failure[1]);
                     failure[1] = -1;
@@ -414,9 +434,6 @@ public final class ContainerExec {
         } catch (SyscallException e) {
             throw new LaunchException("exec: " + e.getMessage(), EXEC_FAILED, e);
         } finally {
-            if (cgroupProcs >= 0) {
-                Syscalls.close(cgroupProcs);
-            }
             if (hostProc >= 0) {
                 Syscalls.close(hostProc);
             }

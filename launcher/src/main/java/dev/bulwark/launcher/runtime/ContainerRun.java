@@ -234,7 +234,9 @@ public final class ContainerRun {
                 SpawnMode spawn = detached || hooksJoinChild || joinsTime || pasta != null ? SpawnMode.FORK : SpawnMode.current();
                 long cloneFlags = ChildProgram.cloneFlags(context.spec()) | spawn.cloneFlags();
                 Thread[] narrator = new Thread[1];
-                SyscallTable.Spawned child = table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
+                // Not while an exec of this JVM has its oom_score_adj set: the init would inherit it (until the clone only)
+                SyscallTable.Spawned child = InheritedOomScore.withOwnValue(oomScore -> table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
+                    oomScore.cloned();
                     // Between clone and release: the child waits on the sync pipe while we set it up.
                     tellLayer("namespaces: new " + namespaceList(context.spec()) + " -> container init is host pid " + pid);
                     ContainerState init = creating.cloned(identityOf(pid), namespacesOf(pid));
@@ -278,7 +280,7 @@ public final class ContainerRun {
                             return forked;
                         });
                     }
-                });
+                }));
                 fds.add(child.pidfd());
                 closeNow(fds, sync[0]);
                 closeNow(fds, sync[1]);

@@ -8,6 +8,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * {@code process.oomScoreAdj} for an exec'd process, which inherits it from the launcher as runc's exec does
@@ -16,15 +19,21 @@ import java.nio.file.StandardOpenOption;
  * non-dumpable process's /proc files belong to host root, and an unprivileged launcher could not open it later
  * (nor its non-dumpable child's); the kernel checks a write only against the CAP_SYS_RESOURCE floor.
  * <p>
- * oom_score_adj is one value per process, so in an embedding JVM that execs from many threads the read, the
- * write and the restore of one exec must not interleave with another's: the JVM would be left at a container's
- * value, or a lower value refused because another exec's higher one was read as the launcher's own. They run
- * under {@link #PROCESS_WIDE}, the one lock for the process's one value (not mutable state: it holds no data).
+ * oom_score_adj is one value per process, so in an embedding JVM that launches from many threads the read, the
+ * write and the restore of one exec must not interleave with another exec's, nor with any other clone (a run's
+ * init would inherit an exec's value): the JVM would be left at a container's value, or a lower value refused
+ * because another exec's higher one was read as the launcher's own. A child copies the value at clone, so the
+ * critical section is short: {@link #PROCESS_WIDE}, the one lock for the process's one value (it holds no data),
+ * is taken just before the clone and given back by {@link CloneWindow#cloned} in the clone's parent callback,
+ * right after the clone: never across the child's setup, which may stall in a frozen or throttled cgroup.
  */
 final class InheritedOomScore implements AutoCloseable {
     private static final Path FILE = Path.of("/proc/self/oom_score_adj");
-    /** Serialises every take-and-restore of this process's oom_score_adj; see the class comment. */
-    private static final Object PROCESS_WIDE = new Object();
+    /**
+     * Serialises every clone against every take-and-restore of this process's oom_score_adj; see the class comment.
+     * A semaphore, not a monitor: a CLONE_VFORK clone's parent callback runs on a helper thread.
+     */
+    private static final Semaphore PROCESS_WIDE = new Semaphore(1);
     private static final System.Logger LOG = System.getLogger(InheritedOomScore.class.getName());
     /** Null when the launcher could not open its own (see {@link #openIfPossible}): why, for a process that asks for one. */
     private final FileChannel channel;
@@ -57,31 +66,76 @@ final class InheritedOomScore implements AutoCloseable {
     }
 
     /**
-     * Sets {@code adj} (when not null) for the launcher while {@code clone} runs, so its child inherits it; with
-     * none, the clone still waits for another exec's value to be taken back, so its child inherits the launcher's own.
+     * The critical section around one clone, ended by the first {@link #cloned} (the clone's parent callback calls it
+     * first thing) or, for a clone that failed or never called it, when the clone returns.
      */
-    <T> T during(Integer adj, java.util.function.Supplier<T> clone) {
-        if (adj == null) {
-            synchronized (PROCESS_WIDE) {
-                return clone.get();
+    static final class CloneWindow {
+        private final AtomicBoolean open = new AtomicBoolean(true);
+        private final Runnable restore;
+
+        private CloneWindow(Runnable restore) {
+            this.restore = restore;
+        }
+
+        /** The child exists and has its copy of the value: the launcher's own is back, other clones may go. */
+        void cloned() {
+            if (!open.compareAndSet(true, false)) {
+                return;
             }
+            try {
+                restore.run();
+            } finally {
+                PROCESS_WIDE.release();
+            }
+        }
+    }
+
+    /**
+     * Runs {@code clone} (a clone whose parent callback first calls {@link CloneWindow#cloned}) with no other exec's
+     * value set: its child inherits the launcher's own. For a run's init, which writes its own value.
+     */
+    static <T> T withOwnValue(Function<CloneWindow, T> clone) {
+        PROCESS_WIDE.acquireUninterruptibly();
+        CloneWindow window = new CloneWindow(() -> { });
+        try {
+            return clone.apply(window);
+        } finally {
+            window.cloned();
+        }
+    }
+
+    /**
+     * Sets {@code adj} (when not null) for the launcher until {@code clone}'s child exists (its parent callback calls
+     * {@link CloneWindow#cloned}), so the child inherits it; with none, as {@link #withOwnValue}.
+     */
+    <T> T during(Integer adj, Function<CloneWindow, T> clone) {
+        if (adj == null) {
+            return withOwnValue(clone);
         }
         if (channel == null) {
             throw new LaunchException(unavailable, ContainerExec.EXEC_FAILED, null);
         }
-        synchronized (PROCESS_WIDE) {
+        PROCESS_WIDE.acquireUninterruptibly();
+        CloneWindow window;
+        try {
             String own = read();
             write(adj.toString(), () -> "process.oomScoreAdj: " + adj + " is below the launcher's own value (" + own
                     + "); lowering it needs CAP_SYS_RESOURCE, which this launcher does not hold; use a value >= " + own);
-            try {
-                return clone.get();
-            } finally {
+            window = new CloneWindow(() -> {
                 try { // never throws: the child, once cloned, must reach the caller (nothing left behind)
                     write(own, () -> "the launcher cannot take back its own oom_score_adj " + own);
                 } catch (LaunchException e) {
                     LOG.log(System.Logger.Level.WARNING, "process.oomScoreAdj: " + e.getMessage());
                 }
-            }
+            });
+        } catch (RuntimeException e) {
+            PROCESS_WIDE.release();
+            throw e;
+        }
+        try {
+            return clone.apply(window);
+        } finally {
+            window.cloned();
         }
     }
 

@@ -70,12 +70,21 @@ public final class ExecProgram {
             // (an LSM label goes through /proc/thread-self/attr, which a non-dumpable task may still write).
             steps.step("make the process non-dumpable", "no container process can ptrace it or read its memory or fds "
                     + "before execve", "prctl", Prctl.PR_SET_DUMPABLE, 0, 0, 0, 0);
+            // Until the joins: a paused container's cgroup freezes the process here until resume, and a launcher
+            // killed meanwhile must not leave it to run on unawaited. The cloning thread waits until execve.
+            steps.step("die with the launcher", "it may stop in a frozen cgroup until resume; a killed launcher ends it",
+                    "prctl", Prctl.PR_SET_PDEATHSIG, Signals.SIGKILL, 0, 0, 0);
+            steps.step("check the launcher is alive", "one that died before the step above sends no signal",
+                    "getppid").mustEqual(Syscalls.getpid());
             if (request.cgroupProcs() >= 0) {
                 steps.step("join the container's cgroup", "the process counts against the container's limits",
                         "write", request.cgroupProcs(), steps.string("0"), 1).mustEqual(1);
                 steps.step("close cgroup.procs", "done with it", "close", request.cgroupProcs());
             }
             joinNamespaces(steps, request.namespaces());
+            // (the forked process has none: a fork clears it) an exec'd process outlives the launcher, as runc's does
+            steps.step("no longer die with the launcher", "the process runs on after exec --detach's launcher exits",
+                    "prctl", Prctl.PR_SET_PDEATHSIG, 0, 0, 0, 0);
             if (request.stdio() != null) { // before the inherited fds are closed: the originals are above 2
                 ChildProgram.redirectStdio(steps, request.stdio());
             }

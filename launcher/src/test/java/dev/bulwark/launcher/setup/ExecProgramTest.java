@@ -30,7 +30,8 @@ class ExecProgramTest {
     void nonDumpableThenCgroupThenNamespacesThenForkThenTheInitsConfinementThenExecve() throws IOException {
         List<String> steps = compile(43);
         assertEquals("make the process non-dumpable", steps.get(0), "before anything a container could reach: " + steps);
-        assertEquals("join the container's cgroup", steps.get(1), "before anything runs: " + steps);
+        assertEquals(List.of("die with the launcher", "check the launcher is alive"), steps.subList(1, 3), steps.toString());
+        assertEquals("join the container's cgroup", steps.get(3), "before anything runs: " + steps);
         int user = steps.indexOf("join the container's user namespace");
         int pid = steps.indexOf("join the container's pid namespace");
         int mnt = steps.indexOf("join the container's mnt namespace");
@@ -52,7 +53,7 @@ class ExecProgramTest {
         List<String> steps = compile(-1);
         assertFalse(steps.contains("join the container's cgroup"), steps.toString());
         assertEquals("make the process non-dumpable", steps.get(0), steps.toString());
-        assertTrue(steps.get(1).startsWith("drop supplementary groups"), steps.toString());
+        assertTrue(steps.get(3).startsWith("drop supplementary groups"), steps.toString());
     }
 
     @Test
@@ -61,7 +62,26 @@ class ExecProgramTest {
         int fork = steps.indexOf("fork into the container's pid namespace");
         // the failure pipe (44) stays open until execve, the launcher's /proc (45) for the labels; nothing else
         assertEquals(List.of("close inherited fds 3-43", "close inherited fds 46 and up", "close the launcher's /proc"),
-                steps.subList(fork + 2, fork + 5), "right after the fork and its hand-over close: " + steps);
+                steps.subList(fork + 3, fork + 6), "right after the fork, its hand-over close and the death signal's: " + steps);
+    }
+
+    @Test
+    void theProcessDiesWithTheLauncherOnlyUntilTheJoins() throws IOException {
+        ChildSteps steps = compileSteps(43, -1);
+        try {
+            List<String> names = steps.table().steps();
+            int set = names.indexOf("die with the launcher");
+            int check = names.indexOf("check the launcher is alive");
+            int cleared = names.indexOf("no longer die with the launcher");
+            int fork = names.indexOf("fork into the container's pid namespace");
+            assertTrue(0 < set && set + 1 == check && check < names.indexOf("join the container's cgroup"),
+                    "set and checked before the frozen cgroup can stop it: " + names);
+            assertEquals(fork + 2, cleared, "cleared right after the joins (and the fork's hand-over): " + names);
+            assertEquals("must return " + dev.bulwark.nativ.Syscalls.getpid(), steps.table().entry(check).judgement(),
+                    "the parent is the launcher, else it died before the signal was set");
+        } finally {
+            steps.table().close();
+        }
     }
 
     @Test
