@@ -88,6 +88,42 @@ class CgroupSubtreeTest {
     }
 
     @Test
+    void aChildNamedWithANonUtf8ByteOrNestedDeepDoesNotHideProcessesOrBlockDelete() throws Exception {
+        MODE.assumeAvailable();
+        String id = "cgsub-odd-" + ProcessHandle.current().pid();
+        String parent = "bulwark-it-cgsub-" + ProcessHandle.current().pid();
+        Path bundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sh", "-c",
+                "sleep 300 & sleep 300 & wait"), "/" + parent + "/cg-" + id, null));
+        Set<String> mountsBefore = Containers.hostMounts();
+        try {
+            createAndStart(id, bundle);
+            Path cgroup = Path.of(state(id).get("cgroup").asText());
+            assertEquals("32", Files.readString(cgroup.resolve("cgroup.max.depth")).strip(), "the runtime's nesting limit");
+            List<Long> pids = awaitPids(cgroup, 3);
+            // what a container that can write its cgroup's files (rootless: they are its root's) could do: lift the
+            // limit, hide a process in a child whose name is the byte 0xff and another 250 levels down
+            String chain = String.join("/", java.util.Collections.nCopies(250, "d"));
+            Process make = new ProcessBuilder("bash", "-c", "set -e; cd \"$1\"; echo max > cgroup.max.depth; "
+                    + "mkdir $'\\xff'; echo \"$2\" > $'\\xff'/cgroup.procs; mkdir -p \"$4\"; echo \"$3\" > \"$4\"/cgroup.procs",
+                    "bash", cgroup.toString(), pids.get(1).toString(), pids.get(2).toString(), chain)
+                    .redirectErrorStream(true).start();
+            String out = new String(make.getInputStream().readAllBytes());
+            assertEquals(0, make.waitFor(), out);
+
+            Cli.Result kill = Cli.run(MODE, cli("kill", "--all", id, "KILL"));
+            assertEquals(0, kill.exitCode(), kill.describe());
+            awaitTrue(() -> pids.stream().noneMatch(CgroupSubtreeTest::alive), "every process of the subtree is gone");
+            awaitTrue(() -> status(id).equals("stopped"), "stopped");
+            Cli.Result delete = Cli.run(MODE, cli("delete", id));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertFalse(Files.exists(cgroup), "the container's cgroup, the 0xff-named child and the deep chain are removed");
+            Containers.assertNothingLeft(MODE, id, mountsBefore);
+        } finally {
+            cleanUp(id, bundle, parent);
+        }
+    }
+
+    @Test
     void killAllWithAnotherSignalReachesTheProcessesInChildCgroups() throws Exception {
         MODE.assumeAvailable();
         String id = "cgsub-term-" + ProcessHandle.current().pid();
