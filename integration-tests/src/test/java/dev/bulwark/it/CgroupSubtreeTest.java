@@ -99,6 +99,8 @@ class CgroupSubtreeTest {
             createAndStart(id, bundle);
             Path cgroup = Path.of(state(id).get("cgroup").asText());
             assertEquals("32", Files.readString(cgroup.resolve("cgroup.max.depth")).strip(), "the runtime's nesting limit");
+            assertEquals(0, Files.getAttribute(cgroup.resolve("cgroup.max.depth"), "unix:uid"),
+                    "host root's: the container's mapped root cannot lift it");
             List<Long> pids = awaitPids(cgroup, 3);
             // what a container that can write its cgroup's files (rootless: they are its root's) could do: lift the
             // limit, hide a process in a child whose name is the byte 0xff and another 250 levels down
