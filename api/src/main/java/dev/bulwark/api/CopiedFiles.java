@@ -1,8 +1,14 @@
 package dev.bulwark.api;
 
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.nativ.DirectoryCalls;
+import dev.bulwark.nativ.Errno;
+import dev.bulwark.nativ.SyscallException;
+import dev.bulwark.nativ.Syscalls;
+import dev.bulwark.nativ.constants.OpenFlags;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -75,23 +81,64 @@ final class CopiedFiles {
             }
             try {
                 removeTree(directory);
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 System.getLogger("dev.bulwark.api").log(System.Logger.Level.WARNING,
                         "could not remove the staged copies " + directory + ": " + e.getMessage());
             }
         }
 
-        /** Depth first; each directory made the owner's own first: a copied one may have kept a mode without write. */
-        private static void removeTree(Path path) throws IOException {
-            if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
-                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
-                try (Stream<Path> children = Files.list(path)) {
-                    for (Path child : (Iterable<Path>) children::iterator) {
-                        removeTree(child);
-                    }
-                }
+        /**
+         * Depth first, every step relative to an open directory and no link followed: a link inside is removed
+         * itself, never what it names. Each directory is made the owner's own first (a copied one may have kept a
+         * mode without read or write), through a descriptor of that very directory.
+         */
+        static void removeTree(Path directory) {
+            int parent = DirectoryCalls.openat(OpenFlags.AT_FDCWD, directory.getParent().toString(),
+                    OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
+            try {
+                removeEntry(parent, directory.getFileName().toString().getBytes(StandardCharsets.UTF_8));
+            } finally {
+                Syscalls.close(parent);
             }
-            Files.delete(path);
+        }
+
+        private static void removeEntry(int parentFd, byte[] name) {
+            int self;
+            try {
+                self = DirectoryCalls.openat(parentFd, name,
+                        OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_NOFOLLOW | OpenFlags.O_CLOEXEC, 0);
+            } catch (SyscallException e) {
+                if (e.errno() != Errno.ENOTDIR && e.errno() != Errno.ELOOP) {
+                    throw e;
+                }
+                DirectoryCalls.unlinkat(parentFd, name, 0); // a file or a link: the entry itself goes
+                return;
+            }
+            try {
+                if ((DirectoryCalls.statx(self, "", DirectoryCalls.AT_EMPTY_PATH).permissions() & 0700) != 0700) {
+                    ownersOwn(self);
+                }
+                int listing = DirectoryCalls.openat(self, ".", OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC, 0);
+                try {
+                    for (DirectoryCalls.RawEntry entry : DirectoryCalls.rawEntries(listing)) {
+                        removeEntry(listing, entry.name());
+                    }
+                } finally {
+                    Syscalls.close(listing);
+                }
+            } finally {
+                Syscalls.close(self);
+            }
+            DirectoryCalls.unlinkat(parentFd, name, OpenFlags.AT_REMOVEDIR);
+        }
+
+        /** chmod 0700 of the directory open (O_PATH) at {@code fd}: its /proc/self/fd entry names exactly it. */
+        private static void ownersOwn(int fd) {
+            try {
+                Files.setPosixFilePermissions(Path.of("/proc/self/fd/" + fd), PosixFilePermissions.fromString("rwx------"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
     }
 
@@ -150,13 +197,21 @@ final class CopiedFiles {
     record ContainerRoot(int uid, int gid) {
     }
 
-    /** Gives the staged tree to the container's root: each entry, links themselves rather than what they name. */
+    /**
+     * Gives the staged entries to the container's root: each one, links themselves rather than what they name.
+     * The staging directory itself stays the launcher's, mode 0700: no host process of the container's uid can
+     * reach into the tree (to swap an entry for a link, say), and the container needs no way through it: the
+     * launcher clones each entry as host root for the bind (see LauncherMounts).
+     */
     private static void handOver(Path directory, ContainerRoot root) throws IOException {
         UserPrincipalLookupService lookup = directory.getFileSystem().getUserPrincipalLookupService();
         UserPrincipal uid = lookup.lookupPrincipalByName(Integer.toString(root.uid()));
         GroupPrincipal gid = lookup.lookupPrincipalByGroupName(Integer.toString(root.gid()));
         try (Stream<Path> entries = Files.walk(directory)) { // never follows a link
             for (Path entry : (Iterable<Path>) entries::iterator) {
+                if (entry.equals(directory)) {
+                    continue;
+                }
                 PosixFileAttributeView view = Files.getFileAttributeView(entry, PosixFileAttributeView.class,
                         LinkOption.NOFOLLOW_LINKS);
                 view.setOwner(uid);

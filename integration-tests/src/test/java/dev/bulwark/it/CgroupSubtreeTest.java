@@ -88,6 +88,44 @@ class CgroupSubtreeTest {
     }
 
     @Test
+    void aChildNamedWithANonUtf8ByteOrNestedDeepDoesNotHideProcessesOrBlockDelete() throws Exception {
+        MODE.assumeAvailable();
+        String id = "cgsub-odd-" + ProcessHandle.current().pid();
+        String parent = "bulwark-it-cgsub-" + ProcessHandle.current().pid();
+        Path bundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sh", "-c",
+                "sleep 300 & sleep 300 & wait"), "/" + parent + "/cg-" + id, null));
+        Set<String> mountsBefore = Containers.hostMounts();
+        try {
+            createAndStart(id, bundle);
+            Path cgroup = Path.of(state(id).get("cgroup").asText());
+            assertEquals("32", Files.readString(cgroup.resolve("cgroup.max.depth")).strip(), "the runtime's nesting limit");
+            assertEquals(0, Files.getAttribute(cgroup.resolve("cgroup.max.depth"), "unix:uid"),
+                    "host root's: the container's mapped root cannot lift it");
+            List<Long> pids = awaitPids(cgroup, 3);
+            // what a container that can write its cgroup's files (rootless: they are its root's) could do: lift the
+            // limit, hide a process in a child whose name is the byte 0xff and another 250 levels down
+            String chain = String.join("/", java.util.Collections.nCopies(250, "d"));
+            Process make = new ProcessBuilder("bash", "-c", "set -e; cd \"$1\"; echo max > cgroup.max.depth; "
+                    + "mkdir $'\\xff'; echo \"$2\" > $'\\xff'/cgroup.procs; mkdir -p \"$4\"; echo \"$3\" > \"$4\"/cgroup.procs",
+                    "bash", cgroup.toString(), pids.get(1).toString(), pids.get(2).toString(), chain)
+                    .redirectErrorStream(true).start();
+            String out = new String(make.getInputStream().readAllBytes());
+            assertEquals(0, make.waitFor(), out);
+
+            Cli.Result kill = Cli.run(MODE, cli("kill", "--all", id, "KILL"));
+            assertEquals(0, kill.exitCode(), kill.describe());
+            awaitTrue(() -> pids.stream().noneMatch(CgroupSubtreeTest::alive), "every process of the subtree is gone");
+            awaitTrue(() -> status(id).equals("stopped"), "stopped");
+            Cli.Result delete = Cli.run(MODE, cli("delete", id));
+            assertEquals(0, delete.exitCode(), delete.describe());
+            assertFalse(Files.exists(cgroup), "the container's cgroup, the 0xff-named child and the deep chain are removed");
+            Containers.assertNothingLeft(MODE, id, mountsBefore);
+        } finally {
+            cleanUp(id, bundle, parent);
+        }
+    }
+
+    @Test
     void killAllWithAnotherSignalReachesTheProcessesInChildCgroups() throws Exception {
         MODE.assumeAvailable();
         String id = "cgsub-term-" + ProcessHandle.current().pid();
@@ -150,6 +188,41 @@ class CgroupSubtreeTest {
             cleanUp(guest, unplaced, parent);
             Bundles.delete(limited);
             cleanUp(id, hostBundle, parent);
+        }
+    }
+
+    @Test
+    void aContainerPlacedInsideAnotherOnesEmptiedCgroupIsNotKilledWithIt() throws Exception {
+        MODE.assumeAvailable();
+        String id = "cgsub-outer-" + ProcessHandle.current().pid();
+        String guest = "cgsub-inner-" + ProcessHandle.current().pid();
+        String parent = "bulwark-it-cgsub-" + ProcessHandle.current().pid();
+        // named after its id: found again through findRecorded
+        Path outerBundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sh", "-c",
+                "sleep 300 & sleep 300 & wait"), "/" + parent + "/" + id, null));
+        Path innerBundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sleep", "300"),
+                "/" + parent + "/" + id + "/" + guest, null));
+        try {
+            createAndStart(id, outerBundle);
+            Path cgroup = Path.of(state(id).get("cgroup").asText());
+            escapeInto(cgroup, awaitPids(cgroup, 3)); // the outer cgroup has no process of its own left
+            createAndStart(guest, innerBundle);
+            JsonNode inner = state(guest);
+            long innerPid = inner.get("pid").asLong();
+
+            Cli.Result delete = Cli.run(MODE, cli("delete", "--force", id));
+            assertNotEquals(0, delete.exitCode(), delete.describe());
+            assertTrue(delete.errors().contains("which is not the container's; left alone"), delete.errors());
+            assertTrue(alive(innerPid), "the other container's process survives");
+            assertEquals("running", status(guest));
+
+            assertEquals(0, Cli.run(MODE, cli("delete", "--force", guest)).exitCode());
+            Cli.Result again = Cli.run(MODE, cli("delete", "--force", id));
+            assertEquals(0, again.exitCode(), again.describe());
+            assertFalse(Files.exists(cgroup), "removed once only its own processes are left");
+        } finally {
+            cleanUp(guest, innerBundle, parent);
+            cleanUp(id, outerBundle, parent);
         }
     }
 

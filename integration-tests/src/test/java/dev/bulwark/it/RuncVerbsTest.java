@@ -234,6 +234,7 @@ class RuncVerbsTest {
         try {
             createAndStart(mode, id, bundle, output);
             Path cgroup = Path.of(state(mode, id).get("cgroup").asText());
+            assertEquals("32", Files.readString(cgroup.resolve("cgroup.max.depth")).strip(), "the runtime's nesting limit");
             Files.writeString(resources, "{\"unified\": {\"cgroup.max.descendants\": \"7\"}}");
             Cli.Result fromFile = Cli.run(mode, cli(mode, "update", "--resources", resources.toString(), id));
             assertEquals(0, fromFile.exitCode(), fromFile.describe());
@@ -241,10 +242,17 @@ class RuncVerbsTest {
 
             // --resources - reads stdin, as containerd's shim passes it
             Cli.Result fromStdin = Cli.start(mode, List.of("sh", "-c",
-                    "echo '{\"unified\": {\"cgroup.max.depth\": \"3\"}}' | \"$@\"", "sh"),
+                    "echo '{\"unified\": {\"cgroup.max.descendants\": \"5\"}}' | \"$@\"", "sh"),
                     cli(mode, "update", "--resources", "-", id)).await(60);
             assertEquals(0, fromStdin.exitCode(), fromStdin.describe());
-            assertEquals("3", Files.readString(cgroup.resolve("cgroup.max.depth")).strip());
+            assertEquals("5", Files.readString(cgroup.resolve("cgroup.max.descendants")).strip());
+
+            Files.writeString(resources, "{\"unified\": {\"cgroup.max.depth\": \"max\"}}");
+            Cli.Result depth = Cli.run(mode, cli(mode, "update", "--resources", resources.toString(), id));
+            assertEquals(125, depth.exitCode(), depth.describe());
+            assertTrue(depth.errors().contains("cgroup.max.depth") && depth.errors().contains("managed by the runtime"),
+                    depth.errors());
+            assertEquals("32", Files.readString(cgroup.resolve("cgroup.max.depth")).strip(), "the nesting limit stays");
 
             Files.writeString(resources, "{\"pids\": {\"limit\": \"many\"}}");
             Cli.Result badField = Cli.run(mode, cli(mode, "update", "-r", resources.toString(), id));
@@ -263,7 +271,7 @@ class RuncVerbsTest {
                 assertEquals("bulwark: container " + id + ": linux.resources.memory.limit: cannot be applied here: " + cgroup
                         + " has no memory.max (the memory controller is not enabled for it; on a hybrid host the controllers"
                         + " belong to cgroup v1)", lacking.errors().strip());
-                assertEquals("7", Files.readString(cgroup.resolve("cgroup.max.descendants")).strip(), "nothing else changed");
+                assertEquals("5", Files.readString(cgroup.resolve("cgroup.max.descendants")).strip(), "nothing else changed");
             }
             Cli.Result rt = Cli.run(mode, cli(mode, "update", "--cpu-rt-runtime", "950000", id));
             assertEquals(125, rt.exitCode(), rt.describe());

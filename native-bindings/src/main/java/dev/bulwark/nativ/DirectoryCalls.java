@@ -80,27 +80,67 @@ public final class DirectoryCalls {
         }
     }
 
+    /**
+     * A directory entry with its name as the kernel's raw bytes: a name need not be UTF-8 (a byte 0xff is
+     * a valid name), and decoding then encoding it again would name a different file.
+     */
+    public record RawEntry(byte[] name, int type) {
+        public RawEntry {
+            name = name.clone();
+        }
+
+        @Override
+        public byte[] name() {
+            return name.clone();
+        }
+
+        /** A directory, or a file system that does not fill in d_type (the caller must check). */
+        public boolean mayBeDirectory() {
+            return type == Entry.DT_DIR || type == Entry.DT_UNKNOWN;
+        }
+
+        /** The name for messages (undecodable bytes shown as U+FFFD); never to be passed back to the kernel. */
+        public String displayName() {
+            return new String(name, StandardCharsets.UTF_8);
+        }
+    }
+
     public static int openat(int dirfd, String path, int flags, int mode) {
+        return openat(dirfd, path.getBytes(StandardCharsets.UTF_8), flags, mode);
+    }
+
+    /** openat with the name as raw bytes (a name read by {@link #rawEntries}). */
+    public static int openat(int dirfd, byte[] path, int flags, int mode) {
         try (NativeMemory memory = new NativeMemory()) {
             long result;
             do {
-                result = Kernel.raw(SYS_OPENAT, dirfd, memory.cString(path), flags, mode, 0);
+                result = Kernel.raw(SYS_OPENAT, dirfd, memory.bytes(path, true), flags, mode, 0);
             } while (result == -Errno.EINTR);
             return (int) check(result, "openat", dirfd, q(path), "0x" + Integer.toHexString(flags), "0" + Integer.toOctalString(mode));
         }
     }
 
     public static void mkdirat(int dirfd, String name, int mode) {
+        mkdirat(dirfd, name.getBytes(StandardCharsets.UTF_8), mode);
+    }
+
+    /** mkdirat with the name as raw bytes. */
+    public static void mkdirat(int dirfd, byte[] name, int mode) {
         try (NativeMemory memory = new NativeMemory()) {
-            check(Kernel.raw(SYS_MKDIRAT, dirfd, memory.cString(name), mode, 0, 0), "mkdirat", dirfd, q(name),
+            check(Kernel.raw(SYS_MKDIRAT, dirfd, memory.bytes(name, true), mode, 0, 0), "mkdirat", dirfd, q(name),
                     "0" + Integer.toOctalString(mode));
         }
     }
 
     /** unlinkat(dirfd, name, flags): flags 0 for a file, AT_REMOVEDIR for an empty directory. Never follows a symlink. */
     public static void unlinkat(int dirfd, String name, int flags) {
+        unlinkat(dirfd, name.getBytes(StandardCharsets.UTF_8), flags);
+    }
+
+    /** unlinkat with the name as raw bytes (a name read by {@link #rawEntries}). */
+    public static void unlinkat(int dirfd, byte[] name, int flags) {
         try (NativeMemory memory = new NativeMemory()) {
-            check(Kernel.raw(SYS_UNLINKAT, dirfd, memory.cString(name), flags, 0, 0), "unlinkat", dirfd, q(name), flags);
+            check(Kernel.raw(SYS_UNLINKAT, dirfd, memory.bytes(name, true), flags, 0, 0), "unlinkat", dirfd, q(name), flags);
         }
     }
 
@@ -129,7 +169,13 @@ public final class DirectoryCalls {
 
     /** Every entry of the directory open at {@code dirfd} (reads it from its current offset), without "." and "..". */
     public static List<Entry> entries(int dirfd) {
-        List<Entry> entries = new ArrayList<>();
+        return rawEntries(dirfd).stream()
+                .map(entry -> new Entry(new String(entry.name, StandardCharsets.UTF_8), entry.type)).toList();
+    }
+
+    /** As {@link #entries}, each name as the kernel's bytes, exactly as {@link #openat(int, byte[], int, int)} wants it back. */
+    public static List<RawEntry> rawEntries(int dirfd) {
+        List<RawEntry> entries = new ArrayList<>();
         try (NativeMemory memory = new NativeMemory()) {
             long buffer = memory.allocate(DIRENT_BUFFER);
             while (true) {
@@ -149,9 +195,10 @@ public final class DirectoryCalls {
                     while (end < raw.length && raw[end] != 0) {
                         end++;
                     }
-                    String name = new String(raw, 0, end, StandardCharsets.UTF_8);
-                    if (!name.equals(".") && !name.equals("..")) {
-                        entries.add(new Entry(name, type));
+                    byte[] name = java.util.Arrays.copyOf(raw, end);
+                    boolean dots = (end == 1 && name[0] == '.') || (end == 2 && name[0] == '.' && name[1] == '.');
+                    if (!dots) {
+                        entries.add(new RawEntry(name, type));
                     }
                     offset += length;
                 }
@@ -191,6 +238,19 @@ public final class DirectoryCalls {
 
     private static String q(String name) {
         return '"' + name + '"';
+    }
+
+    /** A raw name for messages: printable ASCII as is, every other byte as \\xNN. */
+    private static String q(byte[] name) {
+        StringBuilder text = new StringBuilder("\"");
+        for (byte b : name) {
+            if (b >= 0x20 && b < 0x7f && b != '\\') {
+                text.append((char) b);
+            } else {
+                text.append(String.format("\\x%02x", b & 0xff));
+            }
+        }
+        return text.append('"').toString();
     }
 
     private static long check(long result, String operation, Object... arguments) {

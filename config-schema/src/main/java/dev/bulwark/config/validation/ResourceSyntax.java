@@ -34,10 +34,12 @@ public final class ResourceSyntax {
     /**
      * Core files the runtime itself manages: through them a config could move processes between
      * cgroups, enable controllers for children, kill, freeze (which pause/resume own) or change the
-     * cgroup's type.
+     * cgroup's type, or replace the nesting limit the runtime writes (cgroup.max.depth; cgroup.max.descendants,
+     * which the runtime leaves alone, a config may set: it only limits the container further).
      */
     public static final Set<String> RUNTIME_OWNED_FILES = Set.of(
-            "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill", "cgroup.type", "cgroup.freeze");
+            "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill", "cgroup.type", "cgroup.freeze",
+            "cgroup.max.depth");
 
     /** Why {@code pageSize} is not a hugepage size like "2MB", or empty. */
     public static Optional<String> pageSizeProblem(String pageSize) {

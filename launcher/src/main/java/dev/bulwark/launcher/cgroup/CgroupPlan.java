@@ -17,6 +17,16 @@ import java.util.stream.Collectors;
  * host cannot apply; see {@link #defaultsNotApplied()}), or a cgroup to create with its writes.
  */
 public final class CgroupPlan {
+    /**
+     * How deep a container may nest cgroups below its own (cgroup.max.depth, written when the cgroup is
+     * made): plenty for systemd or a nested runtime in the container, and a bound on what it can build.
+     * A container in a user namespace cannot lift it when the launcher runs as root: the file is host
+     * root's, which the container's mapped root is not. A rootless launcher's files belong to its user,
+     * who is the container's root, so there the limit only holds as long as the container leaves it be;
+     * neither listing nor removal of the subtree relies on it ({@link CgroupSubtree} walks any depth).
+     */
+    static final int MAX_DEPTH_BELOW = 32;
+
     private final Optional<Path> dir;
     private final List<Path> toCreate;
     private final Map<Path, Set<Controller>> enable;
@@ -113,6 +123,10 @@ public final class CgroupPlan {
                     effective = w.fallback().get();
                 }
                 write(dir.get().resolve(effective.file()), effective.value(), effective.field());
+            }
+            if (Files.exists(dir.get().resolve("cgroup.max.depth"))) {
+                write(dir.get().resolve("cgroup.max.depth"), Integer.toString(MAX_DEPTH_BELOW),
+                        "limiting how deep the container may nest cgroups");
             }
             return Optional.of(new ContainerCgroup(dir.get()));
         } catch (CgroupException e) {

@@ -38,7 +38,8 @@ import static dev.bulwark.nativ.constants.MountApi.*;
  * creates and Bulwark maps; a path whose host owner is inside the mapped range is left alone (an image
  * already shifted for that range); otherwise the rootfs is idmapped when the range is Bulwark's own
  * choice (the config lists no uidMappings, as under the hardened profile) or the rootfs is unreachable
- * by container root, and a bind source when it is unreachable. A filesystem that cannot be idmapped
+ * by container root, and a bind source when it is unreachable (one the mapped range owns already but
+ * container root cannot reach, below a 0700 directory of host root, is cloned without idmap). A filesystem that cannot be idmapped
  * falls back to the plain bind, which works where the path is reachable. A bind whose options set an
  * atime mode is also cloned here, without idmap: in a user namespace the kernel locks a host mount's
  * atime mode (EPERM), and a clone made by host root is not locked (other locked flags are kept as the
@@ -183,10 +184,12 @@ public final class LauncherMounts implements AutoCloseable {
             int owner = DirectoryCalls.statx(opened, "", DirectoryCalls.AT_EMPTY_PATH).uid();
             long[] attributes = RootfsSteps.bindAttributeMasks(request.spec(), source, options);
             if (!rule.idmapBind(owner, reachable)) {
-                if (setsAtime) {
+                // Owned by the mapped range (or reachable): no idmap needed. A source container root cannot reach
+                // (below a 0700 directory of host root, as the API's staged copies are) is cloned here, as host root.
+                if (setsAtime || !reachable) {
                     binds.put(index, keep(plainClone(opened, recursive, attributes[0], attributes[1])));
                 }
-                return; // else owned by the mapped range: the child's own bind reaches it as the owner would
+                return;
             }
             int tree = idmappedClone(opened, recursive, request.usernsFd(), attributes[0], attributes[1]);
             if (tree < 0) {

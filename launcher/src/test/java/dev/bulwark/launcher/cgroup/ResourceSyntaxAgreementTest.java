@@ -35,7 +35,7 @@ class ResourceSyntaxAgreementTest {
             "0-3\n", "0--3", ",0", "0,", "1-1", "007", "99999999999999999999-1", "1-99999999999999999999");
     private static final List<String> UNIFIED_KEYS = List.of("memory.max", "memory.high", "hugetlb.2MB.max",
             "cpu.max.burst", "cgroup.freeze", "cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.kill",
-            "cgroup.type", "bogus.max", "nodot", "../memory.max", "memory/../x", "memory..max", "memory.", ".max",
+            "cgroup.type", "cgroup.max.depth", "cgroup.max.descendants", "bogus.max", "nodot", "../memory.max", "memory/../x", "memory..max", "memory.", ".max",
             "Memory.max", "memory.max\0", "misc.max", "rdma.max", "perf_event.x");
     private static final List<String> RDMA_DEVICES = List.of("mlx4_0", "mlx5.1", "a-b", "a b", "a/b", "a=b", "", "x\n");
 
