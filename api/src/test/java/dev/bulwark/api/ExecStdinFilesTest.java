@@ -161,7 +161,9 @@ class ExecStdinFilesTest {
                 assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(staged, LinkOption.NOFOLLOW_LINKS)),
                         "the staged file keeps its own mode");
                 int containerRoot = dev.bulwark.nativ.Syscalls.geteuid() == 0 ? 1_000_000_000 : dev.bulwark.nativ.Syscalls.geteuid();
-                for (Path owned : List.of(staging, staged)) {
+                assertEquals(dev.bulwark.nativ.Syscalls.geteuid(), Files.getAttribute(staging, "unix:uid", LinkOption.NOFOLLOW_LINKS),
+                        "the staging directory stays the launcher's: no host process of the container's uid reaches into it");
+                for (Path owned : List.of(staged)) {
                     assertEquals(containerRoot, Files.getAttribute(owned, "unix:uid", LinkOption.NOFOLLOW_LINKS), owned + " owner");
                     assertEquals(containerRoot == 1_000_000_000 ? 1_000_000_000 : dev.bulwark.nativ.Syscalls.getegid(),
                             Files.getAttribute(owned, "unix:gid", LinkOption.NOFOLLOW_LINKS), owned + " group");

@@ -192,41 +192,6 @@ class CgroupSubtreeTest {
     }
 
     @Test
-    void aContainerPlacedInsideAnotherOnesEmptiedCgroupIsNotKilledWithIt() throws Exception {
-        MODE.assumeAvailable();
-        String id = "cgsub-outer-" + ProcessHandle.current().pid();
-        String guest = "cgsub-inner-" + ProcessHandle.current().pid();
-        String parent = "bulwark-it-cgsub-" + ProcessHandle.current().pid();
-        // named after its id: found again through findRecorded
-        Path outerBundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sh", "-c",
-                "sleep 300 & sleep 300 & wait"), "/" + parent + "/" + id, null));
-        Path innerBundle = Bundles.create(MODE, spec -> withCgroupsPath(Containers.withArgs(spec, "/bin/sleep", "300"),
-                "/" + parent + "/" + id + "/" + guest, null));
-        try {
-            createAndStart(id, outerBundle);
-            Path cgroup = Path.of(state(id).get("cgroup").asText());
-            escapeInto(cgroup, awaitPids(cgroup, 3)); // the outer cgroup has no process of its own left
-            createAndStart(guest, innerBundle);
-            JsonNode inner = state(guest);
-            long innerPid = inner.get("pid").asLong();
-
-            Cli.Result delete = Cli.run(MODE, cli("delete", "--force", id));
-            assertNotEquals(0, delete.exitCode(), delete.describe());
-            assertTrue(delete.errors().contains("which is not the container's; left alone"), delete.errors());
-            assertTrue(alive(innerPid), "the other container's process survives");
-            assertEquals("running", status(guest));
-
-            assertEquals(0, Cli.run(MODE, cli("delete", "--force", guest)).exitCode());
-            Cli.Result again = Cli.run(MODE, cli("delete", "--force", id));
-            assertEquals(0, again.exitCode(), again.describe());
-            assertFalse(Files.exists(cgroup), "removed once only its own processes are left");
-        } finally {
-            cleanUp(guest, innerBundle, parent);
-            cleanUp(id, outerBundle, parent);
-        }
-    }
-
-    @Test
     void cgroupFreezeIsRuntimeOwnedInConfigAndUpdate() throws Exception {
         MODE.assumeAvailable();
         String id = "cgsub-freeze-" + ProcessHandle.current().pid();

@@ -73,20 +73,12 @@ public final class ContainerCgroup {
         if (found.isEmpty()) {
             return found;
         }
-        found.get().requireOnly(isContainerProcess, refusal);
-        return found;
-    }
-
-    /**
-     * Refuses ({@code refusal} + why) when a process in this cgroup or below it fails {@code isContainerProcess}:
-     * nothing of another container or service is killed or removed with this one.
-     */
-    public void requireOnly(java.util.function.LongPredicate isContainerProcess, String refusal) throws CgroupException {
-        for (long pid : subtreePids()) {
+        for (long pid : found.get().subtreePids()) {
             if (!isContainerProcess.test(pid)) {
                 throw new CgroupException(refusal + "holds process " + pid + ", which is not the container's; left alone");
             }
         }
+        return found;
     }
 
     /** The check of {@link #findRecorded}, on a given hierarchy. */

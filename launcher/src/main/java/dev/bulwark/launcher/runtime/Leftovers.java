@@ -6,8 +6,6 @@ import dev.bulwark.launcher.cgroup.ContainerCgroup;
 import dev.bulwark.nativ.DirectoryCalls;
 import dev.bulwark.nativ.SyscallException;
 import dev.bulwark.nativ.Syscalls;
-import dev.bulwark.nativ.constants.CloneFlags;
-import dev.bulwark.nativ.constants.OpenFlags;
 import dev.bulwark.nativ.constants.Signals;
 
 import java.io.IOException;
@@ -22,9 +20,6 @@ import java.util.Optional;
  * checked: the init by pid, start time and user namespace, the cgroup by its place in the hierarchy.
  */
 final class Leftovers {
-    /** The kernel nests user and pid namespaces at most 32 deep. */
-    private static final int MAX_NAMESPACE_NESTING = 33;
-
     private Leftovers() {
     }
 
@@ -41,23 +36,19 @@ final class Leftovers {
         });
     }
 
-    /**
-     * The recorded cgroup, if it still exists; refused (one line) when it is not one Bulwark places for this id, or
-     * when something in it or below it is not the container's: another container placed (by its linux.cgroupsPath)
-     * inside this one's cgroup, once this one's processes had moved to child cgroups or ended, is never killed with it.
-     */
+    /** The recorded cgroup, if it still exists; refused (one line) when it is not one Bulwark places for this id. */
     static Optional<ContainerCgroup> recordedCgroup(ContainerId id, ContainerState recorded) {
         if (recorded.cgroup() == null) {
             return Optional.empty();
         }
-        Optional<ContainerCgroup> found;
         try {
-            found = ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
+            return ContainerCgroup.findRecorded(recorded.cgroup(), id.value());
         } catch (CgroupException e) {
             if (recorded.outlivesLauncher() && recorded.namespaces() != null && !recorded.namespaces().isEmpty()) {
                 // create honours linux.cgroupsPath, which need not name the id: accept that cgroup only when
                 // everything in it is in the container's own user namespace (or, without one, its pid namespace)
-                String type = namespaceType(recorded);
+                String type = recorded.namespaces().containsKey("user")
+                        && !recorded.namespaces().get("user").equals(ownNamespace("user")) ? "user" : "pid";
                 String namespace = recorded.namespaces().get(type);
                 try {
                     return ContainerCgroup.findConfigured(recorded.cgroup(), pid -> namespace == null
@@ -68,25 +59,6 @@ final class Leftovers {
             }
             throw new LaunchException("container " + id + ": " + e.getMessage(), e);
         }
-        if (found.isPresent() && recorded.namespaces() != null && !recorded.namespaces().isEmpty()) {
-            String type = namespaceType(recorded);
-            String namespace = recorded.namespaces().get(type);
-            if (namespace != null && !namespace.equals(ownNamespace(type))) { // else nothing tells its processes apart
-                try {
-                    found.get().requireOnly(pid -> inOrBelowNamespace(pid, type, namespace), "the recorded cgroup \"" + recorded.cgroup()
-                            + "\" ");
-                } catch (CgroupException refused) {
-                    throw new LaunchException("container " + id + ": " + refused.getMessage(), refused);
-                }
-            }
-        }
-        return found;
-    }
-
-    /** The namespace that tells the container's processes from others: its user namespace, or else its pid namespace. */
-    private static String namespaceType(ContainerState recorded) {
-        return recorded.namespaces().containsKey("user")
-                && !recorded.namespaces().get("user").equals(ownNamespace("user")) ? "user" : "pid";
     }
 
     /**
@@ -166,39 +138,6 @@ final class Leftovers {
             return Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", type)).toString().equals(namespace);
         } catch (IOException e) {
             return true; // exited meanwhile: nothing of it to protect
-        }
-    }
-
-    /**
-     * Whether process {@code pid} is in {@code namespace} or in one nested below it (the container's own nested
-     * user or pid namespaces: a sandboxing browser, a runtime in the container), climbing with NS_GET_PARENT.
-     */
-    private static boolean inOrBelowNamespace(long pid, String type, String namespace) {
-        int fd;
-        try {
-            fd = DirectoryCalls.openat(OpenFlags.AT_FDCWD, "/proc/" + pid + "/ns/" + type, OpenFlags.O_RDONLY | OpenFlags.O_CLOEXEC, 0);
-        } catch (SyscallException e) {
-            return true; // exited meanwhile: nothing of it to protect
-        }
-        try {
-            for (int level = 0; level <= MAX_NAMESPACE_NESTING; level++) {
-                if (Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString().equals(namespace)) {
-                    return true;
-                }
-                int parent;
-                try {
-                    parent = (int) Syscalls.ioctl(fd, CloneFlags.NS_GET_PARENT, 0);
-                } catch (SyscallException e) {
-                    return false; // the top, or above this launcher's own: not below the container's
-                }
-                Syscalls.close(fd);
-                fd = parent;
-            }
-            return false;
-        } catch (IOException e) {
-            throw new LaunchException("reading the namespace of process " + pid + ": " + e.getMessage(), e);
-        } finally {
-            Syscalls.close(fd);
         }
     }
 

@@ -22,8 +22,6 @@ public final class CloneFlags {
     public static final long NS_GET_NSTYPE = 0xb703L;
     /** ioctl on a namespace fd: a new fd of the user namespace that owns it. */
     public static final long NS_GET_USERNS = 0xb701L;
-    /** ioctl on a user or pid namespace fd (_IO(0xb7, 2)): a new fd of its parent; EPERM above the caller's own. */
-    public static final long NS_GET_PARENT = 0xb702L;
 
     private CloneFlags() {
     }
