@@ -1,9 +1,7 @@
 package dev.bulwark.launcher.cli;
 
 import dev.bulwark.launcher.LaunchException;
-import dev.bulwark.launcher.runtime.Container;
 import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.nativ.constants.Signals;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,14 +35,11 @@ final class KillCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ContainerId container = ContainerId.parse(id, "ID");
+        ContainerId.parse(id, "ID"); // a bad ID is named before a bad signal, as before
         int number = Signals.parse(signal);
         if (number <= 0) {
             throw new LaunchException("SIGNAL: unknown signal \"" + signal + "\" (a name such as TERM or SIGKILL, or 1-64)");
         }
-        try (StateRoot root = stateRoot.openHolding(container)) {
-            Container.load(root, container).kill(number, all);
-        }
-        return 0;
+        return stateRoot.onContainer(id, container -> container.kill(number, all));
     }
 }

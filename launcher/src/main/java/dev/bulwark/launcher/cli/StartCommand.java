@@ -1,8 +1,6 @@
 package dev.bulwark.launcher.cli;
 
 import dev.bulwark.launcher.runtime.Container;
-import dev.bulwark.launcher.runtime.ContainerId;
-import dev.bulwark.launcher.runtime.StateRoot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
@@ -27,10 +25,6 @@ final class StartCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ContainerId container = ContainerId.parse(id, "ID");
-        try (StateRoot root = stateRoot.openHolding(container)) {
-            Container.load(root, container).start();
-        }
-        return 0;
+        return stateRoot.onContainer(id, Container::start);
     }
 }

@@ -1,5 +1,8 @@
 package dev.bulwark.launcher.cli;
 
+import dev.bulwark.launcher.runtime.Container;
+import dev.bulwark.launcher.runtime.ContainerId;
+import dev.bulwark.launcher.runtime.NoSuchContainerException;
 import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.nativ.Syscalls;
 import picocli.CommandLine.Model.CommandSpec;
@@ -8,6 +11,7 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The state root every command that finds containers uses: the global {@code bulwark --root DIR},
@@ -39,7 +43,16 @@ final class StateRootOption {
     }
 
     /** The root that holds {@code container}; with no root at all, the container does not exist either. */
-    StateRoot openHolding(dev.bulwark.launcher.runtime.ContainerId container) {
-        return openExisting().orElseThrow(() -> new dev.bulwark.launcher.runtime.NoSuchContainerException(container));
+    StateRoot openHolding(ContainerId container) {
+        return openExisting().orElseThrow(() -> new NoSuchContainerException(container));
+    }
+
+    /** Applies one verb to the container the ID names (the ID is parsed before any path is built from it); exit status 0. */
+    int onContainer(String id, Consumer<Container> verb) {
+        ContainerId container = ContainerId.parse(id, "ID");
+        try (StateRoot root = openHolding(container)) {
+            verb.accept(Container.load(root, container));
+        }
+        return 0;
     }
 }
