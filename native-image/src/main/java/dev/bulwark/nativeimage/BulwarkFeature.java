@@ -34,9 +34,19 @@ public final class BulwarkFeature implements Feature {
     static final List<String> BUILD_TIME_PACKAGES = List.of("picocli", "com.fasterxml.jackson", "dev.bulwark.config",
             "dev.bulwark.launcher.cli");
 
+    /**
+     * Single classes of the bindings initialised at build time with {@link BuildTimeModels}, which fills their
+     * syscall-table caches: their static initialisers only create those (empty) caches, and their tables come from
+     * the sources' resources, not from the host ({@code Arch} is a plain enum; which one is the host is still asked
+     * at run time).
+     */
+    static final List<String> BUILD_TIME_CLASSES = List.of("dev.bulwark.nativ.Arch", "dev.bulwark.nativ.SyscallAbi",
+            "dev.bulwark.nativ.SyscallNumbers");
+
     @Override
     public void afterRegistration(AfterRegistrationAccess access) {
         RuntimeClassInitialization.initializeAtBuildTime(BUILD_TIME_PACKAGES.toArray(new String[0]));
+        RuntimeClassInitialization.initializeAtBuildTime(BUILD_TIME_CLASSES.toArray(new String[0]));
         RuntimeClassInitialization.initializeAtBuildTime(BuildTimeModels.class);
     }
 
