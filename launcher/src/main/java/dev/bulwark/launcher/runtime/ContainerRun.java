@@ -150,7 +150,8 @@ public final class ContainerRun {
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                             request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
                             Math.max(handoff.passedFds(), request.create() == null ? 0 : request.create().preserveFds()));
-                    state.writeExecConfig(ExecConfig.of(planned, limits.fallbackRlimits(), request.hostUsrRoot()).toJson()); // for exec
+                    ExecConfig execConfig = ExecConfig.of(planned, limits.fallbackRlimits(), request.hostUsrRoot());
+                    state.writeExecConfig(request.memo() != null ? request.memo().execConfigJson(execConfig) : execConfig.toJson()); // for exec
                 } catch (RuntimeException e) {
                     if (notify != null) {
                         notify.close();

@@ -110,10 +110,11 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
 
     /** MemTotal of /proc/meminfo in bytes. */
     static long hostMemory() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        try (java.io.BufferedReader meminfo = Files.newBufferedReader(Path.of("/proc/meminfo"))) {
+            for (String line = meminfo.readLine(); line != null; line = meminfo.readLine()) { // MemTotal is the first line
                 if (line.startsWith("MemTotal:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                    return Long.parseLong(line.substring("MemTotal:".length(), line.length() - (line.endsWith("kB") ? 2 : 0)).strip())
+                            * 1024;
                 }
             }
             throw new LaunchException("/proc/meminfo has no MemTotal line (needed for the default memory limit's fallback)");
