@@ -26,6 +26,17 @@ class CompiledSeccompTest {
     }
 
     @Test
+    void capabilitiesThatDoNotWidenTheDefaultProfileGetTheSharedOne() {
+        LinuxSeccomp none = DefaultSeccompProfile.forContainer(Set.of(), ARCH);
+        assertSame(none, DefaultSeccompProfile.forContainer(Set.of("CAP_CHOWN", "CAP_NET_BIND_SERVICE"), ARCH));
+        LinuxSeccomp chroot = DefaultSeccompProfile.forContainer(Set.of("CAP_CHOWN", "CAP_SYS_CHROOT"), ARCH);
+        assertNotSame(none, chroot);
+        assertEquals(none.syscalls().size(), chroot.syscalls().size());
+        assertEquals(false, none.syscalls().stream().anyMatch(rule -> rule.names().contains("chroot")));
+        assertEquals(true, chroot.syscalls().stream().anyMatch(rule -> rule.names().contains("chroot")));
+    }
+
+    @Test
     void anotherConfigIsCompiledAsWritten() {
         LinuxSeccomp ptrace = DefaultSeccompProfile.forContainer(Set.of("CAP_SYS_PTRACE"), ARCH);
         SeccompProgram program = CompiledSeccomp.of(ptrace, ARCH);
