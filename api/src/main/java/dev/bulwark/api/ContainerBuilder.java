@@ -14,6 +14,7 @@ import dev.bulwark.launcher.plan.DefaultContainerSettings;
 import dev.bulwark.launcher.plan.EffectiveConfig;
 import dev.bulwark.launcher.plan.MountArguments;
 import dev.bulwark.launcher.plan.Profile;
+import dev.bulwark.launcher.runtime.LaunchMemo;
 import dev.bulwark.launcher.runtime.StateRoot;
 import dev.bulwark.nativ.Syscalls;
 
@@ -339,7 +340,7 @@ public final class ContainerBuilder {
     record Launch(Spec spec, Path bundle, String id, boolean hostUsrRoot, Path stateRoot, boolean hostRootAllowed,
                   LinuxIdMapping hostIdRange, dev.bulwark.launcher.plan.LsmHost lsm, Map<Integer, Integer> hostPorts,
                   boolean explain, String readyText, Duration readyTimeout, boolean openStdin, long outputLimit,
-                  CopiedFiles.Staged copies) {
+                  CopiedFiles.Staged copies, LaunchMemo memo) {
     }
 
     /**
@@ -358,6 +359,9 @@ public final class ContainerBuilder {
     }
 
     private volatile Settled settled;
+
+    /** What this builder's starts of an unchanged config need not redo (validation, exec-config.json); thread-safe. */
+    private final LaunchMemo memo = new LaunchMemo();
 
     /**
      * The settings, or null when a start must settle the config afresh: a published port picks a free port per
@@ -394,7 +398,7 @@ public final class ContainerBuilder {
     private Launch launch(Spec spec, Path bundle, String containerId, Path stateRoot, boolean hostRootAllowed,
                           dev.bulwark.launcher.plan.LsmHost lsm, Map<Integer, Integer> hostPorts, CopiedFiles.Staged copies) {
         return new Launch(spec, bundle, containerId, rootKind == RootKind.HOST_USR, stateRoot, hostRootAllowed, HOST_ID_RANGE,
-                lsm, hostPorts, explain, readyText, readyTimeout, openStdin, outputLimit, copies);
+                lsm, hostPorts, explain, readyText, readyTimeout, openStdin, outputLimit, copies, memo);
     }
 
     private String newId() {

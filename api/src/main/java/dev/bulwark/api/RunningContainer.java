@@ -62,7 +62,7 @@ public final class RunningContainer implements AutoCloseable {
         RunRequest request = new RunRequest(launch.spec(), launch.bundle(), launch.id(), launch.hostUsrRoot(),
                 launch.stateRoot(), launch.hostRootAllowed(), launch.hostIdRange(), explain, null, null, launch.lsm(),
                 null, null, new RunRequest.Embedded(stdio.childStdin(), stdio.childStdout(), stdio.childStderr(),
-                container.running::complete));
+                container.running::complete, launch.memo()));
         // A platform thread per container: it clones the init and waits for it, so it outlives it (PDEATHSIG).
         container.launcher = new Thread(() -> container.launchAndWait(request), "bulwark-" + launch.id());
         container.launcher.setDaemon(true);

@@ -21,7 +21,14 @@ final class TextRules {
     }
 
     static void check(Spec spec, Problems problems) {
+        if (SpecWriter.allStrings(spec, TextRules::isClean)) {
+            return; // the usual case, checked without building the tree; a bad string is then found again with its path
+        }
         walk(SpecWriter.toTree(spec), () -> "", problems);
+    }
+
+    private static boolean isClean(String text) {
+        return Unicode.isValid(text) && text.indexOf('\0') < 0;
     }
 
     /** The path of a node is built only for a problem: a config has thousands of strings (seccomp names) and rarely a bad one. */

@@ -29,7 +29,11 @@ public record CgroupHost(Path v2Root, String ownCgroup, List<Path> v1Mounts, lon
 
     /** The absolute directory of a cgroup given relative to the v2 root ("/" is the root itself). */
     public Path dirOf(String cgroup) {
-        String relative = cgroup.replaceAll("^/+", "");
+        int start = 0;
+        while (start < cgroup.length() && cgroup.charAt(start) == '/') {
+            start++; // leading slashes off, without compiling a regex on every launch
+        }
+        String relative = cgroup.substring(start);
         return relative.isEmpty() ? v2Root : v2Root.resolve(relative);
     }
 
@@ -47,7 +51,7 @@ public record CgroupHost(Path v2Root, String ownCgroup, List<Path> v1Mounts, lon
 
     /** Pure parsing of the two proc files' texts. */
     public static Optional<CgroupHost> parse(String mountinfo, String procSelfCgroup, long selfPid) {
-        List<MountInfo.Entry> entries = MountInfo.parse(mountinfo);
+        List<MountInfo.Entry> entries = MountInfo.parse(mountinfo, type -> type.equals("cgroup") || type.equals("cgroup2"));
         List<Path> v1 = new ArrayList<>();
         MountInfo.Entry v2 = null;
         for (MountInfo.Entry e : entries) {

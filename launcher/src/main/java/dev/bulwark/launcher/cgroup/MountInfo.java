@@ -12,17 +12,34 @@ final class MountInfo {
     record Entry(String root, Path mountPoint, String fsType) {}
 
     static List<Entry> parse(String text) {
+        return parse(text, fsType -> true);
+    }
+
+    /**
+     * The mounts whose file system type {@code wanted} accepts (compared as written: no type has an escape), the
+     * others skipped before their paths are unescaped (the launcher reads its mountinfo on every launch).
+     */
+    static List<Entry> parse(String text, java.util.function.Predicate<String> wanted) {
         List<Entry> entries = new ArrayList<>();
         for (String line : text.split("\n")) {
             String[] fields = line.strip().split(" ");
-            int separator = List.of(fields).indexOf("-");
+            int separator = separatorOf(fields);
             // id parent major:minor root mount-point options [optional...] - fstype source super-options
-            if (separator < 6 || separator + 1 >= fields.length) {
+            if (separator < 6 || separator + 1 >= fields.length || !wanted.test(fields[separator + 1])) {
                 continue;
             }
             entries.add(new Entry(unescape(fields[3]), Path.of(unescape(fields[4])), unescape(fields[separator + 1])));
         }
         return entries;
+    }
+
+    private static int separatorOf(String[] fields) {
+        for (int i = 0; i < fields.length; i++) {
+            if (fields[i].equals("-")) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /** The kernel writes space, tab, newline and backslash in paths as 3-digit octal escapes. */

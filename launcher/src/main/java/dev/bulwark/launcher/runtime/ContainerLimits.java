@@ -118,9 +118,12 @@ final class ContainerLimits implements AutoCloseable {
 
     /** Whether {@code resources} are exactly the defaults {@code bulwark spec} writes. */
     private static boolean isBulwarkDefault(LinuxResources resources) {
-        return Objects.equals(resources, HardenedDefaults.resources(false))
-                || Objects.equals(resources, HardenedDefaults.resources(true));
+        return Objects.equals(resources, ROOT_DEFAULTS) || Objects.equals(resources, ROOTLESS_DEFAULTS);
     }
+
+    /** {@code bulwark spec}'s resources, as root and rootless: immutable records, made once. */
+    private static final LinuxResources ROOT_DEFAULTS = HardenedDefaults.resources(false);
+    private static final LinuxResources ROOTLESS_DEFAULTS = HardenedDefaults.resources(true);
 
     Optional<Path> path() {
         return cgroup.map(ContainerCgroup::path);

@@ -150,7 +150,8 @@ public final class ContainerRun {
                             request.hostUsrRoot(), rootless, euid, egid, limits.fallbackRlimits(),
                             request.lsm() != null ? request.lsm() : LsmHost.probe(), // once per launch
                             Math.max(handoff.passedFds(), request.create() == null ? 0 : request.create().preserveFds()));
-                    state.writeExecConfig(ExecConfig.of(planned, limits.fallbackRlimits(), request.hostUsrRoot()).toJson()); // for exec
+                    ExecConfig execConfig = ExecConfig.of(planned, limits.fallbackRlimits(), request.hostUsrRoot());
+                    state.writeExecConfig(request.memo() != null ? request.memo().execConfigJson(execConfig) : execConfig.toJson()); // for exec
                 } catch (RuntimeException e) {
                     if (notify != null) {
                         notify.close();
@@ -238,7 +239,9 @@ public final class ContainerRun {
                 SyscallTable.Spawned child = InheritedOomScore.withOwnValue(oomScore -> table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     oomScore.cloned();
                     // Between clone and release: the child waits on the sync pipe while we set it up.
-                    tellLayer("namespaces: new " + namespaceList(context.spec()) + " -> container init is host pid " + pid);
+                    if (explain != null) { // the child waits for its release: no narration text built for nobody
+                        tellLayer("namespaces: new " + namespaceList(context.spec()) + " -> container init is host pid " + pid);
+                    }
                     ContainerState init = creating.cloned(identityOf(pid), namespacesOf(pid));
                     state.write(init);
                     cloned = init;
@@ -257,7 +260,9 @@ public final class ContainerRun {
                     }
                     limits.join(pid);
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
-                    limits.path().ifPresent(cgroup -> tellLayer("cgroup: the child joined " + cgroup + " before running anything"));
+                    if (explain != null) {
+                        limits.path().ifPresent(cgroup -> tellLayer("cgroup: the child joined " + cgroup + " before running anything"));
+                    }
                     tell("releasing the child: it now runs its prepared syscalls, no Java involved");
                     if (progress[0] >= 0) {
                         narrator[0] = StepNarrator.start(explain, progress[0], narration[1], table, steps, context.spec());
@@ -328,6 +333,9 @@ public final class ContainerRun {
         idMaps.writeTo(pid);
         LaunchStep.MAPS_WRITTEN.pauseIf(request.testPause());
         ParentHardening.afterIdMaps(spec, pid); // oomScoreAdj; launcher non-dumpable from here
+        if (explain == null) {
+            return; // the child waits for its release: no narration text built for nobody
+        }
         if (idMaps.userNamespace()) {
             tellLayer("user namespace: uid_map " + IdMaps.format(idMaps.uid()).strip().replace("\n", ", ")
                     + " (container id, host id, count): container root is an unprivileged host user; gid_map "

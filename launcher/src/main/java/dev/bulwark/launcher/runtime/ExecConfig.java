@@ -1,8 +1,8 @@
 package dev.bulwark.launcher.runtime;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bulwark.config.SpecParseException;
 import dev.bulwark.config.SpecParser;
 import dev.bulwark.config.SpecWriter;
@@ -10,6 +10,7 @@ import dev.bulwark.config.model.PosixRlimit;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,15 +45,19 @@ public record ExecConfig(Spec spec, boolean hostUsrRoot) {
         return new ExecConfig(planned.withProcess(withLimits), hostUsrRoot);
     }
 
+    /** {"hostUsrRoot": ..., "config": {...}}, streamed: no tree of the config is built (once per launch). */
     byte[] toJson() {
-        ObjectNode node = JSON.createObjectNode();
-        node.put("hostUsrRoot", hostUsrRoot);
-        node.set("config", SpecWriter.toTree(spec));
-        try {
-            return JSON.writeValueAsBytes(node);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
+        try (JsonGenerator out = JSON.getFactory().createGenerator(bytes)) {
+            out.writeStartObject();
+            out.writeBooleanField("hostUsrRoot", hostUsrRoot);
+            out.writeFieldName("config");
+            SpecWriter.writeCompact(spec, out);
+            out.writeEndObject();
         } catch (IOException e) {
             throw new LaunchException("the container's config cannot be recorded for exec: " + e.getMessage(), e);
         }
+        return bytes.toByteArray();
     }
 
     static ExecConfig fromJson(byte[] json, String shown) {

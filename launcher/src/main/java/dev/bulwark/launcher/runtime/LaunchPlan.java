@@ -28,7 +28,14 @@ public record LaunchPlan(Spec spec, IdMaps idMaps, Path bundleRootfs) {
     /** @throws LaunchException naming the field and the reason, for a config this launch cannot run */
     public static LaunchPlan of(RunRequest request, int euid, int egid) {
         boolean rootless = euid != 0;
-        Spec spec = validated(withLinuxSection(request.spec(), rootless));
+        Spec spec = withLinuxSection(request.spec(), rootless);
+        LaunchMemo memo = request.memo();
+        if (memo == null || !memo.isValidated(spec)) { // an embedder's unchanged config was validated by its first launch
+            validated(spec);
+            if (memo != null) {
+                memo.validated(spec);
+            }
+        }
         UnsupportedFields.refuse(spec); // one line naming a field that would otherwise be dropped
         if (!spec.linux().hasNamespace("mount")) {
             throw new LaunchException("linux.namespaces: there is no \"mount\" namespace, and Bulwark needs one: it builds "

@@ -91,7 +91,7 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
     static List<PosixRlimit> inherited() {
         List<PosixRlimit> limits = new ArrayList<>();
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+            for (String line : Files.readString(Path.of("/proc/self/limits")).split("\n")) {
                 String type = line.startsWith("Max processes") ? NPROC : line.startsWith("Max data size") ? DATA : null;
                 if (type != null) {
                     String[] fields = line.substring(NAME_COLUMN).trim().split("\\s+"); // soft, hard, units
@@ -111,9 +111,10 @@ record LimitFallback(List<PosixRlimit> rlimits, String summary) {
     /** MemTotal of /proc/meminfo in bytes. */
     static long hostMemory() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            for (String line : Files.readString(Path.of("/proc/meminfo")).split("\n")) { // MemTotal is the first line
                 if (line.startsWith("MemTotal:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                    return Long.parseLong(line.substring("MemTotal:".length(), line.length() - (line.endsWith("kB") ? 2 : 0)).strip())
+                            * 1024;
                 }
             }
             throw new LaunchException("/proc/meminfo has no MemTotal line (needed for the default memory limit's fallback)");

@@ -47,8 +47,18 @@ public record RunRequest(Spec spec, Path bundle, String id, boolean hostUsrRoot,
      * {@code stderr} (the launcher's fds, 3 or above, e.g. pipes) as its fds 0, 1 and 2, never the JVM's own.
      *
      * @param running called on the launching thread once the workload runs, before the launch waits for it
+     * @param memo    what the embedder's earlier launches of an equal config found (validation, exec-config.json);
+     *                null for none
      */
-    public record Embedded(int stdin, int stdout, int stderr, java.util.function.Consumer<Running> running) {
+    public record Embedded(int stdin, int stdout, int stderr, java.util.function.Consumer<Running> running, LaunchMemo memo) {
+        public Embedded(int stdin, int stdout, int stderr, java.util.function.Consumer<Running> running) {
+            this(stdin, stdout, stderr, running, null);
+        }
+    }
+
+    /** The embedder's memo of earlier launches, or null (the CLI: one launch per process). */
+    LaunchMemo memo() {
+        return embedded == null ? null : embedded.memo();
     }
 
     /** A running container of an {@link Embedded} launch: its init and how to signal or kill it. */

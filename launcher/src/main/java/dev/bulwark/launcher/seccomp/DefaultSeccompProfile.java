@@ -135,6 +135,34 @@ public final class DefaultSeccompProfile {
 
     /** The profile for a container on {@code arch} granted {@code capabilities} (names like CAP_SYS_PTRACE). */
     public static LinuxSeccomp forContainer(Set<String> capabilities, Arch arch) {
+        if (java.util.Collections.disjoint(capabilities, ALLOWED_WITH_CAPABILITY.keySet())) {
+            WithoutCapabilities common = WithoutCapabilities.PROFILE;
+            if (common != null && common.arch() == arch) {
+                return common.profile(); // what build would make: only those capabilities change the profile
+            }
+        }
+        return build(capabilities, arch);
+    }
+
+    /**
+     * The profile for no capability that widens it on the host's architecture: most containers', made once per
+     * process (a few hundred names looked up per ABI; every hardened launch asks for it). Immutable: a
+     * LinuxSeccomp is a record of unmodifiable lists. Null where the host has no syscall table.
+     */
+    private record WithoutCapabilities(Arch arch, LinuxSeccomp profile) {
+        static final WithoutCapabilities PROFILE = make(); // a holder: made on first use
+
+        private static WithoutCapabilities make() {
+            try {
+                Arch host = Arch.requireHost();
+                return new WithoutCapabilities(host, build(Set.of(), host));
+            } catch (RuntimeException e) { // no table for this architecture: every call builds (and fails) as before
+                return null;
+            }
+        }
+    }
+
+    private static LinuxSeccomp build(Set<String> capabilities, Arch arch) {
         List<SyscallAbi> abis = abisFor(arch);
         List<LinuxSyscall> rules = new ArrayList<>();
         // Exceptions first: the first matching rule decides.

@@ -3,11 +3,10 @@ package dev.bulwark.launcher.setup;
 import dev.bulwark.config.model.LinuxSeccomp;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
+import dev.bulwark.launcher.seccomp.CompiledSeccomp;
 import dev.bulwark.launcher.seccomp.DefaultSeccompProfile;
 import dev.bulwark.launcher.seccomp.EffectiveSeccompPolicy;
 import dev.bulwark.launcher.seccomp.InvalidSeccompConfigException;
-import dev.bulwark.launcher.seccomp.SeccompCompiler;
-import dev.bulwark.launcher.seccomp.SeccompPolicyReader;
 import dev.bulwark.launcher.seccomp.SeccompProgram;
 import dev.bulwark.nativ.Arch;
 import dev.bulwark.nativ.NativeMemory;
@@ -45,7 +44,7 @@ final class SeccompSteps {
         }
         LinuxSeccomp policy = configured;
         try {
-            this.program = SeccompCompiler.compile(SeccompPolicyReader.read(policy, arch));
+            this.program = CompiledSeccomp.of(policy, arch); // the built-in default is compiled once per process
         } catch (InvalidSeccompConfigException e) {
             throw new LaunchException(e.getMessage());
         }
