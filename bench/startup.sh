@@ -4,6 +4,10 @@
 # shared machine; compare within a run). The native rows run launcher/target/native/bulwark directly (and
 # once through bin/bulwark, to show the script's cost); they are left out, saying so, where scripts/build
 # could not make it. The JVM rows run bin/bulwark with BULWARK_LAUNCHER=jvm.
+# Two configs: the "bulwark ... run" rows run Bulwark's own hardened default (`bulwark spec`: user namespace
+# even as root, seccomp, Landlock, masked and read-only paths, userns limits), which is more kernel work
+# than runc's; the "bulwark native run, runc's config" rows run the very same config.json (`runc spec`, or
+# `runc spec --rootless`) and rootfs as the runc and crun rows: that pair is the apples-to-apples comparison.
 # As root: every peer as root, and (when the user bulwark-test exists, see scripts/setup-test-host)
 # rootless through setpriv. Installs runc crun bubblewrap hyperfine busybox-static when missing.
 #
@@ -60,6 +64,7 @@ cmds=()
 if [ -x "$nb" ] && ! [ "$here/launcher/target/launcher-0.1.0-SNAPSHOT.jar" -nt "$nb" ]; then
     cmds+=(
         -n "bulwark native run (root)" "$nb run --root $w/root/state --bundle $w/root/bulwark -- /bin/true"
+        -n "bulwark native run, runc's config (root)" "$nb run --root $w/root/state --bundle $w/root/oci -- /bin/true"
         -n "bin/bulwark -> native (root)" "$b run --root $w/root/state --bundle $w/root/bulwark -- /bin/true"
     )
 else
@@ -78,7 +83,10 @@ if id bulwark-test >/dev/null 2>&1; then
     u="setpriv --reuid=bulwark-test --regid=bulwark-test --clear-groups --reset-env"
     mkdir "$w/rootless" && chown bulwark-test: "$w/rootless"
     $u bash -c "$(declare -f bundles); here=$here; bundles $w/rootless --rootless"
-    [ -z "$nb" ] || cmds+=(-n "bulwark native run (rootless)" "$u $nb run --root $w/rootless/state --bundle $w/rootless/bulwark -- /bin/true")
+    [ -z "$nb" ] || cmds+=(
+        -n "bulwark native run (rootless)" "$u $nb run --root $w/rootless/state --bundle $w/rootless/bulwark -- /bin/true"
+        -n "bulwark native run, runc's config (rootless)" "$u $nb run --root $w/rootless/state --bundle $w/rootless/oci -- /bin/true"
+    )
     cmds+=(
         -n "bulwark jvm run (rootless)" "$u $jvm_env $b run --root $w/rootless/state --bundle $w/rootless/bulwark -- /bin/true"
         -n "runc run (rootless)"      "$enter $u runc --root $w/rootless/runc-state run --bundle $w/rootless/oci bench-runc"
@@ -100,13 +108,15 @@ python3 - "$w/result.json" <<'PY'
 import json, sys
 rs = json.load(open(sys.argv[1]))["results"]
 ms = {r["command"]: (r["mean"] * 1000, r["stddev"] * 1000, r["min"] * 1000) for r in rs}
-print(f"{'command':45} {'mean ms':>9} {'± sd':>8} {'min ms':>8} {'native/this':>12} {'jvm/this':>9}")
+print(f"{'command':48} {'mean ms':>9} {'± sd':>8} {'min ms':>8} {'native/this':>12} {'native-runc-cfg/this':>21} {'jvm/this':>9}")
 for name, (mean, sd, mn) in ms.items():
     mode = "rootless" if "(rootless" in name else "root"
     cols = ""
-    for ref_name, width in ((f"bulwark native run ({mode})", 12), (f"bulwark jvm run ({mode})", 9)):
+    for ref_name, width in ((f"bulwark native run ({mode})", 12), (f"bulwark native run, runc's config ({mode})", 21),
+                            (f"bulwark jvm run ({mode})", 9)):
         ref = ms.get(ref_name)
         cols += f" {ref[0] / mean:{width - 1}.2f}x" if ref and name != ref_name else " " * (width + 1)
-    print(f"{name:45} {mean:9.1f} {sd:8.1f} {mn:8.1f}{cols}")
-print("native/this, jvm/this: a bulwark launch's time over this command's (same mode); <= 1.00 means bulwark is as fast or faster.")
+    print(f"{name:48} {mean:9.1f} {sd:8.1f} {mn:8.1f}{cols}")
+print("native/this, jvm/this: a bulwark launch (hardened default config) over this command's time (same mode);")
+print("native-runc-cfg/this: the native launcher running runc's own config.json; <= 1.00 means bulwark is as fast or faster.")
 PY

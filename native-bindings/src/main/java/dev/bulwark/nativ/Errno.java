@@ -328,5 +328,6 @@ public final class Errno {
     public static final int E2BIG = 7;
     public static final int ENXIO = 6;
     public static final int EPIPE = 32;
+    public static final int ETIMEDOUT = 110;
     public static final int EWOULDBLOCK = EAGAIN;
 }

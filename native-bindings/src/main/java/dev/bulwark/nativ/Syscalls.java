@@ -27,6 +27,8 @@ public final class Syscalls {
     private static final int SYS_RT_SIGPROCMASK = NR.require("rt_sigprocmask");
     private static final int SYS_PPOLL = NR.require("ppoll");
     private static final int SYS_MADVISE = NR.require("madvise");
+    private static final int SYS_FUTEX = NR.require("futex");
+    private static final int FUTEX_WAIT_PRIVATE = 128;
 
     /**
      * struct statfs is 120 bytes on 64-bit Linux; f_flags is its 11th long (after f_type, f_bsize,
@@ -134,6 +136,24 @@ public final class Syscalls {
                     continue;
                 }
                 return check(result, "ppoll", fd, timeoutMillis) > 0;
+            }
+        }
+    }
+
+    /**
+     * futex(address, FUTEX_WAIT_PRIVATE, expected, timeout): sleeps while the int at {@code address} (this
+     * process's own memory) holds {@code expected}, until a FUTEX_WAKE on it, a signal or {@code timeoutNanos}.
+     * Returns normally in each of these cases and when the value already differs (EAGAIN): the caller reads
+     * the value again. Any other failure throws.
+     */
+    public static void futexWait(long address, int expected, long timeoutNanos) {
+        try (NativeMemory memory = new NativeMemory()) {
+            long timespec = memory.allocate(16);
+            NativeMemory.putLong(timespec, timeoutNanos / 1_000_000_000L);
+            NativeMemory.putLong(timespec + 8, timeoutNanos % 1_000_000_000L);
+            long result = Kernel.raw(SYS_FUTEX, address, FUTEX_WAIT_PRIVATE, expected, timespec, 0);
+            if (result != -Errno.EAGAIN && result != -Errno.ETIMEDOUT && result != -Errno.EINTR) {
+                check(result, "futex", address, "FUTEX_WAIT_PRIVATE", expected, timeoutNanos);
             }
         }
     }

@@ -58,9 +58,11 @@ record IdmapRule(List<LinuxIdMapping> uidMap, List<LinuxIdMapping> gidMap) {
         Path start = Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) ? path : path.getParent();
         for (Path p = start; p != null; p = p.getParent()) {
             try {
-                int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-                int owner = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                int group = (Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+                // One lstat per directory (three getAttribute calls would make three)
+                java.util.Map<String, Object> attributes = Files.readAttributes(p, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+                int mode = (Integer) attributes.get("mode");
+                int owner = (Integer) attributes.get("uid");
+                int group = (Integer) attributes.get("gid");
                 if (!searchable(mode, owner, group, uid, gid)) {
                     return false;
                 }

@@ -70,6 +70,27 @@ final class InRootPaths {
         return parent;
     }
 
+    /**
+     * As {@link #create} for {@code parentPath + "/" + name}, when the caller already holds {@code parent}, an fd of
+     * {@code parentPath} that this class opened inside the root after the last mount that could cover it: the
+     * entry is made in that fd (mknodat or mkdirat, as create's last component) and opened from the root as create
+     * does, without opening and closing every directory above it again.
+     */
+    Entry createIn(Entry parent, String parentPath, String name, boolean directory, String label) {
+        if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("not a single path component: \"" + name + "\"");
+        }
+        String path = (parentPath.endsWith("/") ? parentPath : parentPath + "/") + name;
+        if (directory) {
+            steps.step(label + ": create directory " + path, "a missing directory, made in its parent's fd, never by path",
+                    "mkdirat", 0, steps.string(name), 0755).argumentFrom(0, parent).tolerate(Errno.EEXIST);
+        } else {
+            steps.step(label + ": create file " + path, "an empty file to mount on, made in its parent's fd",
+                    "mknodat", 0, steps.string(name), S_IFREG | 0644, 0).argumentFrom(0, parent).tolerate(Errno.EEXIST);
+        }
+        return open(path, directory, label);
+    }
+
     /** An O_PATH fd of {@code path} resolved inside the root; it must exist. */
     Entry open(String path, boolean directory, String label) {
         return steps.step(label + ": open " + path + " inside the root",

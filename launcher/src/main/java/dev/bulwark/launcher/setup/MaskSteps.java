@@ -49,14 +49,15 @@ final class MaskSteps {
         for (int i = 0; i < masked.size(); i++) {
             String path = masked.get(i);
             Path host = HostPaths.of(path, "linux.maskedPaths[" + i + "]");
-            if (predictablyMissing(path, host)) {
-                continue;
-            }
             if (!path.startsWith("/proc/") && !path.startsWith("/sys/")) {
                 maskedEither.add(path);
-            } else {
-                (Files.isDirectory(host) ? maskedDirectories : maskedFiles).add(path);
+                continue;
             }
+            Boolean directory = hostDirectory(host); // one stat answers both: missing, and directory or not
+            if (directory == null) {
+                continue; // predictably missing (see predictablyMissing)
+            }
+            (directory ? maskedDirectories : maskedFiles).add(path);
         }
         for (int i = 0; i < readOnlyPaths.size(); i++) {
             String path = readOnlyPaths.get(i);
@@ -68,7 +69,16 @@ final class MaskSteps {
 
     /** /proc and /sys in the container show this same kernel: what the host lacks there, the container lacks too. */
     private static boolean predictablyMissing(String path, Path host) {
-        return (path.startsWith("/proc/") || path.startsWith("/sys/")) && !Files.exists(host);
+        return (path.startsWith("/proc/") || path.startsWith("/sys/")) && hostDirectory(host) == null;
+    }
+
+    /** Whether the host's {@code path} (symlinks followed, as Files.exists and isDirectory do) is a directory; null when missing. */
+    private static Boolean hostDirectory(Path host) {
+        try {
+            return Files.readAttributes(host, java.nio.file.attribute.BasicFileAttributes.class).isDirectory();
+        } catch (java.io.IOException e) {
+            return null; // Files.exists said false for any failure too
+        }
     }
 
     /** Before pivot_root: one detached clone of the host's /dev/null per masked file. */

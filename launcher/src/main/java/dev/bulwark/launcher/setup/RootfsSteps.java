@@ -383,7 +383,7 @@ final class RootfsSteps {
         }
         Entry dev = inRoot.create("/dev", true, "linux.devices /dev");
         for (String device : DEFAULT_DEVICES) {
-            bindDevice(inRoot, device, "linux.devices");
+            bindDevice(inRoot, dev, device, "linux.devices");
         }
         List<LinuxDevice> extra = spec.linux() == null ? List.of() : spec.linux().devices();
         // Without a user namespace the child is host root and makes the nodes the config describes, as runc does;
@@ -406,7 +406,7 @@ final class RootfsSteps {
                 throw new LaunchException("linux.devices[" + i + "].path: " + path
                         + " does not exist on the host; in a user namespace devices can only be bound from the host");
             }
-            bindDevice(inRoot, path, "linux.devices[" + i + "].path");
+            bindDevice(inRoot, dev, path, "linux.devices[" + i + "].path");
         }
         symlink(dev, "/proc/self/fd", "fd");
         symlink(dev, "/proc/self/fd/0", "stdin");
@@ -461,11 +461,19 @@ final class RootfsSteps {
         inRoot.close(directory, label);
     }
 
-    /** Binds the host's {@code device} (its canonical path, by fd) on the same path inside the root. */
-    private void bindDevice(InRootPaths inRoot, String device, String field) {
+    /**
+     * Binds the host's {@code device} (its canonical path, by fd) on the same path inside the root. A node
+     * directly in /dev is made in {@code dev}, the fd of the container's /dev opened after every mount (binding
+     * a node on a file never changes that directory), instead of looking /dev up again for each node.
+     */
+    private void bindDevice(InRootPaths inRoot, Entry dev, String device, String field) {
         String label = field + " " + device;
         Path host = HostPathFds.canonical(Path.of(device), field);
-        Entry target = inRoot.create(device, false, label);
+        Path inContainer = Path.of(device).normalize();
+        Entry target = inContainer.getParent() != null && inContainer.getParent().toString().equals("/dev")
+                && inContainer.getFileName() != null
+                ? inRoot.createIn(dev, "/dev", inContainer.getFileName().toString(), false, label)
+                : inRoot.create(device, false, label);
         Entry hostFd = HostPathFds.open(steps, field, host, false);
         Entry clone = steps.step(field + ": clone the host's " + device, "device nodes cannot be created in a user namespace, so the host's are bound",
                 "open_tree", 0, steps.string(""), OPEN_TREE_CLONE | OpenFlags.O_CLOEXEC | AT_EMPTY_PATH).argumentFrom(0, hostFd);

@@ -4,10 +4,14 @@ import dev.bulwark.config.defaults.HardenedDefaults;
 import dev.bulwark.config.model.Spec;
 import dev.bulwark.launcher.LaunchException;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The container user namespace's own per-user limits ({@code /proc/sys/user/max_*}). The kernel
@@ -35,24 +39,40 @@ final class UserNamespaceLimitSteps {
     /** The limits {@code spec} asks for, in write order; defaults the kernel has no file for are left out. */
     static Map<String, Long> forSpec(Spec spec) {
         String value = spec.annotations().get(HardenedDefaults.USERNS_LIMITS_ANNOTATION);
+        if (value != null && value.strip().equals("off")) {
+            return Map.of();
+        }
+        Set<String> present = hostLimitFiles(); // one directory listing, not a stat per limit (twice when annotated)
         Map<String, Long> limits = new LinkedHashMap<>();
         HardenedDefaults.USERNS_LIMITS.forEach((name, limit) -> {
-            if (Files.exists(HOST_LIMITS.resolve(name))) {
+            if (present.contains(name)) {
                 limits.put(name, limit);
             }
         });
         if (value == null) {
             return limits;
         }
-        if (value.strip().equals("off")) {
-            return Map.of();
-        }
-        limits.putAll(parse(value));
+        limits.putAll(parse(value, present));
         return limits;
     }
 
-    /** "max_inotify_instances=64, max_user_namespaces=0": names from /proc/sys/user, values 0 to 2147483647. */
+    /** The names of the files in /proc/sys/user (none if it cannot be listed: then no limit file exists for us either). */
+    private static Set<String> hostLimitFiles() {
+        Set<String> names = new HashSet<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(HOST_LIMITS)) {
+            files.forEach(file -> names.add(file.getFileName().toString()));
+        } catch (IOException e) {
+            return Set.of();
+        }
+        return names;
+    }
+
     static Map<String, Long> parse(String value) {
+        return parse(value, hostLimitFiles());
+    }
+
+    /** "max_inotify_instances=64, max_user_namespaces=0": names from /proc/sys/user, values 0 to 2147483647. */
+    static Map<String, Long> parse(String value, Set<String> present) {
         Map<String, Long> limits = new LinkedHashMap<>();
         for (String item : value.split(",")) {
             String entry = item.strip();
@@ -65,7 +85,7 @@ final class UserNamespaceLimitSteps {
                 throw new LaunchException(FIELD + ": unknown limit \"" + name + "\"; known: "
                         + String.join(", ", HardenedDefaults.USERNS_LIMITS.keySet()));
             }
-            if (!Files.exists(HOST_LIMITS.resolve(name))) {
+            if (!present.contains(name)) {
                 throw new LaunchException(FIELD + ": this kernel has no " + HOST_LIMITS.resolve(name));
             }
             String number = entry.substring(equals + 1).strip();

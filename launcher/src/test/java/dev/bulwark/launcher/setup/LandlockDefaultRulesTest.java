@@ -60,4 +60,37 @@ class LandlockDefaultRulesTest {
         Spec spec = withMounts().withRoot(new Root("rootfs", false));
         assertTrue((LandlockSteps.defaultRules(spec).get("/") & LandlockSteps.MAKE_REG) != 0);
     }
+    @Test
+    void eachRuleReplacesTheScratchFdWithDup3AndOnlyTheLastIsClosed() throws java.io.IOException {
+        java.nio.file.Path bundle = java.nio.file.Files.createTempDirectory("landlock-steps");
+        try (dev.bulwark.nativ.spawn.SyscallTable table = new dev.bulwark.nativ.spawn.SyscallTable()) {
+            ChildSteps steps = new ChildSteps(table, -1);
+            var context = new dev.bulwark.launcher.plan.ContainerContext("t", withMounts(), bundle, bundle, false, false, 0, 0, List.of());
+            LandlockSteps landlock = LandlockSteps.forSpec(steps, context);
+            org.junit.jupiter.api.Assumptions.assumeTrue(landlock != null, "Landlock is not available on this kernel");
+            int scratch = 1000;
+            landlock.buildRuleset(scratch);
+            var numbers = dev.bulwark.nativ.SyscallNumbers.host();
+            int rules = 0;
+            int dups = 0;
+            List<Integer> closes = new ArrayList<>();
+            int lastRule = -1;
+            for (int i = 0; i < table.size(); i++) {
+                var entry = table.entry(i);
+                if (entry.number() == numbers.require("landlock_add_rule")) {
+                    rules++;
+                    lastRule = i;
+                } else if (entry.number() == numbers.require("dup3") && entry.argument(1) == scratch) {
+                    dups++;
+                } else if (entry.number() == numbers.require("close") && entry.argumentSource(0) < 0 && entry.argument(0) == scratch) {
+                    closes.add(i);
+                }
+            }
+            assertTrue(rules > 0);
+            assertEquals(rules, dups, "every rule's fd reaches the scratch number by dup3 (which replaces the one before)");
+            assertEquals(List.of(lastRule + 1), closes, "the scratch fd is closed once, right after the last rule");
+        } finally {
+            java.nio.file.Files.deleteIfExists(bundle);
+        }
+    }
 }

@@ -80,4 +80,28 @@ class RootfsStepsTest {
             assertEquals("", table.entry(first + 1).judgement(), "the temporary name must be new");
         }
     }
+
+    @Test
+    void defaultDeviceNodesAreMadeInTheOneFdOfDevOpenedAfterTheMounts() throws IOException {
+        Path rootfs = Files.createDirectories(bundle.resolve("rootfs")).toRealPath();
+        ContainerContext context = new ContainerContext("t", HardenedDefaults.spec(DefaultsOptions.root()), bundle, rootfs,
+                false, false, 0, 0, List.of());
+        try (SyscallTable table = new SyscallTable()) {
+            new RootfsSteps(new ChildSteps(table, -1), context).compile(() -> { });
+            List<String> names = table.steps();
+            int dev = names.indexOf("linux.devices /dev: open /dev inside the root");
+            assertTrue(dev >= 0, names.toString());
+            for (String device : RootfsSteps.DEFAULT_DEVICES) {
+                String label = "linux.devices " + device;
+                int made = names.indexOf(label + ": create file " + device);
+                assertTrue(made > dev, "made after /dev was opened: " + names);
+                assertEquals(dev, table.entry(made).argumentSource(0), device + " is made in the fd of /dev");
+                assertEquals("tolerates EEXIST", table.entry(made).judgement());
+                int opened = names.indexOf(label + ": open " + device + " inside the root");
+                assertEquals(made + 1, opened, "then opened from the root, inside it");
+                assertFalse(names.contains(label + ": open /dev inside the root"), "/dev is not opened again for " + device);
+                assertFalse(names.contains(label + ": create directory /dev"), "/dev is not made again for " + device);
+            }
+        }
+    }
 }

@@ -143,6 +143,9 @@ public final class SyscallTable implements AutoCloseable {
     }
 
     public String step(int index) {
+        if (index == dev.bulwark.nativ.machinecode.X86_64Routines.WAKE_INDEX) {
+            return "wake the launcher's work thread (futex on the pidfd slot)";
+        }
         return index >= 0 && index < entries.size() ? entries.get(index).step : "after the last step";
     }
 

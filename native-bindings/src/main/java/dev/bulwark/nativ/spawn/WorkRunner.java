@@ -12,23 +12,36 @@ import java.nio.file.Path;
 /**
  * Runs the launcher's {@link SyscallTable.ParentWork} for a spawned child; if it fails, kills the
  * child so a vfork-suspended caller wakes up. For CLONE_VFORK it runs on its own thread, which
- * waits for the kernel to store the child's pidfd.
+ * sleeps on the slot where the kernel stores the child's pidfd until the child's first instruction wakes it.
  */
 final class WorkRunner {
     private final Thread thread;
     private volatile boolean cancelled;
     private volatile RuntimeException failure;
 
+    /** How long one sleep on the pidfd slot lasts at most (the child's wake normally ends it first). */
+    private static final long SLOT_WAIT_NANOS = 1_000_000;
+
     private WorkRunner(long pidfdSlot, SyscallTable.ParentWork work) {
         this.thread = new Thread(() -> {
             int pidfd;
-            Backoff backoff = new Backoff();
+            Backoff slotBackoff = new Backoff();
             while ((pidfd = NativeMemory.getInt(pidfdSlot)) < 0) {
                 if (cancelled) {
                     return;
                 }
-                backoff.pause(); // the kernel stores the number once it made the new namespaces: up to milliseconds
+                // The kernel stores the number once it made the new namespaces (up to milliseconds); the child's first
+                // instruction is a futex wake on the slot (X86_64Routines), so this sleep ends as soon as the child runs.
+                // The timeout only bounds how late a cancelled clone is noticed (and a child without CLONE_VM wakes nobody).
+                try {
+                    Syscalls.futexWait(pidfdSlot, -1, SLOT_WAIT_NANOS);
+                } catch (SyscallException e) { // not expected (own, aligned memory): the timed polling below still works
+                    System.getLogger(WorkRunner.class.getName()).log(System.Logger.Level.WARNING,
+                            "waiting on the pidfd slot with futex failed, polling instead: " + e.getMessage());
+                    slotBackoff.pause();
+                }
             }
+            Backoff backoff = new Backoff();
             // The number is stored before the fd is installed; wait for /proc to show it (or clone to fail).
             Path fdinfo = Path.of("/proc/self/fdinfo/" + pidfd);
             while (!Files.exists(fdinfo)) {

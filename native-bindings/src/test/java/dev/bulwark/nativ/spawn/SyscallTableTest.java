@@ -333,4 +333,15 @@ class SyscallTableTest {
             Syscalls.close(failure[0]);
         }
     }
+    @Test
+    void aFailedWakeOfTheWorkThreadIsReportedAsItsOwnStep() {
+        try (SyscallTable table = new SyscallTable()) {
+            table.add("first entry", 39); // getpid
+            java.nio.ByteBuffer record = java.nio.ByteBuffer.allocate(16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            record.putLong(dev.bulwark.nativ.machinecode.X86_64Routines.WAKE_INDEX).putLong(-14); // EFAULT
+            SyscallTable.ChildFailure failure = table.decodeFailure(record.array());
+            assertEquals(-1, failure.index());
+            assertTrue(failure.step().startsWith("wake the launcher's work thread"), failure.step());
+        }
+    }
 }
