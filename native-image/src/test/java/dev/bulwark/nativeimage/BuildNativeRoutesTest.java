@@ -68,8 +68,8 @@ class BuildNativeRoutesTest {
         assertTrue(result.stderr().contains(WHY_PREFIX + home.resolve("bin/native-image")), result.stderr());
         List<String> passed = Files.readAllLines(arguments);
         for (String needed : List.of("-march=compatibility", "--no-fallback", "--features=" + BulwarkFeature.class.getName(),
-                "-R:MaxNewSize=32m", "-H:-ParseRuntimeOptions", "-H:-ReduceCodeSize", "-H:+RelativeCodePointers",
-                NativeMain.class.getName(), "-cp", "-o")) {
+                "-R:MaxNewSize=32m", "-R:MaxHeapFree=1", "-H:-ParseRuntimeOptions", "-H:-ReduceCodeSize",
+                "-H:+RelativeCodePointers", NativeMain.class.getName(), "-cp", "-o")) {
             assertTrue(passed.contains(needed), needed + " not passed to native-image: " + passed);
         }
         assertTrue(passed.stream().anyMatch(a -> a.startsWith("-H:NativeLinkerOption=-Wl,-rpath,$ORIGIN/lib")), passed.toString());

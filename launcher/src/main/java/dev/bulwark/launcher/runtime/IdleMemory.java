@@ -17,8 +17,12 @@ import java.util.List;
  * page cache if it needs it (to clean up when the container ends).
  *
  * <p>Only mappings that are private, not writable, backed by a file and without a single page of their own
- * ({@code Anonymous}, {@code Swap} and {@code Private_Dirty} all 0 kB in smaps: no relocated or otherwise written
- * page, resident or swapped out) are dropped, so the contents the process sees never change. And only files
+ * ({@code Anonymous} and {@code Swap} both 0 kB in smaps: no relocated or otherwise written page, resident or
+ * swapped out; a written page of a private mapping is an anonymous copy) are dropped, so the contents the process
+ * sees never change. {@code Private_Dirty} is not asked: it also counts file pages dirty in the page cache (a
+ * binary written moments ago, not yet on disk), which stay in the page cache when this process lets go of them.
+ * The executable's own mappings go last: code and data the rest of this method runs (and faults back in, 64 kB
+ * at a time) are then only the few pages between the last madvise and the wait. And only files
  * that stay mapped for the process's life ({@link Mapping#mappedForLife}: the launcher's executable, shared
  * libraries, the JDK's modules image and class-data archive): the ranges come from a snapshot of smaps, and a
  * mapping another thread unmaps meanwhile (a MappedByteBuffer its Cleaner frees after the collection) could
@@ -32,11 +36,10 @@ final class IdleMemory {
     }
 
     /** A mapping as smaps describes it: its range, permissions, backing path and anonymous (private, written) size. */
-    record Mapping(long start, long end, String permissions, String path, long anonymousKb, long swapKb,
-                   long privateDirtyKb) {
+    record Mapping(long start, long end, String permissions, String path, long anonymousKb, long swapKb) {
         boolean cleanFileCopy() {
             return permissions.length() == 4 && permissions.charAt(1) != 'w' && permissions.charAt(3) == 'p'
-                    && path.startsWith("/") && anonymousKb == 0 && swapKb == 0 && privateDirtyKb == 0;
+                    && path.startsWith("/") && anonymousKb == 0 && swapKb == 0;
         }
 
         /** A file no code of the launcher unmaps: its executable, a shared library, the JDK's modules or CDS archive. */
@@ -58,20 +61,32 @@ final class IdleMemory {
             LOG.log(System.Logger.Level.DEBUG, "launcher memory stays resident while the container runs: " + e.getMessage());
             return;
         }
-        for (Mapping mapping : mappings) {
-            if (mapping.cleanFileCopy() && mapping.mappedForLife(executable)) {
-                try {
-                    Syscalls.madvise(mapping.start(), mapping.end() - mapping.start(), Syscalls.MADV_DONTNEED);
-                } catch (SyscallException e) { // e.g. a mapping gone or changed meanwhile: it stays as it is
-                    LOG.log(System.Logger.Level.DEBUG, "launcher mapping " + mapping.path() + " stays resident: " + e.getMessage());
-                }
+        for (Mapping mapping : dropOrder(mappings, executable)) {
+            try {
+                Syscalls.madvise(mapping.start(), mapping.end() - mapping.start(), Syscalls.MADV_DONTNEED);
+            } catch (SyscallException e) { // e.g. a mapping gone or changed meanwhile: it stays as it is
+                LOG.log(System.Logger.Level.DEBUG, "launcher mapping " + mapping.path() + " stays resident: " + e.getMessage());
             }
         }
     }
 
+    /** The mappings to drop, the executable's own last and its code very last (what runs after a drop refaults). */
+    static List<Mapping> dropOrder(List<Mapping> mappings, String executable) {
+        List<Mapping> drop = new ArrayList<>();
+        List<Mapping> own = new ArrayList<>();
+        for (Mapping mapping : mappings) {
+            if (mapping.cleanFileCopy() && mapping.mappedForLife(executable)) {
+                (mapping.path().equals(executable) ? own : drop).add(mapping);
+            }
+        }
+        own.sort(java.util.Comparator.comparing(mapping -> mapping.permissions().indexOf('x') >= 0)); // stable: code last
+        drop.addAll(own);
+        return drop;
+    }
+
     /**
-     * The mappings of an smaps text: a header line per mapping, then "Key: value kB" lines (Anonymous, Swap and
-     * Private_Dirty among them; a key missing from the kernel's output counts as not zero, so nothing is dropped).
+     * The mappings of an smaps text: a header line per mapping, then "Key: value kB" lines (Anonymous and
+     * Swap among them; a key missing from the kernel's output counts as not zero, so nothing is dropped).
      */
     static List<Mapping> parse(List<String> smaps) {
         List<Mapping> mappings = new ArrayList<>();
@@ -102,7 +117,7 @@ final class IdleMemory {
         mappings.add(new Mapping(Long.parseUnsignedLong(range.substring(0, dash), 16),
                 Long.parseUnsignedLong(range.substring(dash + 1), 16), header.length > 1 ? header[1] : "",
                 header.length > 5 ? header[5].strip() : "", sizes.getOrDefault("Anonymous", -1L),
-                sizes.getOrDefault("Swap", -1L), sizes.getOrDefault("Private_Dirty", -1L)));
+                sizes.getOrDefault("Swap", -1L)));
     }
 
     private static boolean isHex(String line, int from, int to) {

@@ -29,6 +29,10 @@ class IdleMemoryTest {
                 "Swap:                  4 kB",
                 "55d0c0220000-55d0c0221000 r--p 00002000 fe:00 1234   /usr/bin/bulwark",
                 "Anonymous:             0 kB",
+                "55d0c0230000-55d0c0231000 r--p 00002000 fe:00 1234   /usr/bin/bulwark",
+                "Private_Dirty:         4 kB",
+                "Anonymous:             0 kB",
+                "Swap:                  0 kB",
                 "55d0c0300000-55d0c0301000 rw-p 00003000 fe:00 1234   /usr/bin/bulwark",
                 "Anonymous:             0 kB",
                 "7f0000000000-7f0000001000 r--s 00000000 fe:00 99     /dev/shm/x",
@@ -38,12 +42,14 @@ class IdleMemoryTest {
                 "7ffff7ff0000-7ffff7ff2000 r-xp 00000000 00:00 0      [vdso]",
                 "Anonymous:             0 kB",
                 "VmFlags: rd ex mr mw me"));
-        assertEquals(8, mappings.size());
+        assertEquals(9, mappings.size());
         assertEquals(0x55d0c0000000L, mappings.get(0).start());
         assertEquals(0x55d0c0100000L, mappings.get(0).end());
         assertEquals("/usr/bin/bulwark", mappings.get(0).path());
-        // a relocated page swapped out (Swap, not Anonymous) or a mapping whose sizes are missing is kept
-        assertEquals(List.of(true, false, false, false, false, false, false, false), mappings.stream().map(IdleMemory.Mapping::cleanFileCopy).toList());
+        // a relocated page swapped out (Swap, not Anonymous) or a mapping whose sizes are missing is kept; a file
+        // page dirty in the page cache (Private_Dirty without Anonymous: the file was written, not this mapping) goes
+        assertEquals(List.of(true, false, false, false, true, false, false, false, false),
+                mappings.stream().map(IdleMemory.Mapping::cleanFileCopy).toList());
     }
 
     @Test
@@ -60,7 +66,18 @@ class IdleMemoryTest {
     }
 
     private static IdleMemory.Mapping mapping(String path) {
-        return new IdleMemory.Mapping(0x1000, 0x2000, "r--p", path, 0, 0, 0);
+        return new IdleMemory.Mapping(0x1000, 0x2000, "r--p", path, 0, 0);
+    }
+
+    @Test
+    void theExecutablesOwnMappingsAreDroppedLast() {
+        String exe = "/usr/lib/bulwark/bulwark";
+        IdleMemory.Mapping code = new IdleMemory.Mapping(0x1000, 0x2000, "r-xp", exe, 0, 0);
+        IdleMemory.Mapping libc = mapping("/usr/lib/x86_64-linux-gnu/libc.so.6");
+        IdleMemory.Mapping data = new IdleMemory.Mapping(0x3000, 0x4000, "r--p", exe, 0, 0);
+        IdleMemory.Mapping written = new IdleMemory.Mapping(0x5000, 0x6000, "r--p", "/opt/lib/libjffi-1.2.so", 4, 0);
+        IdleMemory.Mapping other = mapping("/var/lib/data/index.bin");
+        assertEquals(List.of(libc, data, code), IdleMemory.dropOrder(List.of(code, libc, written, data, other), exe));
     }
 
     @Test
