@@ -19,7 +19,10 @@ class CompiledSeccompTest {
     @Test
     void theDefaultProfileIsCompiledOnceAndIsWhatCompilingItAsWrittenGives() {
         LinuxSeccomp first = DefaultSeccompProfile.forContainer(Set.of(), ARCH);
-        LinuxSeccomp again = DefaultSeccompProfile.forContainer(Set.of(), ARCH); // an equal config, not the same object
+        LinuxSeccomp again = new LinuxSeccomp(first.defaultAction(), first.defaultErrnoRet(), // equal, not the same object
+                new java.util.ArrayList<>(first.architectures()), new java.util.ArrayList<>(first.flags()),
+                first.listenerPath(), first.listenerMetadata(), new java.util.ArrayList<>(first.syscalls()));
+        assertNotSame(first, again);
         SeccompProgram shared = CompiledSeccomp.of(first, ARCH);
         assertSame(shared, CompiledSeccomp.of(again, ARCH));
         assertEquals(compiledAsWritten(first), shared);

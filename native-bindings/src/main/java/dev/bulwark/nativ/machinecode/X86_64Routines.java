@@ -95,12 +95,13 @@ public final class X86_64Routines {
         // the kernel has stored the pidfd there (and installed the fd, both done before the child first runs); this
         // wakes it at once instead of after a timed sleep. Without CLONE_VM it wakes nobody (0 woken is success).
         // A failure is reported as entry WAKE_INDEX (-1).
-        c.a().mov(r15, imm(WAKE_INDEX));
-        c.a().mov(rax, imm(SYS_FUTEX));
-        c.a().lea(rdi, field(r12, PIDFD_SLOT));
-        c.a().mov(rsi, imm(FUTEX_WAKE_PRIVATE));
-        c.a().mov(rdx, imm(1));
-        c.syscall();
+        // It cannot fail (own, aligned, mapped memory: EFAULT/EINVAL are impossible); it stays checked like every call.
+        c.a().mov(r15, imm(WAKE_INDEX));                        // the index a failure would report: -1, no table entry
+        c.a().mov(rax, imm(SYS_FUTEX));                         // rax = 202, futex
+        c.a().lea(rdi, field(r12, PIDFD_SLOT));                 // rdi = &slot: a u32 at table + 24 (the table is 16-aligned)
+        c.a().mov(rsi, imm(FUTEX_WAKE_PRIVATE));                // rsi = FUTEX_WAKE | FUTEX_PRIVATE_FLAG (the waiter waits private)
+        c.a().mov(rdx, imm(1));                                 // rdx = wake at most one waiter (the one work thread)
+        c.syscall();                                            // r10, r8, r9 are not read by FUTEX_WAKE
         c.a().cmp(rax, imm(-4095));
         c.jump(Jump.JAE, "fail");                           // unsigned >= -4095: the kernel's -errno range
         c.a().lea(r13, field(r12, HEADER_SIZE));

@@ -26,9 +26,14 @@ final class WorkRunner {
         this.thread = new Thread(() -> {
             int pidfd;
             Backoff slotBackoff = new Backoff();
+            boolean futexFailed = false;
             while ((pidfd = NativeMemory.getInt(pidfdSlot)) < 0) {
                 if (cancelled) {
                     return;
+                }
+                if (futexFailed) { // said once; the back-off polls for the rest of this wait
+                    slotBackoff.pause();
+                    continue;
                 }
                 // The kernel stores the number once it made the new namespaces (up to milliseconds); the child's first
                 // instruction is a futex wake on the slot (X86_64Routines), so this sleep ends as soon as the child runs.
@@ -38,7 +43,7 @@ final class WorkRunner {
                 } catch (SyscallException e) { // not expected (own, aligned memory): the timed polling below still works
                     System.getLogger(WorkRunner.class.getName()).log(System.Logger.Level.WARNING,
                             "waiting on the pidfd slot with futex failed, polling instead: " + e.getMessage());
-                    slotBackoff.pause();
+                    futexFailed = true;
                 }
             }
             Backoff backoff = new Backoff();
