@@ -61,7 +61,7 @@ class ContainerApiTest {
 
     @Test
     void startGivesAHandleThatStreamsSignalsAndStops() throws Exception {
-        try (RunningContainer container = Bulwark.container("/bin/sh", "-c", "echo ready; trap 'echo bye; exit 7' TERM; "
+        try (RunningContainer container = Bulwark.container("/bin/sh", "-c", "trap 'echo bye; exit 7' TERM; echo ready; "
                 + "while :; do sleep 0.1; done").start()) {
             assertTrue(container.pid() > 0);
             assertTrue(container.isRunning());
