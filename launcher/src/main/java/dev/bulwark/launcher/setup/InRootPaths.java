@@ -53,14 +53,7 @@ final class InRootPaths {
             prefix.append('/').append(name);
             boolean last = i == components.size() - 1;
             boolean isDirectory = !last || directory;
-            if (isDirectory) {
-                steps.step(label + ": create directory " + prefix, "a missing directory, made in its parent's fd, never by path",
-                        "mkdirat", 0, steps.string(name), 0755).argumentFrom(0, parent).tolerate(Errno.EEXIST);
-            } else {
-                // mknodat never opens what exists: a FIFO or a device node planted in an image cannot block or arm.
-                steps.step(label + ": create file " + prefix, "an empty file to mount on, made in its parent's fd",
-                        "mknodat", 0, steps.string(name), S_IFREG | 0644, 0).argumentFrom(0, parent).tolerate(Errno.EEXIST);
-            }
+            makeIn(parent, name, prefix.toString(), isDirectory, label);
             Entry opened = open(prefix.toString(), isDirectory, label);
             if (parent != root) {
                 close(parent, label);
@@ -81,14 +74,20 @@ final class InRootPaths {
             throw new IllegalArgumentException("not a single path component: \"" + name + "\"");
         }
         String path = (parentPath.endsWith("/") ? parentPath : parentPath + "/") + name;
+        makeIn(parent, name, path, directory, label);
+        return open(path, directory, label);
+    }
+
+    /** The step that makes {@code name} in {@code parent}'s fd unless it exists: a directory, or an empty file to mount on. */
+    private void makeIn(Entry parent, String name, String path, boolean directory, String label) {
         if (directory) {
             steps.step(label + ": create directory " + path, "a missing directory, made in its parent's fd, never by path",
                     "mkdirat", 0, steps.string(name), 0755).argumentFrom(0, parent).tolerate(Errno.EEXIST);
         } else {
+            // mknodat never opens what exists: a FIFO or a device node planted in an image cannot block or arm.
             steps.step(label + ": create file " + path, "an empty file to mount on, made in its parent's fd",
                     "mknodat", 0, steps.string(name), S_IFREG | 0644, 0).argumentFrom(0, parent).tolerate(Errno.EEXIST);
         }
-        return open(path, directory, label);
     }
 
     /** An O_PATH fd of {@code path} resolved inside the root; it must exist. */
