@@ -239,9 +239,7 @@ public final class ContainerRun {
                 SyscallTable.Spawned child = InheritedOomScore.withOwnValue(oomScore -> table.cloneAndRun(cloneFlags, failure[1], (pid, pidfd) -> {
                     oomScore.cloned();
                     // Between clone and release: the child waits on the sync pipe while we set it up.
-                    if (explain != null) { // the child waits for its release: no narration text built for nobody
-                        tellLayer("namespaces: new " + namespaceList(context.spec()) + " -> container init is host pid " + pid);
-                    }
+                    tellLayer(() -> "namespaces: new " + namespaceList(context.spec()) + " -> container init is host pid " + pid);
                     ContainerState init = creating.cloned(identityOf(pid), namespacesOf(pid));
                     state.write(init);
                     cloned = init;
@@ -260,9 +258,7 @@ public final class ContainerRun {
                     }
                     limits.join(pid);
                     LaunchStep.CGROUP_JOINED.pauseIf(request.testPause());
-                    if (explain != null) {
-                        limits.path().ifPresent(cgroup -> tellLayer("cgroup: the child joined " + cgroup + " before running anything"));
-                    }
+                    limits.path().ifPresent(cgroup -> tellLayer(() -> "cgroup: the child joined " + cgroup + " before running anything"));
                     tell("releasing the child: it now runs its prepared syscalls, no Java involved");
                     if (progress[0] >= 0) {
                         narrator[0] = StepNarrator.start(explain, progress[0], narration[1], table, steps, context.spec());
@@ -485,6 +481,13 @@ public final class ContainerRun {
     private void tellLayer(String message) {
         if (explain != null) {
             explain.println(NarrationStream.PREFIX + message);
+        }
+    }
+
+    /** As {@link #tellLayer(String)}, the text built only when someone reads it (between clone and release the child waits). */
+    private void tellLayer(java.util.function.Supplier<String> message) {
+        if (explain != null) {
+            tellLayer(message.get());
         }
     }
 
